@@ -1,0 +1,131 @@
+import { z } from 'zod'
+import { Duration, HttpMethod, Metadata, Name } from './common.ts'
+
+const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, 'must be an HTTP header name')
+
+export const PathMatch = z.object({
+  type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'),
+  value: z.string().startsWith('/').default('/')
+}).strict()
+
+export const HeaderMatch = z.object({
+  type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+  name: HeaderName,
+  value: z.string()
+}).strict()
+
+export const QueryParamMatch = z.object({
+  type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+  name: z.string().min(1),
+  value: z.string()
+}).strict()
+
+export const RouteMatch = z.object({
+  path: PathMatch.optional(),
+  headers: z.array(HeaderMatch).max(16).optional(),
+  queryParams: z.array(QueryParamMatch).max(16).optional(),
+  method: HttpMethod.optional()
+}).strict()
+export type RouteMatch = z.infer<typeof RouteMatch>
+
+const HeaderValue = z.object({ name: HeaderName, value: z.string() }).strict()
+export const HeaderModifier = z.object({
+  set: z.array(HeaderValue).optional(),
+  add: z.array(HeaderValue).optional(),
+  remove: z.array(HeaderName).optional()
+}).strict()
+export type HeaderModifier = z.infer<typeof HeaderModifier>
+
+export const BackendRef = z.object({
+  kind: z.enum(['Service']).default('Service'),
+  /** A service (`reviews`) or a version subset (`reviews-v2`). */
+  name: Name,
+  namespace: Name.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  weight: z.number().int().min(0).max(1_000_000).default(1)
+}).strict()
+export type BackendRef = z.infer<typeof BackendRef>
+
+const PathModifier = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ReplaceFullPath'), replaceFullPath: z.string().startsWith('/') }).strict(),
+  z.object({ type: z.literal('ReplacePrefixMatch'), replacePrefixMatch: z.string().startsWith('/') }).strict()
+])
+
+export const RouteFilter = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('RequestHeaderModifier'), requestHeaderModifier: HeaderModifier }).strict(),
+  z.object({ type: z.literal('ResponseHeaderModifier'), responseHeaderModifier: HeaderModifier }).strict(),
+  z.object({
+    type: z.literal('RequestMirror'),
+    requestMirror: z.object({
+      backendRef: BackendRef.omit({ weight: true }),
+      /** Share of requests mirrored (Gateway API `percent`). */
+      percent: z.number().int().min(0).max(100).default(100)
+    }).strict()
+  }).strict(),
+  z.object({
+    type: z.literal('RequestRedirect'),
+    requestRedirect: z.object({
+      scheme: z.enum(['http', 'https']).optional(),
+      hostname: z.string().min(1).optional(),
+      path: PathModifier.optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      statusCode: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).default(302)
+    }).strict()
+  }).strict(),
+  z.object({
+    type: z.literal('URLRewrite'),
+    urlRewrite: z.object({ hostname: z.string().min(1).optional(), path: PathModifier.optional() }).strict()
+  }).strict()
+])
+export type RouteFilter = z.infer<typeof RouteFilter>
+
+export const RouteRule = z.object({
+  name: z.string().optional(),
+  matches: z.array(RouteMatch).max(8).default([{ path: { type: 'PathPrefix', value: '/' } }]),
+  filters: z.array(RouteFilter).max(16).optional(),
+  backendRefs: z.array(BackendRef).max(16).default([]),
+  /** Gateway API GEP-1742: `request` bounds the whole request (retries included), `backendRequest` each try. */
+  timeouts: z.object({ request: Duration.optional(), backendRequest: Duration.optional() }).strict().optional(),
+  /** Gateway API GEP-1731. */
+  retry: z.object({
+    attempts: z.number().int().min(0).max(10).default(2),
+    backoff: Duration.default('25ms'),
+    codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
+    /** Also retry on connect failure / reset before any response byte (always safe to retry). */
+    onConnectFailure: z.boolean().default(true)
+  }).strict().optional()
+}).strict().superRefine((rule, ctx) => {
+  const redirect = rule.filters?.some(f => f.type === 'RequestRedirect')
+  if (!redirect && rule.backendRefs.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['backendRefs'], message: 'a rule needs at least one backendRef, or a RequestRedirect filter' })
+  }
+  if (redirect && rule.backendRefs.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['filters'], message: 'a rule with a RequestRedirect filter cannot have backendRefs' })
+  }
+  if (rule.backendRefs.length > 0 && rule.backendRefs.every(b => b.weight === 0)) {
+    ctx.addIssue({ code: 'custom', path: ['backendRefs'], message: 'at least one backendRef needs a weight above 0' })
+  }
+})
+export type RouteRule = z.infer<typeof RouteRule>
+
+export const ParentRef = z.object({
+  group: z.string().optional(),
+  /** `Service` (GAMMA: the route applies to calls to that service) or `Gateway`. */
+  kind: z.enum(['Service', 'Gateway']).default('Service'),
+  name: Name,
+  namespace: Name.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  sectionName: z.string().optional()
+}).strict()
+
+export const HTTPRoute = z.object({
+  apiVersion: z.literal('gateway.networking.k8s.io/v1'),
+  kind: z.literal('HTTPRoute'),
+  metadata: Metadata,
+  spec: z.object({
+    parentRefs: z.array(ParentRef).min(1).max(32),
+    hostnames: z.array(z.string().min(1)).max(16).optional(),
+    rules: z.array(RouteRule).min(1).max(64)
+  }).strict()
+}).strict()
+export type HTTPRoute = z.infer<typeof HTTPRoute>

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ConfigInvalidError } from '../errors.ts'
+import { parseResources } from './load.ts'
+
+const ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: reviews
+spec:
+  parentRefs: [{ name: reviews }]
+  rules:
+    - backendRefs:
+        - name: reviews-v1
+          weight: 90
+        - name: reviews-v2
+          weight: 10
+      timeouts: { request: 2s }
+`
+
+test('parses a valid multi-document file and applies defaults', () => {
+  const out = parseResources(`${ROUTE}---\napiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: mesh }\nspec: {}\n`, 'mesh.yaml')
+  assert.equal(out.length, 2)
+  assert.equal(out[0].resource.kind, 'HTTPRoute')
+  assert.equal(out[0].resource.metadata.namespace, 'default')
+  assert.equal(out[1].line, 15)
+  const mesh = out[1].resource
+  assert.ok(mesh.kind === 'MeshConfig' && mesh.spec.mtls.mode === 'STRICT')
+})
+
+test('names file, line, path and reason of every problem', () => {
+  const bad = ROUTE.replace('weight: 90', 'weight: -1').replace('request: 2s', 'request: 2 seconds')
+  assert.throws(() => parseResources(bad, 'mesh.yaml'), (err: unknown) => {
+    assert.ok(err instanceof ConfigInvalidError)
+    assert.equal(err.code, 'MESH_ERR_CONFIG_INVALID')
+    const paths = err.problems.map(p => `${p.file}:${p.line}:${p.path}`)
+    assert.deepEqual(paths.sort(), ['mesh.yaml:10:spec.rules[0].backendRefs[0].weight', 'mesh.yaml:13:spec.rules[0].timeouts.request'])
+    assert.equal(err.problems[0].resource, 'HTTPRoute/reviews')
+    return true
+  })
+})
+
+test('rejects unknown kinds, unknown keys and YAML syntax errors', () => {
+  const cases = [
+    'apiVersion: v1\nkind: Pod\nmetadata: { name: x }\nspec: {}\n',
+    'apiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: m }\nspec: { mtls: { mode: ON } }\n',
+    'apiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: m, colour: red }\nspec: {}\n',
+    'kind: [unclosed\n',
+    '- just\n- a list\n'
+  ]
+  for (const text of cases) {
+    assert.throws(() => parseResources(text, 'f.yaml'), (err: unknown) => err instanceof ConfigInvalidError && err.problems.length > 0 && err.problems[0].file === 'f.yaml')
+  }
+})
+
+test('a rule needs a backend or a redirect', () => {
+  const text = ROUTE.replace(/ {4}- backendRefs:[\s\S]*$/, '    - matches: [{ path: { value: /x } }]\n')
+  assert.throws(() => parseResources(text, 'f.yaml'), (err: unknown) => err instanceof ConfigInvalidError && err.problems.some(p => p.path === 'spec.rules[0].backendRefs'))
+})

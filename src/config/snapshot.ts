@@ -1,0 +1,104 @@
+import { z } from 'zod'
+import { SnapshotRejectedError } from '../errors.ts'
+import { AuthorizationPolicy } from './authorization-policy.ts'
+import { DestinationPolicy } from './destination-policy.ts'
+import { FaultInjection } from './fault-injection.ts'
+import { Gateway } from './gateway.ts'
+import { HTTPRoute } from './http-route.ts'
+import { MeshConfigSpec } from './mesh-config.ts'
+import { RateLimitPolicy } from './rate-limit-policy.ts'
+import { formatPath } from './load.ts'
+
+/**
+ * One instance of a service the proxy may call. For meshed services the address is the peer sidecar's
+ * inbound listener (mTLS when `tls` is true); for the local app it is the app's own port.
+ */
+export const Endpoint = z.object({
+  /** Stable id, e.g. `reviews-v2-0`. */
+  id: z.string().min(1),
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  version: z.string().optional(),
+  /** SPIFFE ID the peer must present (checked when tls is true). */
+  identity: z.string().optional(),
+  /** Dial with mTLS (peer sidecar) or plain (app, external, nginx peer…). */
+  tls: z.boolean().default(false),
+  protocol: z.enum(['http1', 'h2']).default('http1'),
+  /** False while the control plane knows the instance is down; such endpoints get no traffic. */
+  healthy: z.boolean().default(true)
+}).strict()
+export type Endpoint = z.infer<typeof Endpoint>
+
+export const ServiceEntry = z.object({
+  name: z.string().min(1),
+  /** Port the service is addressed on (`reviews:9080`). */
+  port: z.number().int().min(1).max(65535),
+  endpoints: z.array(Endpoint)
+}).strict()
+export type ServiceEntry = z.infer<typeof ServiceEntry>
+
+/**
+ * Everything one proxy needs, compiled for it by the control plane (or written by hand as a static
+ * snapshot file). Versioned; the proxy validates it, builds its tables once and swaps atomically.
+ */
+export const ProxySnapshot = z.object({
+  version: z.string().min(1),
+  node: z.object({
+    id: z.string().min(1),
+    role: z.enum(['sidecar', 'ingress', 'egress']).default('sidecar'),
+    /** Service this sidecar fronts (absent for gateways). */
+    service: z.string().optional(),
+    version: z.string().optional(),
+    namespace: z.string().default('default'),
+    /** Own SPIFFE ID. */
+    identity: z.string().optional()
+  }).strict(),
+  mesh: MeshConfigSpec.default(MeshConfigSpec.parse({})),
+  /**
+   * Services the proxy may call, each also reachable per version as `<service>-<version>`.
+   * The entry named like `node.service` with `local: true` semantics is the local app (see `localApp`).
+   */
+  services: z.array(ServiceEntry).default([]),
+  /** The app behind a sidecar's inbound listener. */
+  localApp: z.object({ address: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535), protocol: z.enum(['http1', 'h2']).default('http1') }).strict().optional(),
+  routes: z.array(HTTPRoute).default([]),
+  gateways: z.array(Gateway).default([]),
+  destinationPolicies: z.array(DestinationPolicy).default([]),
+  authorizationPolicies: z.array(AuthorizationPolicy).default([]),
+  faultInjections: z.array(FaultInjection).default([]),
+  rateLimitPolicies: z.array(RateLimitPolicy).default([])
+}).strict()
+export type ProxySnapshot = z.infer<typeof ProxySnapshot>
+export type ProxySnapshotInput = z.input<typeof ProxySnapshot>
+
+/**
+ * Validate a snapshot and check that it is consistent (every backendRef names a known service, versions
+ * exist). Returns a deeply frozen snapshot; throws SnapshotRejectedError naming path and reason.
+ */
+export function checkSnapshot (value: unknown, source = '<snapshot>'): ProxySnapshot {
+  const parsed = ProxySnapshot.safeParse(value)
+  if (!parsed.success) {
+    const first = parsed.error.issues.slice(0, 5).map(i => `${source}: ${formatPath(i.path) || '<document>'}: ${i.message}`)
+    throw new SnapshotRejectedError(first.join('\n'))
+  }
+  const snap = parsed.data
+  const known = new Set<string>()
+  for (const s of snap.services) {
+    known.add(s.name)
+    for (const e of s.endpoints) if (e.version) known.add(`${s.name}-${e.version}`)
+  }
+  const missing: string[] = []
+  snap.routes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {
+    if (!known.has(b.name)) missing.push(`${source}: routes[${ri}] (HTTPRoute/${r.metadata.name}): spec.rules[${i}].backendRefs[${bi}].name: unknown service "${b.name}"`)
+  })))
+  if (missing.length > 0) throw new SnapshotRejectedError(missing.slice(0, 5).join('\n'))
+  return deepFreeze(snap)
+}
+
+export function deepFreeze<T> (o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o as object)) deepFreeze(v)
+  }
+  return o
+}

@@ -1,0 +1,78 @@
+/**
+ * Errors with stable codes. A code is never renamed or reused; every code has an entry in docs/errors.md
+ * (checked by errors.test.ts). Map a code to an HTTP status and the `x-meshwork-error` header only at a
+ * plane's edge.
+ *
+ * @example
+ * throw new UpstreamTimeoutError('reviews did not answer within 2s')
+ */
+export class MeshError extends Error {
+  code = 'MESH_ERR'
+  status = 500
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+// --- config (any plane) ---
+export class ConfigInvalidError extends MeshError {
+  override code = 'MESH_ERR_CONFIG_INVALID'
+  override status = 400
+  /** Each problem names the file, the line (when known), the path inside the resource and the reason. */
+  readonly problems: ConfigProblem[]
+  constructor (problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'))
+    this.problems = problems
+  }
+}
+export class ConfigConflictError extends MeshError {
+  override code = 'MESH_ERR_CONFIG_CONFLICT'
+  override status = 409
+  readonly problems: ConfigProblem[]
+  constructor (problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'))
+    this.problems = problems
+  }
+}
+export class SnapshotRejectedError extends MeshError {
+  override code = 'MESH_ERR_SNAPSHOT_REJECTED'
+  override status = 400
+}
+
+// --- data plane: errors the proxy makes, sent as `x-meshwork-error: <code>` with a readable body ---
+export class NoRouteError extends MeshError { override code = 'MESH_ERR_NO_ROUTE'; override status = 404 }
+export class UpstreamTimeoutError extends MeshError { override code = 'MESH_ERR_UPSTREAM_TIMEOUT'; override status = 504 }
+export class DeadlineExceededError extends MeshError { override code = 'MESH_ERR_DEADLINE_EXCEEDED'; override status = 504 }
+export class UpstreamConnectError extends MeshError { override code = 'MESH_ERR_UPSTREAM_CONNECT'; override status = 503 }
+export class UpstreamResetError extends MeshError { override code = 'MESH_ERR_UPSTREAM_RESET'; override status = 502 }
+export class NoHealthyUpstreamError extends MeshError { override code = 'MESH_ERR_NO_HEALTHY_UPSTREAM'; override status = 503 }
+export class CircuitOpenError extends MeshError { override code = 'MESH_ERR_CIRCUIT_OPEN'; override status = 503 }
+export class RateLimitedError extends MeshError { override code = 'MESH_ERR_RATE_LIMITED'; override status = 429 }
+export class FaultAbortError extends MeshError {
+  override code = 'MESH_ERR_FAULT_ABORT'
+  constructor (message: string, status: number) { super(message); this.status = status }
+}
+export class ForbiddenError extends MeshError { override code = 'MESH_ERR_FORBIDDEN'; override status = 403 }
+export class PeerIdentityError extends MeshError { override code = 'MESH_ERR_PEER_IDENTITY'; override status = 403 }
+export class BadRequestError extends MeshError { override code = 'MESH_ERR_BAD_REQUEST'; override status = 400 }
+export class HeadersTooLargeError extends MeshError { override code = 'MESH_ERR_HEADERS_TOO_LARGE'; override status = 431 }
+export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_READY'; override status = 503 }
+
+export interface ConfigProblem {
+  /** File the resource came from, or a label such as `<api>` or `<snapshot>`. */
+  file: string
+  /** 1-based line in the file, when the source had lines. */
+  line?: number
+  /** Path inside the document, e.g. `spec.rules[0].backendRefs[1].weight`. */
+  path: string
+  reason: string
+  /** `Kind/name` of the resource, when it could be read. */
+  resource?: string
+}
+
+export function formatProblem (p: ConfigProblem): string {
+  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file
+  const res = p.resource ? ` (${p.resource})` : ''
+  return `${where}${res}: ${p.path || '<document>'}: ${p.reason}`
+}
