@@ -59,6 +59,11 @@ export class BadRequestError extends MeshError { override code = 'MESH_ERR_BAD_R
 export class HeadersTooLargeError extends MeshError { override code = 'MESH_ERR_HEADERS_TOO_LARGE'; override status = 431 }
 export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_READY'; override status = 503 }
 
+// --- PKI (certificate authority, proxy identity) ---
+export class CsrInvalidError extends MeshError { override code = 'MESH_ERR_CSR_INVALID'; override status = 400 }
+export class CsrIdentityMismatchError extends MeshError { override code = 'MESH_ERR_CSR_IDENTITY_MISMATCH'; override status = 403 }
+export class CertificateInvalidError extends MeshError { override code = 'MESH_ERR_CERT_INVALID'; override status = 400 }
+
 export interface ConfigProblem {
   /** File the resource came from, or a label such as `<api>` or `<snapshot>`. */
   file: string
