@@ -64,6 +64,25 @@ export class CsrInvalidError extends MeshError { override code = 'MESH_ERR_CSR_I
 export class CsrIdentityMismatchError extends MeshError { override code = 'MESH_ERR_CSR_IDENTITY_MISMATCH'; override status = 403 }
 export class CertificateInvalidError extends MeshError { override code = 'MESH_ERR_CERT_INVALID'; override status = 400 }
 
+// --- benchmark (src/bench): each may carry the partial result measured before it stopped ---
+export class BenchError extends MeshError {
+  override code = 'MESH_ERR_BENCH'
+  /** What was measured before the run stopped (a `LoadResult`, or a list of them), when anything was. */
+  partial?: unknown
+  constructor (message: string, options?: ErrorOptions & { partial?: unknown }) {
+    super(message, options)
+    this.partial = options?.partial
+  }
+}
+export class BenchOptionInvalidError extends BenchError { override code = 'MESH_ERR_BENCH_OPTION_INVALID'; override status = 400 }
+export class BenchTargetUnreachableError extends BenchError { override code = 'MESH_ERR_BENCH_TARGET_UNREACHABLE'; override status = 502 }
+export class BenchTargetErrorsError extends BenchError { override code = 'MESH_ERR_BENCH_TARGET_ERRORS'; override status = 502 }
+export class BenchTimeoutError extends BenchError { override code = 'MESH_ERR_BENCH_TIMEOUT'; override status = 504 }
+export class BenchAbortedError extends BenchError { override code = 'MESH_ERR_BENCH_ABORTED'; override status = 499 }
+export class BenchScenarioStartError extends BenchError { override code = 'MESH_ERR_BENCH_SCENARIO_START'; override status = 500 }
+export class BenchResultNotFoundError extends BenchError { override code = 'MESH_ERR_BENCH_RESULT_NOT_FOUND'; override status = 404 }
+export class BenchImportInvalidError extends BenchError { override code = 'MESH_ERR_BENCH_IMPORT_INVALID'; override status = 400 }
+
 export interface ConfigProblem {
   /** File the resource came from, or a label such as `<api>` or `<snapshot>`. */
   file: string
