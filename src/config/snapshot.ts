@@ -33,7 +33,12 @@ export const ServiceEntry = z.object({
   name: z.string().min(1),
   /** Port the service is addressed on (`reviews:9080`). */
   port: z.number().int().min(1).max(65535),
-  endpoints: z.array(Endpoint)
+  endpoints: z.array(Endpoint),
+  /**
+   * Versions the mesh declares for this service (from its Workloads), so `<service>-<version>` is a known
+   * name even while no instance of that version is up (it then has no endpoints: 503, not a NACK).
+   */
+  versions: z.array(z.string().min(1)).optional()
 }).strict()
 export type ServiceEntry = z.infer<typeof ServiceEntry>
 
@@ -60,7 +65,13 @@ export const ProxySnapshot = z.object({
    */
   services: z.array(ServiceEntry).default([]),
   /** The app behind a sidecar's inbound listener. */
-  localApp: z.object({ address: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535), protocol: z.enum(['http1', 'h2']).default('http1') }).strict().optional(),
+  localApp: z.object({
+    address: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535),
+    protocol: z.enum(['http1', 'h2']).default('http1'),
+    /** Path the sidecar probes to report the app's health to the control plane (Workload readinessPath). */
+    readinessPath: z.string().startsWith('/').optional()
+  }).strict().optional(),
   routes: z.array(HTTPRoute).default([]),
   gateways: z.array(Gateway).default([]),
   destinationPolicies: z.array(DestinationPolicy).default([]),
@@ -86,6 +97,7 @@ export function checkSnapshot (value: unknown, source = '<snapshot>'): ProxySnap
   for (const s of snap.services) {
     known.add(s.name)
     for (const e of s.endpoints) if (e.version) known.add(`${s.name}-${e.version}`)
+    if (s.versions) for (const v of s.versions) known.add(`${s.name}-${v}`)
   }
   const missing: string[] = []
   snap.routes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {
