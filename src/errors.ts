@@ -83,6 +83,10 @@ export class BenchScenarioStartError extends BenchError { override code = 'MESH_
 export class BenchResultNotFoundError extends BenchError { override code = 'MESH_ERR_BENCH_RESULT_NOT_FOUND'; override status = 404 }
 export class BenchImportInvalidError extends BenchError { override code = 'MESH_ERR_BENCH_IMPORT_INVALID'; override status = 400 }
 
+// --- local runtime (`meshwork up`) ---
+export class RuntimeStartError extends MeshError { override code = 'MESH_ERR_RUNTIME_START'; override status = 500 }
+export class PortInUseError extends MeshError { override code = 'MESH_ERR_PORT_IN_USE'; override status = 409 }
+
 export interface ConfigProblem {
   /** File the resource came from, or a label such as `<api>` or `<snapshot>`. */
   file: string
