@@ -87,6 +87,11 @@ export class BenchImportInvalidError extends BenchError { override code = 'MESH_
 export class RuntimeStartError extends MeshError { override code = 'MESH_ERR_RUNTIME_START'; override status = 500 }
 export class PortInUseError extends MeshError { override code = 'MESH_ERR_PORT_IN_USE'; override status = 409 }
 
+// --- management plane API ---
+export class ApiBadRequestError extends MeshError { override code = 'MESH_ERR_API_BAD_REQUEST'; override status = 400 }
+export class ApiNotFoundError extends MeshError { override code = 'MESH_ERR_API_NOT_FOUND'; override status = 404 }
+export class ControlPlaneUnavailableError extends MeshError { override code = 'MESH_ERR_CONTROL_PLANE_UNAVAILABLE'; override status = 503 }
+
 export interface ConfigProblem {
   /** File the resource came from, or a label such as `<api>` or `<snapshot>`. */
   file: string

@@ -1,0 +1,159 @@
+import { histogramQuantile, parsePromText, type Sample } from './prom-text.ts'
+
+/** A proxy whose admin `/metrics` the collector scrapes. */
+export interface ScrapeTarget {
+  /** e.g. http://127.0.0.1:15000/metrics */
+  url: string
+  proxyId: string
+  role: 'sidecar' | 'ingress' | 'egress'
+  service?: string
+  version?: string
+}
+
+/** Golden signals of one edge (caller → callee) or one service over the last interval. */
+export interface Golden {
+  rps: number
+  /** Share of responses that are not 5xx, 0..1; null with no traffic. */
+  successRate: number | null
+  p50Ms: number | null
+  p99Ms: number | null
+}
+
+export interface EdgeStats extends Golden { source: string, destination: string }
+export interface Point extends Golden { t: number }
+
+interface Totals { requests: number, errors: number, buckets: Map<number, number> }
+
+const REQUESTS = 'meshwork_requests_total'
+const DURATION_BUCKET = 'meshwork_request_duration_seconds_bucket'
+
+/**
+ * Scrapes every proxy's `/metrics` on an interval and turns counter deltas into golden signals per edge
+ * (from the callers' outbound and the gateways' metrics) and per service (from the callees' inbound),
+ * keeping a bounded history for "metrics over time".
+ */
+export class MetricsCollector {
+  readonly edges = new Map<string, EdgeStats>()
+  readonly services = new Map<string, Golden>()
+  readonly history = new Map<string, Point[]>()
+  lastScrapeAt = 0
+  lastErrors: string[] = []
+  #prev = new Map<string, Totals>()
+  #prevAt = 0
+  #timer: NodeJS.Timeout | null = null
+  #targets: () => ScrapeTarget[]
+  #intervalMs: number
+  #historyLength: number
+  #listeners = new Set<() => void>()
+
+  constructor (opts: { targets: () => ScrapeTarget[], intervalMs?: number, historyLength?: number }) {
+    this.#targets = opts.targets
+    this.#intervalMs = opts.intervalMs ?? 2000
+    this.#historyLength = opts.historyLength ?? 300
+  }
+
+  start (): void {
+    if (this.#timer !== null) return
+    const tick = (): void => { this.scrapeOnce().catch(() => {}) }
+    this.#timer = setInterval(tick, this.#intervalMs)
+    this.#timer.unref()
+    tick()
+  }
+
+  stop (): void {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+  }
+
+  onUpdate (fn: () => void): () => void {
+    this.#listeners.add(fn)
+    return () => this.#listeners.delete(fn)
+  }
+
+  /** Scrape all targets once and update the stats (exposed for tests). */
+  async scrapeOnce (): Promise<void> {
+    const targets = this.#targets()
+    const errors: string[] = []
+    const results = await Promise.all(targets.map(async t => {
+      try {
+        const res = await fetch(t.url, { signal: AbortSignal.timeout(1500) })
+        if (!res.ok) throw new Error(`HTTP ${res.status}`)
+        return { target: t, samples: parsePromText(await res.text()) }
+      } catch (err) {
+        errors.push(`${t.proxyId}: ${(err as Error).message}`)
+        return null
+      }
+    }))
+    const now = Date.now()
+    const totals = new Map<string, Totals>()
+    for (const r of results) {
+      if (r === null) continue
+      accumulate(totals, r.target, r.samples)
+    }
+    const dt = this.#prevAt === 0 ? 0 : (now - this.#prevAt) / 1000
+    this.edges.clear()
+    this.services.clear()
+    for (const [key, cur] of totals) {
+      const prev = this.#prev.get(key)
+      const g = dt > 0 && prev !== undefined ? deltaGolden(cur, prev, dt) : { rps: 0, successRate: null, p50Ms: null, p99Ms: null }
+      const [kind, a, b] = key.split('|')
+      if (kind === 'edge') this.edges.set(`${a}->${b}`, { source: a, destination: b, ...g })
+      else this.services.set(a, g)
+      let h = this.history.get(key)
+      if (h === undefined) this.history.set(key, h = [])
+      h.push({ t: now, ...g })
+      if (h.length > this.#historyLength) h.splice(0, h.length - this.#historyLength)
+    }
+    this.#prev = totals
+    this.#prevAt = now
+    this.lastScrapeAt = now
+    this.lastErrors = errors
+    for (const fn of this.#listeners) fn()
+  }
+
+  serviceHistory (service: string): Point[] { return this.history.get(`svc|${service}|`) ?? [] }
+  edgeHistory (source: string, destination: string): Point[] { return this.history.get(`edge|${source}|${destination}`) ?? [] }
+}
+
+function accumulate (totals: Map<string, Totals>, target: ScrapeTarget, samples: Sample[]): void {
+  for (const s of samples) {
+    const isReq = s.name === REQUESTS
+    const isBucket = s.name === DURATION_BUCKET
+    if (!isReq && !isBucket) continue
+    const direction = s.labels.direction
+    const destination = s.labels.destination
+    if (destination === undefined || destination === '') continue
+    let key: string
+    if (direction === 'inbound') {
+      key = `svc|${destination}|`
+    } else {
+      const source = target.role === 'sidecar' ? (target.service ?? s.labels.source ?? 'unknown') : (target.role === 'ingress' ? 'ingress' : 'egress')
+      key = `edge|${source}|${destination}`
+    }
+    let t = totals.get(key)
+    if (t === undefined) totals.set(key, t = { requests: 0, errors: 0, buckets: new Map() })
+    if (isReq) {
+      t.requests += s.value
+      const code = Number(s.labels.code)
+      if (code >= 500 || s.labels.code === '0' || s.labels.code === '') t.errors += s.value
+    } else {
+      const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le)
+      t.buckets.set(le, (t.buckets.get(le) ?? 0) + s.value)
+    }
+  }
+}
+
+function deltaGolden (cur: Totals, prev: Totals, dt: number): Golden {
+  const requests = Math.max(0, cur.requests - prev.requests)
+  const errors = Math.max(0, cur.errors - prev.errors)
+  const buckets: Array<{ le: number, count: number }> = []
+  for (const [le, c] of cur.buckets) buckets.push({ le, count: Math.max(0, c - (prev.buckets.get(le) ?? 0)) })
+  const p50 = histogramQuantile(0.5, buckets)
+  const p99 = histogramQuantile(0.99, buckets)
+  return {
+    rps: requests / dt,
+    successRate: requests > 0 ? (requests - errors) / requests : null,
+    p50Ms: p50 === null ? null : p50 * 1000,
+    p99Ms: p99 === null ? null : p99 * 1000
+  }
+}
