@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Builds the web UI (ui/src, React + TypeScript) into static files in ui/dist with esbuild.
+// The UI imports the same zod schemas as the CLI (src/config) for inline validation; the file loader's
+// `node:fs/promises` is replaced by a stub in the browser bundle.
+import { build } from 'esbuild'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const out = join(root, 'ui', 'dist')
+mkdirSync(out, { recursive: true })
+const nodeStub = {
+  name: 'node-stub',
+  setup (b) {
+    b.onResolve({ filter: /^node:/ }, args => ({ path: args.path, namespace: 'node-stub' }))
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
+      contents: 'export function readFile () { throw new Error("not available in the browser") }; export default {}',
+      loader: 'js'
+    }))
+  }
+}
+await build({
+  entryPoints: [join(root, 'ui', 'src', 'main.tsx')],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: process.env.UI_DEV !== '1',
+  sourcemap: true,
+  jsx: 'automatic',
+  outfile: join(out, 'app.js'),
+  define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [nodeStub],
+  logLevel: 'warning'
+})
+copyFileSync(join(root, 'ui', 'index.html'), join(out, 'index.html'))
+copyFileSync(join(root, 'ui', 'styles.css'), join(out, 'styles.css'))
+console.log('ui: built ui/dist')

@@ -1,0 +1,65 @@
+import { useEffect, useRef, useState } from 'react'
+
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string, readonly body: any) { super(message) }
+}
+
+export async function api<T = any> (path: string, init?: { method?: string, body?: unknown, signal?: AbortSignal }): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method: init?.method ?? (init?.body !== undefined ? 'POST' : 'GET'),
+    headers: init?.body !== undefined ? { 'content-type': 'application/json' } : undefined,
+    body: init?.body !== undefined ? JSON.stringify(init.body) : undefined,
+    signal: init?.signal
+  })
+  const text = await res.text()
+  let body: any = null
+  try { body = text === '' ? null : JSON.parse(text) } catch { body = { message: text } }
+  if (!res.ok) throw new ApiError(res.status, body?.code ?? 'MESH_ERR', body?.message ?? `HTTP ${res.status}`, body)
+  return body as T
+}
+
+/** Poll an API path every `ms` (and when `deps` change); keeps the last good value on errors. */
+export function usePoll<T> (path: string | null, ms: number, deps: unknown[] = []): { data: T | null, error: string | null, reload: () => void } {
+  const [data, setData] = useState<T | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [tick, setTick] = useState(0)
+  useEffect(() => {
+    if (path === null) return
+    let alive = true
+    const load = (): void => {
+      api<T>(path).then(d => { if (alive) { setData(d); setError(null) } }, (e: Error) => { if (alive) setError(e.message) })
+    }
+    load()
+    const id = setInterval(load, ms)
+    return () => { alive = false; clearInterval(id) }
+  }, [path, ms, tick, ...deps])
+  return { data, error, reload: () => setTick(t => t + 1) }
+}
+
+/** Server-sent events from the management server; reports whether the stream is connected. */
+export function useEvents (onEvent: (type: string, data: any) => void): boolean {
+  const [connected, setConnected] = useState(false)
+  const handler = useRef(onEvent)
+  handler.current = onEvent
+  useEffect(() => {
+    const es = new EventSource('/api/v1/events')
+    es.onopen = () => setConnected(true)
+    es.onerror = () => setConnected(false)
+    for (const type of ['control-plane', 'metrics', 'config', 'traces', 'bench']) {
+      es.addEventListener(type, (e) => {
+        try { handler.current(type, JSON.parse((e as MessageEvent).data)) } catch { /* ignore */ }
+      })
+    }
+    return () => es.close()
+  }, [])
+  return connected
+}
+
+export function fmt (n: number | null | undefined, digits = 1, unit = ''): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '–'
+  return `${n.toFixed(digits)}${unit}`
+}
+
+export function pct (n: number | null | undefined): string {
+  return n === null || n === undefined ? '–' : `${(n * 100).toFixed(n >= 0.9995 ? 0 : 1)}%`
+}
