@@ -22,6 +22,11 @@ export class Supervisor {
     process.on('exit', this.#onExit)
   }
 
+  /** Fix the order of groups up front (start order; they stop in reverse), whatever order processes arrive in. */
+  defineGroups (names: string[]): void {
+    for (const name of names) if (!this.#groups.some(g => g.name === name)) this.#groups.push({ name, procs: [] })
+  }
+
   /** Add a process to a stop group (default: its own); groups stop in reverse order of creation. */
   add (spec: ProcessSpec, group = spec.name): SupervisedProcess {
     if (this.#stopping !== null) throw new RuntimeStartError(`cannot add ${spec.name}: the mesh is stopping`)
