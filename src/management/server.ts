@@ -47,7 +47,8 @@ export interface ManagementServer {
  * const s = await startManagementServer({ backend, scrapeTargets: () => [] }); console.log(s.url)
  */
 export async function startManagementServer (opts: ManagementOptions): Promise<ManagementServer> {
-  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 })
+  // Strict body validation: no type coercion, unknown fields rejected (not silently removed).
+  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } } })
   const events = new EventHub()
   const metrics = new MetricsCollector({ targets: opts.scrapeTargets, intervalMs: opts.scrapeIntervalMs ?? 2000 })
   const traces = new TraceStore()
@@ -87,7 +88,10 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
   await registerObservabilityRoutes(app, ctx)
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx)
 
-  app.get('/*', (req, reply) => serveUi(opts.uiDir, req.url.split('?')[0], reply))
+  app.get('/*', (req, reply) => {
+    if (req.url.startsWith('/api/')) return reply.status(404).send({ code: 'MESH_ERR_API_NOT_FOUND', message: `no API route GET ${req.url.split('?')[0]}` })
+    return serveUi(opts.uiDir, req.url.split('?')[0], reply)
+  })
 
   // Live connection state of the control plane, so the UI can show it and recover when it returns.
   let lastConnected: boolean | null = null

@@ -1,7 +1,56 @@
-import { MeshError } from '../../errors.ts'
+import { parseArgs } from 'node:util'
+import { ControlPlaneBackend } from '../../management/control-plane-backend.ts'
+import { startManagementServer } from '../../management/server.ts'
+import type { ScrapeTarget } from '../../management/metrics-collector.ts'
+import { readFileSync } from 'node:fs'
 
-export const usage = 'Usage: meshwork server (not built yet)'
+export const usage = `Usage: meshwork server [options]
 
-export function run (_argv: string[]): number {
-  throw new MeshError('meshwork server is not built yet')
+Runs the management plane: the HTTP API under /api/v1, live events (SSE), the OTLP/HTTP trace receiver
+(POST /v1/traces) and the web UI, on one port. \`meshwork up\` starts it for you.
+
+Options:
+  --host <addr>            listen address (default 127.0.0.1)
+  --port <n>               listen port (default 8088)
+  --control-plane <url>    control plane URL (default $MESHWORK_CONTROL_PLANE or http://127.0.0.1:15010)
+  --targets <file>         JSON file listing the proxies to scrape: [{ "url", "proxyId", "role", "service", "version" }]
+                           (re-read on every scrape; \`meshwork up\` writes it)
+  --data-dir <dir>         data directory (benchmark store) (default .meshwork)
+  --ui-dir <dir>           built UI folder (default ui/dist of the installation)
+`
+
+export async function run (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8088' },
+      'control-plane': { type: 'string', default: process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010' },
+      targets: { type: 'string' },
+      'data-dir': { type: 'string', default: process.env.MESHWORK_DATA_DIR ?? '.meshwork' },
+      'ui-dir': { type: 'string' }
+    },
+    strict: true
+  })
+  const targetsFile = values.targets
+  const scrapeTargets = (): ScrapeTarget[] => {
+    if (targetsFile === undefined) return []
+    try { return JSON.parse(readFileSync(targetsFile, 'utf8')) as ScrapeTarget[] } catch { return [] }
+  }
+  const server = await startManagementServer({
+    host: values.host,
+    port: Number(values.port),
+    backend: new ControlPlaneBackend(values['control-plane']!),
+    scrapeTargets,
+    dataDir: values['data-dir'],
+    uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
+  })
+  process.stdout.write(`meshwork server: UI and API on ${server.url}\n`)
+  await new Promise<void>(resolve => {
+    const stop = (): void => { resolve() }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+  await server.close()
+  return 0
 }

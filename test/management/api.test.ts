@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { startControlPlane } from '../../src/controlplane/index.ts'
+import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
+import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
+
+const MESH = join(import.meta.dirname, '..', '..', 'samples', 'bookinfo', 'mesh.yaml')
+let dir: string
+let cp: Awaited<ReturnType<typeof startControlPlane>>
+let server: ManagementServer
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mw-mgmt-'))
+  cp = await startControlPlane({ files: [MESH], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
+  server = await startManagementServer({ backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(dir, 'no-ui') })
+})
+after(async () => {
+  await server?.close()
+  await cp?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function call (path: string, body?: unknown): Promise<{ status: number, json: any }> {
+  const res = await fetch(`${server.url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return { status: res.status, json: await res.json() }
+}
+
+const SPLIT = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: reviews-split }
+spec:
+  parentRefs: [{ kind: Service, name: reviews }]
+  rules:
+    - backendRefs: [{ name: reviews-v3, weight: 100 }]
+`
+
+test('reports the control plane as connected and serves the running config as YAML', async () => {
+  const s = await call('/api/v1/status')
+  assert.equal(s.status, 200)
+  assert.equal(s.json.controlPlane.connected, true)
+  const c = await call('/api/v1/config')
+  assert.equal(c.status, 200)
+  assert.match(c.json.yaml, /kind: Workload/)
+  assert.ok(c.json.resources.some((r: any) => r.kind === 'Workload' && r.spec.service === 'reviews'))
+})
+
+test('validate names line, path and reason with the same schema as the CLI', async () => {
+  const bad = SPLIT.replace('weight: 100', 'weight: -5')
+  const r = await call('/api/v1/config/validate', { yaml: bad })
+  assert.equal(r.json.ok, false)
+  assert.equal(r.json.code, 'MESH_ERR_CONFIG_INVALID')
+  assert.equal(r.json.problems[0].path, 'spec.rules[0].backendRefs[0].weight')
+  assert.equal(r.json.problems[0].line, 7)
+})
+
+test('diff shows what apply would change, then apply pushes it to the control plane', async () => {
+  const d = await call('/api/v1/config/diff', { yaml: SPLIT })
+  assert.equal(d.status, 200)
+  assert.deepEqual(d.json.changes.map((c: any) => [c.key, c.change]), [['HTTPRoute/default/reviews-split', 'added']])
+  assert.ok(d.json.changes[0].diff.some((l: any) => l.op === '+' && l.line.includes('reviews-v3')))
+  const a = await call('/api/v1/config/apply', { yaml: SPLIT })
+  assert.equal(a.status, 200, JSON.stringify(a.json))
+  assert.equal(a.json.ok, true)
+  const c = await call('/api/v1/config')
+  assert.ok(c.json.resources.some((r: any) => r.kind === 'HTTPRoute' && r.metadata.name === 'reviews-split'))
+})
+
+test('a config the control plane rejects returns its code and reason, and the running config stays', async () => {
+  const before = (await call('/api/v1/config')).json.yaml
+  const unknownBackend = SPLIT.replace('reviews-split', 'reviews-bad').replace('reviews-v3', 'nonexistent-v9')
+  const a = await call('/api/v1/config/apply', { yaml: unknownBackend })
+  assert.notEqual(a.status, 200)
+  assert.equal(a.json.ok, false)
+  assert.match(a.json.code, /^MESH_ERR_CONFIG_/)
+  assert.equal((await call('/api/v1/config')).json.yaml, before)
+})
+
+test('rejects API bodies that do not match the schema with a stable code', async () => {
+  for (const body of [{}, { yaml: 42 }, { yaml: 'x', extra: true }]) {
+    const r = await call('/api/v1/config/validate', body)
+    assert.equal(r.status, 400)
+    assert.equal(r.json.code, 'MESH_ERR_API_BAD_REQUEST')
+  }
+  const nf = await call('/api/v1/nope')
+  assert.equal(nf.status, 404)
+  assert.equal(nf.json.code, 'MESH_ERR_API_NOT_FOUND')
+})
+
+test('stores OTLP spans and lists them as traces', async () => {
+  const span = (spanId: string, parent: string | undefined, name: string, start: number, end: number) => ({
+    traceId: 'a'.repeat(32), spanId, parentSpanId: parent, name, kind: 2,
+    startTimeUnixNano: String(BigInt(start) * 1_000_000n), endTimeUnixNano: String(BigInt(end) * 1_000_000n),
+    attributes: [{ key: 'http.response.status_code', value: { intValue: 200 } }]
+  })
+  const body = {
+    resourceSpans: [
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'productpage' } }] }, scopeSpans: [{ spans: [span('1'.repeat(16), undefined, 'GET /productpage', 1000, 1030)] }] },
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'reviews' } }] }, scopeSpans: [{ spans: [span('2'.repeat(16), '1'.repeat(16), 'GET /reviews/0', 1005, 1020)] }] }
+    ]
+  }
+  const r = await call('/v1/traces', body)
+  assert.equal(r.status, 200)
+  const list = await call('/api/v1/traces')
+  assert.equal(list.json.traces[0].traceId, 'a'.repeat(32))
+  assert.deepEqual(list.json.traces[0].services.sort(), ['productpage', 'reviews'])
+  assert.equal(list.json.traces[0].durationMs, 30)
+  const one = await call(`/api/v1/traces/${'a'.repeat(32)}`)
+  assert.equal(one.json.spans.length, 2)
+})
+
+test('keeps answering with the control plane down and reports it unreachable', async () => {
+  const down = await startManagementServer({ backend: new ControlPlaneBackend('http://127.0.0.1:9', { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
+  try {
+    const s = await fetch(`${down.url}/api/v1/status`).then(r => r.json()) as any
+    assert.equal(s.controlPlane.connected, false)
+    const a = await fetch(`${down.url}/api/v1/config/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ yaml: SPLIT }) })
+    assert.equal(a.status, 503)
+    assert.equal((await a.json() as any).code, 'MESH_ERR_CONTROL_PLANE_UNAVAILABLE')
+  } finally {
+    await down.close()
+  }
+})
