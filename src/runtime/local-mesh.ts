@@ -108,6 +108,18 @@ export class LocalMesh {
     return this.supervisor.all().flatMap(p => p.pids)
   }
 
+  /** Pids of this mesh still alive (after stop(): none, or something went wrong). */
+  livePids (): number[] {
+    return this.pids().filter(pid => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    })
+  }
+
   app (id: string): RunningApp | undefined {
     return this.apps.find(a => a.id === id)
   }

@@ -1,7 +1,104 @@
-import { MeshError } from '../../errors.ts'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ConfigInvalidError } from '../../errors.ts'
+import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
+import { packageRoot } from '../../runtime/meshwork-command.ts'
 
-export const usage = 'Usage: meshwork up (not built yet)'
+export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
-export function run (_argv: string[]): number {
-  throw new MeshError('meshwork up is not built yet')
+Run a whole mesh on this machine: the control plane, a sidecar + app per Workload replica, the ingress
+and egress gateways and the management UI. Without -f, runs the embedded Bookinfo sample.
+Ctrl-C stops everything (UI, gateways, apps, sidecars, control plane, in that order).
+
+Options:
+  -f, --file <path>       mesh file (repeatable; default: samples/bookinfo/mesh.yaml)
+  --ingress-port <port>   port of the ingress gateway (default 8080; 0 = any free port)
+  --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
+  --control-port <port>   port of the control plane (default 15010; 0 = any free port)
+  --data-dir <dir>        logs, CA, applied config, Prometheus config (default .meshwork)
+  --no-ui                 do not start the management server
+  -q, --quiet             do not copy process logs to the terminal (they still go to <data-dir>/logs)
+`
+
+function port (value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: flag, reason: `must be a port number (0-65535), got "${value}"` }])
+  }
+  return n
+}
+
+/**
+ * The management plane hook: the API + UI server in this process, talking to the control plane over
+ * its HTTP API and scraping every proxy's metrics.
+ */
+async function startManagement (ctx: ManagementHookContext): Promise<{ url: string, close (): Promise<void> } | null> {
+  const { startManagementServer } = await import('../../management/server.ts')
+  const { ControlPlaneBackend } = await import('../../management/control-plane-backend.ts')
+  const uiDir = join(packageRoot(), 'ui', 'dist')
+  const server = await startManagementServer({
+    host: '127.0.0.1',
+    port: ctx.port,
+    backend: new ControlPlaneBackend(ctx.controlPlane.url),
+    scrapeTargets: () => ctx.proxies().map(p => ({ url: p.metricsUrl, proxyId: p.id, role: p.role, service: p.service, version: p.version })),
+    uiDir: existsSync(uiDir) ? uiDir : undefined,
+    dataDir: ctx.dataDir
+  })
+  return { url: server.url, close: () => server.close() }
+}
+
+export async function run (argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      'ingress-port': { type: 'string' },
+      'ui-port': { type: 'string' },
+      'control-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-ui': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' }
+    },
+    strict: true,
+    allowPositionals: false
+  })
+  const opts: LocalMeshOptions = {
+    files: values.file,
+    ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
+    uiPort: port(values['ui-port'], '--ui-port', 8088),
+    controlPort: port(values['control-port'], '--control-port', 15010),
+    dataDir: values['data-dir'] ?? '.meshwork',
+    echo: values.quiet === true ? null : process.stdout,
+    management: values['no-ui'] === true ? undefined : startManagement
+  }
+  process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
+  const mesh = await startLocalMesh(opts)
+  process.stdout.write(`\nmeshwork is up.\n${mesh.summary()}\n\nPress Ctrl-C to stop.\n`)
+
+  await new Promise<void>(resolve => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.stdout.write(`meshwork up: ${signal} again, still stopping (pids: ${mesh.supervisor.all().map(p => p.pid).filter(Boolean).join(' ')})\n`)
+        return
+      }
+      stopping = true
+      process.stdout.write(`\nmeshwork up: ${signal}, stopping…\n`)
+      mesh.stop().then(resolve, err => {
+        process.stderr.write(`meshwork up: error while stopping: ${(err as Error).message}\n`)
+        resolve()
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  const left = mesh.livePids()
+  if (left.length > 0) {
+    process.stderr.write(`meshwork up: stopped, but these processes are still alive: ${left.join(' ')}\n`)
+    return 1
+  }
+  process.stdout.write('meshwork up: stopped, no process left behind.\n')
+  return 0
 }
