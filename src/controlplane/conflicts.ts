@@ -1,0 +1,113 @@
+import type { ConfigProblem } from '../errors.ts'
+import type { LoadedResource } from '../config/load.ts'
+import type { HTTPRoute } from '../config/http-route.ts'
+import { findRouteConflicts as routerConflicts } from '../dataplane/router/conflicts.ts'
+import { buildMeshView, resolveServiceName } from './mesh-view.ts'
+
+/**
+ * Problems that no single schema can see: resources that contradict each other or point at nothing.
+ * Each names the file, line and path of the offending resource. Empty array = consistent.
+ *
+ * - the same resource (kind/namespace/name) defined twice;
+ * - more than one MeshConfig;
+ * - two route rules on the same parent and hostnames claiming the same match (instead of silently
+ *   choosing one);
+ * - a rule whose backendRef weights sum to 0;
+ * - backendRefs / mirrors / Service parentRefs naming an unknown service or version;
+ * - Gateway parentRefs naming an unknown Gateway;
+ * - policies targeting an unknown service, and two DestinationPolicies on the same target;
+ * - Workloads of one service declaring different ports, or the same version twice.
+ *
+ * @example const problems = findConflicts(await loadResourceFiles(['mesh.yaml']))
+ */
+export function findConflicts (loaded: readonly LoadedResource[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const view = buildMeshView(loaded)
+  const at = (l: LoadedResource, path: string, reason: string): void => {
+    problems.push({ file: l.file, line: l.line, path, reason, resource: `${l.resource.kind}/${l.resource.metadata.name}` })
+  }
+
+  const seen = new Map<string, LoadedResource>()
+  for (const l of loaded) {
+    const key = `${l.resource.kind}/${l.resource.metadata.namespace}/${l.resource.metadata.name}`
+    const first = seen.get(key)
+    if (first) at(l, 'metadata.name', `${key} is defined twice (first at ${first.file}:${first.line})`)
+    else seen.set(key, l)
+  }
+
+  const meshConfigs = loaded.filter(l => l.resource.kind === 'MeshConfig')
+  for (const l of meshConfigs.slice(1)) at(l, 'kind', `a mesh has at most one MeshConfig (first at ${meshConfigs[0].file}:${meshConfigs[0].line})`)
+
+  const workloadPorts = new Map<string, { port: number, l: LoadedResource }>()
+  const workloadVersions = new Map<string, LoadedResource>()
+  for (const l of loaded) {
+    const r = l.resource
+    if (r.kind !== 'Workload') continue
+    const p = workloadPorts.get(r.spec.service)
+    if (p && p.port !== r.spec.port) at(l, 'spec.port', `service "${r.spec.service}" is on port ${p.port} in ${p.l.file}:${p.l.line}, here ${r.spec.port}`)
+    else if (!p) workloadPorts.set(r.spec.service, { port: r.spec.port, l })
+    const vk = `${r.spec.service}-${r.spec.version}`
+    const v = workloadVersions.get(vk)
+    if (v && v !== l) at(l, 'spec.version', `version "${r.spec.version}" of service "${r.spec.service}" is also declared by ${v.resource.metadata.name} (${v.file}:${v.line})`)
+    else workloadVersions.set(vk, l)
+  }
+
+  const gatewayNames = new Set(view.gateways.map(g => g.metadata.name))
+  const known = (n: string): boolean => resolveServiceName(view, n) !== undefined
+  for (const l of loaded) {
+    const r = l.resource
+    if (r.kind !== 'HTTPRoute') continue
+    r.spec.parentRefs.forEach((p, i) => {
+      if (p.kind === 'Gateway' && !gatewayNames.has(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown Gateway "${p.name}"`)
+      if (p.kind === 'Service' && !known(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown service "${p.name}"`)
+    })
+    r.spec.rules.forEach((rule, ri) => {
+      rule.backendRefs.forEach((b, bi) => {
+        if (!known(b.name)) at(l, `spec.rules[${ri}].backendRefs[${bi}].name`, `unknown service "${b.name}" (no Workload declares it)`)
+      })
+      if (rule.backendRefs.length > 0 && rule.backendRefs.reduce((s, b) => s + b.weight, 0) === 0) {
+        at(l, `spec.rules[${ri}].backendRefs`, 'backendRef weights sum to 0: the rule can send traffic nowhere')
+      }
+      rule.filters?.forEach((f, fi) => {
+        if (f.type === 'RequestMirror' && !known(f.requestMirror.backendRef.name)) at(l, `spec.rules[${ri}].filters[${fi}].requestMirror.backendRef.name`, `unknown service "${f.requestMirror.backendRef.name}"`)
+      })
+    })
+  }
+  problems.push(...findRouteConflicts(loaded))
+
+  const destTargets = new Map<string, LoadedResource>()
+  for (const l of loaded) {
+    const r = l.resource
+    if (r.kind !== 'DestinationPolicy' && r.kind !== 'AuthorizationPolicy' && r.kind !== 'FaultInjection' && r.kind !== 'RateLimitPolicy') continue
+    const target = r.spec.targetRef.name
+    if (!known(target)) at(l, 'spec.targetRef.name', `unknown service "${target}" (no Workload declares it)`)
+    if (r.kind === 'DestinationPolicy') {
+      const prev = destTargets.get(target)
+      if (prev) at(l, 'spec.targetRef', `"${target}" already has DestinationPolicy/${prev.resource.metadata.name} (${prev.file}:${prev.line})`)
+      else destTargets.set(target, l)
+    }
+  }
+  return problems
+}
+
+/**
+ * Route rules that claim the same match on the same parent and hostnames (the router's own
+ * `findRouteConflicts`, so `check` reports exactly what the route table would silently shadow),
+ * reported on the losing rule with its file and line.
+ */
+export function findRouteConflicts (loaded: readonly LoadedResource[]): ConfigProblem[] {
+  const byName = new Map<string, LoadedResource>()
+  const routes: HTTPRoute[] = []
+  for (const l of loaded) {
+    if (l.resource.kind !== 'HTTPRoute') continue
+    const key = `${l.resource.metadata.namespace}/${l.resource.metadata.name}`
+    if (byName.has(key)) continue // a duplicate definition is reported on its own
+    byName.set(key, l)
+    routes.push(l.resource)
+  }
+  return routerConflicts(routes).map(c => {
+    const loser = c.routes[1]
+    const l = byName.get(`${loser.namespace}/${loser.name}`)!
+    return { file: l.file, line: l.line, path: c.path, resource: `HTTPRoute/${loser.name}`, reason: c.reason }
+  })
+}

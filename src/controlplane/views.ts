@@ -1,0 +1,100 @@
+import type { ControlPlane } from './control-plane.ts'
+import { syncStatus } from './control-plane.ts'
+
+/** Read-only listings for `meshwork get` and the management plane (JSON, stable field names). */
+
+export interface ServiceListing {
+  name: string
+  namespace: string
+  port: number
+  versions: string[]
+  endpoints: { id: string, address: string, port: number, version?: string, healthy: boolean }[]
+}
+
+export function listServices (cp: ControlPlane): ServiceListing[] {
+  return [...cp.registry.view.services.values()].map(s => ({
+    name: s.name,
+    namespace: s.namespace,
+    port: s.port,
+    versions: [...s.versions.keys()],
+    endpoints: cp.registry.endpoints(s.name).map(e => ({ id: e.id, address: e.address, port: e.port, version: e.version, healthy: e.healthy }))
+  }))
+}
+
+export interface RouteListing {
+  name: string
+  namespace: string
+  parents: string[]
+  hostnames: string[]
+  rules: { matches: string[], backends: string[] }[]
+  source: string
+}
+
+export function listRoutes (cp: ControlPlane): RouteListing[] {
+  const out: RouteListing[] = []
+  for (const l of cp.resources()) {
+    const r = l.resource
+    if (r.kind !== 'HTTPRoute') continue
+    out.push({
+      name: r.metadata.name,
+      namespace: r.metadata.namespace,
+      parents: r.spec.parentRefs.map(p => `${p.kind}/${p.name}`),
+      hostnames: r.spec.hostnames ?? [],
+      rules: r.spec.rules.map(rule => ({
+        matches: rule.matches.map(m => [m.method, m.path ? `${m.path.type === 'Exact' ? '=' : m.path.type === 'RegularExpression' ? '~' : ''}${m.path.value}` : '/', ...(m.headers ?? []).map(h => `${h.name}:${h.value}`)].filter(Boolean).join(' ')),
+        backends: rule.backendRefs.map(b => `${b.name}=${b.weight}`)
+      })),
+      source: `${l.file}${l.line ? `:${l.line}` : ''}`
+    })
+  }
+  return out
+}
+
+export interface ProxyListing {
+  id: string
+  role: string
+  service: string | null
+  version: string | null
+  namespace: string
+  identity: string
+  connected: boolean
+  healthy: boolean
+  sync: 'SYNCED' | 'NACKED' | 'PENDING' | 'DISCONNECTED'
+  sentVersion: string | null
+  ackedVersion: string | null
+  lastNack: { version: string, code: string, message: string, at: string } | null
+  inbound: string | null
+  certNotAfter: string | null
+  trustVersion: string | null
+}
+
+export function listProxies (cp: ControlPlane): ProxyListing[] {
+  return [...cp.registry.proxies.values()].map(r => ({
+    id: r.id,
+    role: r.hello.role,
+    service: r.hello.service ?? null,
+    version: r.hello.version ?? null,
+    namespace: r.hello.namespace,
+    identity: r.identity,
+    connected: r.connected,
+    healthy: r.healthy,
+    sync: r.connected ? syncStatus(r).status : 'DISCONNECTED',
+    sentVersion: r.sentVersion,
+    ackedVersion: r.ackedVersion,
+    lastNack: r.lastNack,
+    inbound: r.hello.inbound ? `${r.hello.inbound.host}:${r.hello.inbound.port}` : null,
+    certNotAfter: r.certNotAfter,
+    trustVersion: r.trustAckedVersion
+  }))
+}
+
+export function listWorkloads (cp: ControlPlane): { name: string, service: string, version: string, replicas: number, serviceAccount: string, readinessPath: string }[] {
+  return cp.registry.view.workloads.map(w => ({
+    name: w.metadata.name,
+    service: w.spec.service,
+    version: w.spec.version,
+    replicas: w.spec.replicas,
+    serviceAccount: w.spec.serviceAccount ?? w.spec.service,
+    readinessPath: w.spec.readinessPath
+  }))
+}
