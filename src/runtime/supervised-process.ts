@@ -47,6 +47,9 @@ export class SupervisedProcess extends EventEmitter {
   restarts = 0
   /** Delay before the latest restart (grows while it keeps crashing). */
   lastBackoffMs = 0
+  /** When the first child was spawned, and when the supervisor first saw it ready (ms since epoch; 0 = not yet). */
+  firstSpawnAt = 0
+  readyAt = 0
   /** Every pid this process has had, to check none is left behind. */
   readonly pids: number[] = []
   #child: ChildProcess | null = null
@@ -104,6 +107,7 @@ export class SupervisedProcess extends EventEmitter {
     })
     this.#child = child
     this.#startedAt = Date.now()
+    if (this.firstSpawnAt === 0) this.firstSpawnAt = this.#startedAt
     this.state = 'running'
     this.#exited = new Promise(resolve => {
       child.once('exit', (code, signal) => {

@@ -61,6 +61,7 @@ export class Supervisor {
     try {
       p.start()
       if (readyUrl !== null) await waitForHttpOk(readyUrl, { timeoutMs, signal: ac.signal })
+      p.readyAt = Date.now()
     } catch (err) {
       throw new RuntimeStartError(`${p.spec.name} did not become ready (${(err as Error).message}); see ${p.spec.log.path}`, { cause: err })
     } finally {

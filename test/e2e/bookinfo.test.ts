@@ -1,0 +1,149 @@
+// The acceptance test of issue 3: `meshwork up` with Bookinfo (via the runtime API), then traffic through
+// the ingress gateway, config changes through the control plane, fault injection hidden by retries, a
+// killed app and a killed sidecar restarted, a real Prometheus scraping every proxy, and a clean stop.
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { type LocalMesh, startLocalMesh } from '../../src/runtime/local-mesh.ts'
+import { type PrometheusServer, startPrometheus } from '../../src/runtime/prometheus.ts'
+import { probe } from '../../src/runtime/readiness.ts'
+import { alive, closeClients, get, type ProductView, productThroughIngress, sumMetric, waitUntil } from './http-client.ts'
+
+const EXAMPLES = fileURLToPath(new URL('../../samples/bookinfo/examples/', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'meshwork-e2e-'))
+let mesh: LocalMesh
+let prom: PrometheusServer
+let ingress = ''
+
+before(async () => {
+  mesh = await startLocalMesh({ dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 100 })
+  ingress = mesh.ingressUrl!
+  prom = await startPrometheus({ dir: join(dir, 'prometheus'), targets: mesh.scrapeTargets(), scrapeIntervalMs: 1000 })
+})
+
+after(async () => {
+  await prom?.stop()
+  await mesh?.stop()
+  closeClients()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function many (n: number): Promise<ProductView[]> {
+  const out: ProductView[] = []
+  for (let i = 0; i < n; i++) out.push(await productThroughIngress(ingress))
+  return out
+}
+
+function failures (views: ProductView[]): string[] {
+  return views.filter(v => v.status !== 200 || v.errors.length > 0).map(v => `${v.status} ${v.errors.join('; ')}`)
+}
+
+async function applyFile (file: string): Promise<number> {
+  const started = Date.now()
+  const r = await mesh.controlPlane.apply(readFileSync(join(EXAMPLES, file), 'utf8'), file)
+  assert.equal(r.ok, true, JSON.stringify(r.problems))
+  const sync = await mesh.controlPlane.waitForSync(10_000)
+  for (const s of sync) assert.equal(s.status, 'SYNCED', `${s.id}: ${s.status} ${s.error ?? ''}`)
+  return Date.now() - started
+}
+
+test('meshwork up starts a sidecar before each app, both gateways, and every proxy registers', async () => {
+  assert.equal(mesh.apps.length, 6)
+  assert.equal(mesh.proxies.length, 8)
+  assert.deepEqual(mesh.proxies.filter(p => p.role !== 'sidecar').map(p => p.role).sort(), ['egress', 'ingress'])
+  for (const app of mesh.apps) {
+    // The app was spawned only once its sidecar answered /ready.
+    assert.ok(app.sidecar.process.readyAt > 0 && app.process.firstSpawnAt >= app.sidecar.process.readyAt, app.id)
+  }
+  const proxies = await (await fetch(`${mesh.controlPlaneUrl}/v1/proxies`)).json() as { id: string, connected: boolean }[]
+  assert.deepEqual(proxies.filter(p => p.connected).map(p => p.id).sort(), mesh.proxies.map(p => p.id).sort())
+  assert.match(mesh.summary(), /\/productpage/)
+})
+
+test('requests through the ingress reach all three reviews versions', async () => {
+  const page = await get(`${ingress}/productpage`)
+  assert.equal(page.status, 200)
+  assert.match(page.body, /<!-- reviews-version: v[123] -->/)
+  assert.equal((await get(`${ingress}/static/style.css`)).status, 200)
+  const views = await many(30)
+  assert.deepEqual(failures(views), [])
+  assert.deepEqual([...new Set(views.map(v => v.reviewsVersion))].sort(), ['v1', 'v2', 'v3'])
+})
+
+test('a killed app and a killed sidecar are restarted, and clients see no errors', async () => {
+  const app = mesh.app('reviews-v2-0')!
+  const firstPid = app.process.pid!
+  let running = true
+  const seen: ProductView[] = []
+  const load = (async () => {
+    while (running) seen.push(await productThroughIngress(ingress))
+  })()
+  try {
+    await waitUntil(() => seen.length >= 5, 'traffic before the kill')
+    process.kill(firstPid, 'SIGKILL')
+    await waitUntil(() => app.process.restarts >= 1 && app.process.pid !== undefined, 'app restart')
+    await waitUntil(async () => await probe(`http://127.0.0.1:${app.port}/healthz`) === 200, 'restarted app healthy')
+    const after = seen.length
+    await waitUntil(() => seen.slice(after).some(v => v.reviewsVersion === 'v2'), 'v2 serving again', 30_000)
+  } finally {
+    running = false
+    await load
+  }
+  assert.deepEqual(failures(seen), [])
+  assert.equal(alive(firstPid), false)
+
+  // A sidecar killed: restarted on the same ports, it registers again and serves.
+  const details = mesh.proxies.find(p => p.id === 'details-v1-0')!
+  const sidecarPid = details.process.pid!
+  process.kill(sidecarPid, 'SIGKILL')
+  await waitUntil(() => details.process.restarts >= 1, 'sidecar restart')
+  await waitUntil(async () => await probe(`${details.adminUrl}/ready`) === 200, 'restarted sidecar ready', 60_000)
+  await waitUntil(async () => failures(await many(3)).length === 0, 'details served again', 30_000, 200)
+  assert.equal(alive(sidecarPid), false)
+})
+
+test('a 100% reviews-v3 route is pushed to every proxy and only v3 answers after the ACK', async t => {
+  const ms = await applyFile('reviews-v3.yaml')
+  t.diagnostic(`apply → every proxy ACKed in ${ms} ms`)
+  assert.ok(ms < 5000, `config took ${ms} ms to reach every proxy`)
+  const views = await many(20)
+  assert.deepEqual(failures(views), [])
+  assert.deepEqual([...new Set(views.map(v => v.reviewsVersion))], ['v3'])
+  for (const v of views) assert.deepEqual(v.stars, [{ stars: 5, color: 'red' }, { stars: 4, color: 'red' }])
+})
+
+test('a 50% abort on ratings is injected and retries hide it from the client', async () => {
+  const ratingsAdmin = mesh.proxies.find(p => p.id === 'ratings-v1-0')!.metricsUrl
+  const before503 = sumMetric((await get(ratingsAdmin)).body, 'meshwork_requests_total', { code: '503' })
+  await applyFile('ratings-fault.yaml')
+  const views = await many(30)
+  // Every call went to v3 (red stars: ratings answered), and none saw the aborts.
+  assert.deepEqual(failures(views), [])
+  for (const v of views) assert.deepEqual(v.stars, [{ stars: 5, color: 'red' }, { stars: 4, color: 'red' }])
+  const after503 = sumMetric((await get(ratingsAdmin)).body, 'meshwork_requests_total', { code: '503' })
+  assert.ok(after503 - before503 >= 5, `the fault aborted only ${after503 - before503} of ~60 calls`)
+})
+
+test('a real Prometheus scrapes every proxy and PromQL returns the request rate per service', async () => {
+  await many(10)
+  let rates = new Map<string, number>()
+  await waitUntil(async () => {
+    const result = await prom.query('sum by (destination) (rate(meshwork_requests_total[30s]))')
+    rates = new Map(result.map(r => [r.metric.destination, r.value]))
+    return ['productpage', 'details', 'reviews', 'ratings'].every(s => (rates.get(s) ?? 0) > 0)
+  }, `request rates of every service (have ${JSON.stringify(Object.fromEntries(rates))})`, 60_000, 500)
+  const health = await prom.targetHealth()
+  for (const t of mesh.scrapeTargets()) assert.equal(health.get(t.address), 'up', `${t.labels?.proxy} not scraped`)
+})
+
+test('stop ends every process in reverse order and leaves none behind', async () => {
+  const pids = mesh.pids()
+  assert.ok(pids.length >= 14) // 8 proxies + 6 apps + the restarted ones
+  await mesh.stop()
+  assert.deepEqual(mesh.livePids(), [])
+  for (const pid of pids) assert.equal(alive(pid), false)
+  for (const p of mesh.supervisor.all()) assert.equal(p.state, 'stopped')
+})
