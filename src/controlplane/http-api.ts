@@ -34,8 +34,10 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
         const m = parse(AckMessage, await readJson(req))
         const rec = proxyOf(cp, m.streamId)
         if (m.type === 'trust') {
-          rec.trustAckedVersion = m.version
-          cp.registry.emit('proxy', rec)
+          if (Number(m.version) > Number(rec.trustAckedVersion ?? 0)) {
+            rec.trustAckedVersion = m.version
+            cp.registry.emit('proxy', rec)
+          }
         } else {
           cp.registry.ack(rec, m.version, m.ok, m.error)
         }
@@ -57,7 +59,8 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
         return sendJson(res, 200, body)
       }
       case '/v1/apply': {
-        const body = await readJson(req) as { text?: unknown, resources?: unknown, source?: unknown, waitMs?: unknown }
+        const raw = await readJson(req)
+        const body = (typeof raw === 'object' && raw !== null ? raw : {}) as { text?: unknown, resources?: unknown, source?: unknown, waitMs?: unknown }
         const source = typeof body.source === 'string' ? body.source : '<api>'
         let input: string | unknown[]
         if (typeof body.text === 'string') input = body.text

@@ -125,6 +125,8 @@ export class Registry extends EventEmitter {
   }
 
   ack (rec: ProxyRecord, version: string, ok: boolean, error?: { code: string, message: string }): void {
+    // ACKs travel as separate requests and may arrive out of order: never go back in time.
+    if (rec.ackedVersion !== null && Number(version) < Number(rec.ackedVersion)) return
     if (ok) {
       rec.ackedVersion = version
       if (rec.lastNack !== null && Number(rec.lastNack.version) <= Number(version)) rec.lastNack = null
