@@ -32,7 +32,14 @@ export function parseResources (text: string, file: string): LoadedResource[] {
       }
       continue
     }
-    const value = doc.toJS({ maxAliasCount: 100 })
+    let value: unknown
+    try {
+      value = doc.toJS({ maxAliasCount: 100 })
+    } catch (err) {
+      // e.g. an alias to an anchor that does not exist, or an alias bomb over maxAliasCount
+      problems.push({ file, line: docLine, path: '', reason: `YAML: ${(err as Error).message.split('\n')[0]}` })
+      continue
+    }
     if (value === null || value === undefined) continue // empty document, e.g. a trailing `---`
     const r = validateResource(value, file)
     if (r.ok) {
