@@ -72,7 +72,6 @@ export class LoadEngine {
   private readonly errors: Record<string, number> = {}
   private readonly connectErrors: Record<string, number> = {}
   private readonly closedLoop: boolean
-  private t0 = 0
   private tm = 0
   private tEnd = 0
   private sent = 0
@@ -106,7 +105,7 @@ export class LoadEngine {
   /** Start at local time `startAt` (performance.now() clock); resolves when the run is over. */
   run (startAt = now()): Promise<EngineReport> {
     const o = this.job.options
-    this.t0 = startAt
+
     this.tm = startAt + o.warmupMs
     this.tEnd = this.tm + o.durationMs
     const ratePerConn = o.rate / this.job.totalConnections

@@ -20,7 +20,7 @@ export interface LoadConnection {
   destroy (): void
 }
 
-const enum State { Idle, Head, Length, Chunked, UntilClose }
+enum State { Idle, Head, Length, Chunked, UntilClose }
 const CRLF = Buffer.from('\r\n')
 const CRLFCRLF = Buffer.from('\r\n\r\n')
 
