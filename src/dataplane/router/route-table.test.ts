@@ -205,3 +205,14 @@ test('gateway: the candidate cache does not change answers', () => {
 test('gateway mode without a gateway name is a programming error', () => {
   assert.throws(() => compileRouteTable(snapshot(), 'gateway'), TypeError)
 })
+
+test('an invalid regular expression rejects the table with MESH_ERR_SNAPSHOT_REJECTED', () => {
+  for (const match of [
+    { path: { type: 'RegularExpression', value: '/(unclosed' } },
+    { headers: [{ type: 'RegularExpression', name: 'x', value: '[' }] },
+    { queryParams: [{ type: 'RegularExpression', name: 'q', value: '*' }] }
+  ]) {
+    const snap = snapshot([route('bad', { parentRefs: svc('reviews'), rules: [{ matches: [match], backendRefs: to('reviews') }] })])
+    assert.throws(() => compileRouteTable(snap, 'outbound'), (err: unknown) => (err as { code?: string }).code === 'MESH_ERR_SNAPSHOT_REJECTED')
+  }
+})

@@ -1,5 +1,6 @@
 import type { HTTPRoute } from '../../config/http-route.ts'
 import type { ProxySnapshot } from '../../config/snapshot.ts'
+import { SnapshotRejectedError } from '../../errors.ts'
 import { AuthorityResolver } from './authority.ts'
 import { buildClusters, type Cluster } from './clusters.ts'
 import { compileRule, defaultRule } from './compile-rule.ts'
@@ -68,10 +69,25 @@ function entriesOf (route: HTTPRoute, compiled: CompiledRule[], service: (ruleIn
   route.spec.rules.forEach((rule, ri) => {
     const result: RouteResult = Object.freeze({ service: service(ri), route: route.metadata.name, rule: compiled[ri] })
     rule.matches.forEach((m, mi) => {
-      out.push({ match: compileMatch(m), result, routeKey: key, ruleIndex: ri, matchIndex: mi })
+      const match = rejectInvalid(route, `spec.rules[${ri}].matches[${mi}]`, () => compileMatch(m))
+      out.push({ match, result, routeKey: key, ruleIndex: ri, matchIndex: mi })
     })
   })
   return out
+}
+
+function compileRules (route: HTTPRoute, clusters: Map<string, Cluster>): CompiledRule[] {
+  return route.spec.rules.map((r, i) => rejectInvalid(route, `spec.rules[${i}]`, () => compileRule(r, i, clusters)))
+}
+
+/** A regular expression the schema let through but JavaScript cannot compile rejects the snapshot, naming where. */
+function rejectInvalid<T> (route: HTTPRoute, path: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err
+    throw new SnapshotRejectedError(`HTTPRoute/${route.metadata.name}: ${path}: invalid regular expression: ${err.message}`, { cause: err })
+  }
 }
 
 function scan (entries: Entry[], req: RouteRequest): RouteResult | null {
@@ -124,7 +140,7 @@ class OutboundTable implements RouteTable {
         if (target === undefined || seen.has(p.name)) continue
         if (p.port !== undefined && p.port !== target.port) continue
         seen.add(p.name)
-        compiled ??= route.spec.rules.map((r, i) => compileRule(r, i, clusters))
+        compiled ??= compileRules(route, clusters)
         let list = attached.get(p.name)
         if (list === undefined) attached.set(p.name, list = [])
         list.push(...entriesOf(route, compiled, () => target.service))
@@ -177,7 +193,7 @@ class GatewayTable implements RouteTable {
       const attached = route.spec.parentRefs.some(p => p.kind === 'Gateway' && p.name === gatewayName &&
         (gw === undefined || (p.namespace ?? route.metadata.namespace) === gw.metadata.namespace))
       if (!attached) continue
-      const compiled = route.spec.rules.map((r, i) => compileRule(r, i, clusters))
+      const compiled = compileRules(route, clusters)
       const entries = entriesOf(route, compiled, ri => primaryService(route.spec.rules[ri], clusters, gatewayName))
       const hostnames = route.spec.hostnames ?? []
       if (hostnames.length === 0) { this.#any.push(...entries); continue }
