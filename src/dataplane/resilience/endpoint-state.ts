@@ -142,8 +142,9 @@ export class EndpointSet {
   states: readonly EndpointState[] = []
   #byId = new Map<string, EndpointState>()
 
-  constructor (endpoints?: readonly Endpoint[]) {
-    if (endpoints) this.update(endpoints)
+  /** `now` stamps the EWMA of new endpoints (performance.now() origin; tests pass their own time). */
+  constructor (endpoints?: readonly Endpoint[], now = performance.now()) {
+    if (endpoints) this.update(endpoints, now)
   }
 
   /** Apply a snapshot's endpoint list: same id → same EndpointState (stats kept), new id → fresh state. */
