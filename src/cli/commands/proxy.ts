@@ -1,7 +1,134 @@
-import { MeshError } from '../../errors.ts'
+/**
+ * `meshwork proxy`: parse flags, build the Proxy, feed it from a static snapshot file or a control plane.
+ * No logic lives here (STYLE: main only wires modules).
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { ConfigInvalidError } from '../../errors.ts'
+import { startConfigClient } from '../../dataplane/config-client.ts'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
+import { type HostPort, Proxy } from '../../dataplane/proxy.ts'
+import { SnapshotFile } from '../../dataplane/snapshot-file.ts'
 
-export const usage = 'Usage: meshwork proxy (not built yet)'
+export const usage = `Usage: meshwork proxy [options]
 
-export function run (_argv: string[]): number {
-  throw new MeshError('meshwork proxy is not built yet')
+Runs the Meshwork sidecar / gateway proxy.
+
+Config source (one of):
+  --snapshot <file>        static snapshot (YAML or JSON), reloaded when the file changes
+  --control-plane <url>    control plane URL (identity + snapshot stream)
+
+Listeners (host:port, port 0 = any free port):
+  --outbound <addr>        the app's HTTP_PROXY (routes by authority)
+  --inbound <addr>         calls from peer sidecars (mTLS), forwarded to the local app
+  --listen <addr>          gateway listener (ingress/egress); --gateway-listen is an alias
+  --admin <addr>           /ready /config /metrics /tap (default 127.0.0.1:15000)
+
+Identity (static mTLS material, PEM files):
+  --cert <file> --key <file> --ca <file>
+
+Control-plane registration (with --control-plane):
+  --id <id> --role sidecar|ingress|egress --service <name> --version <v> --namespace <ns>
+  --app <addr> --app-health-path <path> --gateway <name>
+`
+
+function hostPort (flag: string, v: string | undefined): HostPort | undefined {
+  if (v === undefined) return undefined
+  const i = v.lastIndexOf(':')
+  const host = i === -1 ? '127.0.0.1' : v.slice(0, i) || '127.0.0.1'
+  const port = Number(i === -1 ? v : v.slice(i + 1))
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: flag, reason: `must be host:port, got "${v}"` }])
+  }
+  return { host, port }
+}
+
+export async function run (argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      snapshot: { type: 'string' },
+      'control-plane': { type: 'string' },
+      outbound: { type: 'string' },
+      inbound: { type: 'string' },
+      listen: { type: 'string' },
+      'gateway-listen': { type: 'string' },
+      admin: { type: 'string', default: '127.0.0.1:15000' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      id: { type: 'string' },
+      role: { type: 'string' },
+      service: { type: 'string' },
+      version: { type: 'string' },
+      namespace: { type: 'string' },
+      app: { type: 'string' },
+      'app-health-path': { type: 'string' },
+      gateway: { type: 'string' }
+    },
+    strict: true
+  })
+  if ((v.snapshot === undefined) === (v['control-plane'] === undefined)) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--snapshot', reason: 'give exactly one of --snapshot <file> or --control-plane <url>' }])
+  }
+  const tlsFiles = [v.cert, v.key, v.ca]
+  if (tlsFiles.some(f => f !== undefined) && tlsFiles.some(f => f === undefined)) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--cert', reason: '--cert, --key and --ca go together' }])
+  }
+  const tls = v.cert !== undefined
+    ? { certPem: readFileSync(v.cert, 'utf8'), keyPem: readFileSync(v.key!, 'utf8'), trustBundlePem: readFileSync(v.ca!, 'utf8') }
+    : undefined
+  const proxy = new Proxy({
+    listeners: {
+      outbound: hostPort('--outbound', v.outbound),
+      inbound: hostPort('--inbound', v.inbound),
+      gateway: hostPort('--listen', v.listen ?? v['gateway-listen']),
+      admin: hostPort('--admin', v.admin)!
+    },
+    tls,
+    gatewayName: v.gateway
+  })
+  await proxy.start()
+  const a = proxy.addresses
+  const list = Object.entries(a).map(([k, x]) => `${k}=${x!.address}:${x!.port}`).join(' ')
+  process.stderr.write(`meshwork proxy: listening ${list}\n`)
+
+  let stopSource: () => Promise<void> | void
+  if (v.snapshot !== undefined) {
+    const file = new SnapshotFile(v.snapshot, proxy, {
+      onResult: (r, f) => {
+        if (r.ok) process.stderr.write(`meshwork proxy: applied snapshot ${r.version} from ${f}\n`)
+        else process.stderr.write(`meshwork proxy: ${r.error.code}: ${r.error.message}\n`)
+      }
+    })
+    await file.load()
+    file.watch()
+    stopSource = () => file.close()
+  } else {
+    const role = (v.role ?? 'sidecar') as 'sidecar' | 'ingress' | 'egress'
+    const inbound = a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
+    const client = startConfigClient(proxy, {
+      url: v['control-plane']!,
+      id: v.id ?? `${v.service ?? v.gateway ?? 'proxy'}-${process.pid}`,
+      role,
+      service: v.service,
+      version: v.version,
+      namespace: v.namespace,
+      inbound,
+      app: hostPort('--app', v.app),
+      gateway: v.gateway !== undefined ? { name: v.gateway } : undefined,
+      readinessPath: v['app-health-path'],
+      log: (line) => process.stderr.write(`meshwork proxy: ${line}\n`)
+    })
+    stopSource = () => client.close()
+  }
+
+  await new Promise<void>(resolve => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await stopSource()
+  await proxy.stop()
+  return 0
 }

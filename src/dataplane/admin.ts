@@ -1,0 +1,108 @@
+/**
+ * The proxy's admin listener (node:http: not on the hot path).
+ *
+ *   GET /ready    200 `ready` once a snapshot is applied and every listener is up, else 503 MESH_ERR_NOT_READY
+ *   GET /config   the applied snapshot as JSON: `{ version, snapshot }` (503 before the first one)
+ *   GET /metrics  Prometheus text exposition
+ *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews` filters
+ *
+ * @example
+ * const admin = new AdminServer({ host: '127.0.0.1', port: 15000 }, view); await admin.start()
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type MeshError, NotReadyError } from '../errors.ts'
+
+export interface TapEvent {
+  [key: string]: unknown
+  service: string
+}
+
+export interface AdminView {
+  ready (): boolean
+  config (): { version: string, snapshot: unknown } | null
+  metrics (): string
+  /** Subscribe to finished requests; returns the unsubscribe function. */
+  tap (fn: (e: TapEvent) => void): () => void
+}
+
+export class AdminServer {
+  private server: Server | null = null
+  private readonly taps = new Set<ServerResponse>()
+  constructor (private readonly addr: { host: string, port: number }, private readonly view: AdminView) {}
+
+  start (): Promise<AddressInfo> {
+    const server = createServer((req, res) => this.handle(req, res))
+    server.keepAliveTimeout = 5000
+    this.server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.addr.port, this.addr.host, () => {
+        server.removeListener('error', reject)
+        resolve(server.address() as AddressInfo)
+      })
+    })
+  }
+
+  async stop (): Promise<void> {
+    const s = this.server
+    if (s === null) return
+    this.server = null
+    for (const r of this.taps) r.end()
+    this.taps.clear()
+    await new Promise<void>(resolve => { s.close(() => resolve()); s.closeAllConnections() })
+  }
+
+  private handle (req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://admin')
+    if (req.method !== 'GET' && req.method !== 'HEAD') { this.send(res, 405, 'text/plain', 'method not allowed\n'); return }
+    switch (url.pathname) {
+      case '/ready':
+        if (this.view.ready()) { this.send(res, 200, 'text/plain', 'ready\n'); return }
+        this.error(res, new NotReadyError('no snapshot applied yet or listeners not up'))
+        return
+      case '/config': {
+        const c = this.view.config()
+        if (c === null) { this.error(res, new NotReadyError('no snapshot applied yet')); return }
+        this.send(res, 200, 'application/json', JSON.stringify(c, null, 2) + '\n')
+        return
+      }
+      case '/metrics':
+        this.send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.view.metrics())
+        return
+      case '/tap':
+        this.tap(req, res, url.searchParams.get('service'))
+        return
+      case '/':
+        this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=]\n')
+        return
+      default:
+        this.send(res, 404, 'text/plain', 'not found\n')
+        return
+    }
+  }
+
+  private tap (req: IncomingMessage, res: ServerResponse, service: string | null): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' })
+    res.flushHeaders()
+    this.taps.add(res)
+    const off = this.view.tap(e => {
+      if (service !== null && e.service !== service) return
+      res.write(JSON.stringify(e) + '\n')
+    })
+    const done = (): void => { off(); this.taps.delete(res) }
+    req.on('close', done)
+    res.on('close', done)
+  }
+
+  private send (res: ServerResponse, status: number, type: string, body: string): void {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+
+  private error (res: ServerResponse, err: MeshError): void {
+    const body = `${err.code}: ${err.message}\n`
+    res.writeHead(err.status, { 'content-type': 'text/plain', 'x-meshwork-error': err.code, 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+}

@@ -1,0 +1,414 @@
+/**
+ * One request forwarded to one cluster: picks an endpoint, takes a pooled connection, streams the request
+ * body up and the response down (no copies, backpressure both ways), and applies the route's resiliency:
+ * per-try timeout, overall deadline, retries within the retry budget (only when the request body was
+ * small enough to keep, ≤ {@link MAX_REPLAY_BYTES}), outlier detection, circuit breaker.
+ *
+ *   start ─▶ PICK ─▶ CONNECT (idle conn, or dial) ─▶ SENT ─head─▶ RESPONDING ─end─▶ DONE
+ *              ▲                                      │ retryable status / reset / per-try timeout
+ *              └────────── backoff ◀──────────────────┘ (attempts left, budget, deadline, replayable body)
+ */
+import {
+  CircuitOpenError, DeadlineExceededError, MeshError, NoHealthyUpstreamError, UpstreamConnectError,
+  UpstreamResetError, UpstreamTimeoutError
+} from '../../errors.ts'
+import type { ResponseHead, RequestHead } from '../http1/head-parser.ts'
+import { serializeRequestHead, serializeResponseHead } from '../http1/serialize.ts'
+import type { BodySink, DownstreamConnection } from '../listeners/downstream-connection.ts'
+import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
+import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
+import type { EndpointState } from '../resilience/endpoint-state.ts'
+import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
+import type { RetryPolicy } from '../router/types.ts'
+import type { EndpointPool } from '../upstream/pool.ts'
+import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
+import type { ResponseListener, UpstreamConnection } from '../upstream/upstream-connection.ts'
+
+/** Request bodies up to this size are kept so the request can be retried or mirrored. */
+export const MAX_REPLAY_BYTES = 64 * 1024
+
+/** What a finished exchange reports to telemetry (metrics, access log, tap, spans). */
+export interface ExchangeObserver {
+  onEnd (ex: Exchange): void
+}
+
+/** Everything decided before forwarding (by the listener's pipeline). */
+export interface ForwardPlan {
+  cluster: UpstreamCluster
+  /** Origin-form target sent upstream. */
+  path: string
+  /** Request headers to send (already rewritten; hop-by-hop ones are dropped by the serializer). */
+  headers: string[]
+  retry: RetryPolicy | null
+  perTryTimeoutMs: number | null
+  /** Coarse-clock deadline of the whole exchange (Infinity = none). */
+  deadlineAt: number
+  /** True when the deadline came from the caller's `meshwork-timeout` (→ DEADLINE_EXCEEDED, else UPSTREAM_TIMEOUT). */
+  propagate: boolean
+  responseHeaders: HeaderOps | null
+  /** Extra raw header lines (`name: value\r\n`) for upstream, e.g. tracing. */
+  extra: string
+}
+
+const ST_IDLE = 0
+const ST_CONNECTING = 1
+const ST_SENT = 2
+const ST_RESPONDING = 3
+const ST_DONE = 4
+const ST_BACKOFF = 5
+
+export class Exchange implements BodySink, ResponseListener {
+  readonly ds: DownstreamConnection
+  readonly req: RequestHead
+  plan: ForwardPlan | null = null
+  /** Listener kind, for telemetry. */
+  readonly listener: string
+  /** Source identity (SPIFFE ID or workload name) for telemetry. */
+  source = ''
+  /** Destination service and route name, for telemetry. */
+  service = ''
+  route = ''
+  readonly startedAt = preciseNow()
+  durationMs = 0
+  status = 0
+  /** Stable code when the proxy answered itself (or cut the response), else null. */
+  errorCode: string | null = null
+  retries = 0
+  /** Endpoint id of the last try. */
+  endpointId = ''
+  /** Free slot for telemetry (trace context, span ids). */
+  trace: unknown = null
+  /** Called once with the whole request body when it was small enough to keep (mirroring). */
+  afterBody: ((chunks: readonly Buffer[]) => void) | null = null
+  private readonly observer: ExchangeObserver | null
+  private state = ST_IDLE
+  private chunks: Buffer[] = []
+  private bodyBytes = 0
+  private bodyDone = false
+  private replayable = true
+  private conn: UpstreamConnection | null = null
+  private ep: EndpointState | null = null
+  private tryStart = 0
+  private tryDeadline = Infinity
+  private timer: FastTimer<Exchange> | null = null
+  private breakerHeld = false
+  private transparentRetried = false
+  private dsPausedForBody = false
+  private upstreamPaused = false
+  /** Endpoint of the previous try: a retry prefers another one. */
+  private lastEp: EndpointState | null = null
+
+  constructor (ds: DownstreamConnection, req: RequestHead, listener: string, observer: ExchangeObserver | null) {
+    this.ds = ds
+    this.req = req
+    this.listener = listener
+    this.observer = observer
+  }
+
+  /** Answer without calling upstream (no route, denied, deadline spent…). */
+  reject (err: MeshError): void {
+    if (this.state === ST_DONE) return
+    this.fail(err)
+  }
+
+  /** Answer with a small complete response made by the proxy (redirects). */
+  respond (status: number, raw: Buffer): void {
+    if (this.state === ST_DONE) return
+    this.status = status
+    this.ds.write(raw)
+    this.ds.endResponse()
+    this.finish()
+  }
+
+  /** Forward according to `plan`. */
+  forward (plan: ForwardPlan): void {
+    if (this.state !== ST_IDLE) return
+    this.plan = plan
+    const cl = plan.cluster
+    if (!cl.breaker.tryAcquire()) { this.fail(new CircuitOpenError(`${cl.name}: requests limit reached`)); return }
+    this.breakerHeld = true
+    cl.budget.recordRequest()
+    if (plan.deadlineAt !== Infinity) {
+      if (plan.deadlineAt - now() <= 0) { this.fail(new DeadlineExceededError(`no time budget left to call ${cl.name}`)); return }
+    }
+    this.attempt(null)
+  }
+
+  // --- attempts -------------------------------------------------------------------------------------
+
+  private attempt (exclude: EndpointState | null): void {
+    const plan = this.plan!
+    const cl = plan.cluster
+    const t = now()
+    const ep = cl.pick(exclude, t)
+    if (ep === null) { this.fail(new NoHealthyUpstreamError(`${cl.name} has no available endpoint`)); return }
+    this.ep = ep
+    this.endpointId = ep.id
+    ep.onStart()
+    this.tryStart = preciseNow()
+    this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
+    this.armTimer()
+    const pool = cl.poolOf(ep)
+    const conn = pool.acquireIdle()
+    if (conn !== null) { this.dispatch(conn); return }
+    this.state = ST_CONNECTING
+    if (!cl.breaker.tryAcquireConnection()) {
+      this.endTry(0, false)
+      this.fail(new CircuitOpenError(`${cl.name}: connections limit reached`))
+      return
+    }
+    this.connect(pool)
+  }
+
+  private connect (pool: EndpointPool): void {
+    const breaker = this.plan!.cluster.breaker
+    const ep = this.ep
+    pool.connect((err, conn) => {
+      if (err !== null || conn === null) {
+        breaker.releaseConnection()
+        if (this.state !== ST_CONNECTING || this.ep !== ep) return
+        this.endTry(0, true)
+        this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'), true)
+        return
+      }
+      conn.socket.once('close', () => breaker.releaseConnection())
+      if (this.state !== ST_CONNECTING || this.ep !== ep) { pool.release(conn); return }
+      this.dispatch(conn)
+    })
+  }
+
+  private dispatch (conn: UpstreamConnection): void {
+    const plan = this.plan!
+    const req = this.req
+    this.conn = conn
+    this.state = ST_SENT
+    let extra = plan.extra
+    if (plan.deadlineAt !== Infinity) extra += TIMEOUT_HEADER + ': ' + formatTimeoutHeader(plan.deadlineAt - now()) + '\r\n'
+    const head = serializeRequestHead(req.method, plan.path, plan.headers, req.chunked ? -1 : req.contentLength, req.chunked, req.connectionTokens, extra)
+    const chunks = this.chunks
+    conn.send(this, head, chunks.length > 0 ? chunks : null, this.bodyDone, req.method === 'HEAD')
+    if (!this.replayable) this.chunks = []
+    if (this.dsPausedForBody) { this.dsPausedForBody = false; this.ds.resume() }
+  }
+
+  // --- request body (from the client) ----------------------------------------------------------------
+
+  onBody (chunk: Buffer): void {
+    if (this.state === ST_DONE) return
+    const sending = this.state === ST_SENT && this.conn !== null
+    if (this.replayable) {
+      this.bodyBytes += chunk.length
+      if (this.bodyBytes > MAX_REPLAY_BYTES) this.replayable = false
+    }
+    if (!sending || this.replayable) this.chunks.push(chunk)
+    if (sending) {
+      if (!this.conn!.writeBody(chunk)) this.waitUpstreamDrain()
+      if (!this.replayable && this.chunks.length > 0) this.chunks = []
+    } else if (!this.replayable && !this.dsPausedForBody) {
+      // not connected yet and the body is large: stop reading until it can be streamed
+      this.dsPausedForBody = true
+      this.ds.pause()
+    }
+  }
+
+  onBodyEnd (): void {
+    this.bodyDone = true
+    if (this.afterBody !== null && this.replayable && this.state !== ST_DONE) this.afterBody(this.chunks)
+    if (this.state === ST_SENT && this.conn !== null) this.conn.endRequest()
+  }
+
+  onAbort (_err: Error): void {
+    if (this.state === ST_DONE) return
+    this.errorCode ??= 'MESH_ERR_CLIENT_CLOSED'
+    if (this.conn !== null) { this.conn.destroy(); this.conn = null }
+    if (this.ep !== null && this.state !== ST_BACKOFF) this.endTry(0, false)
+    this.finish()
+  }
+
+  private waitUpstreamDrain (): void {
+    const ds = this.ds
+    const conn = this.conn!
+    ds.pause()
+    conn.socket.once('drain', () => { if (this.state !== ST_DONE) ds.resume() })
+  }
+
+  // --- response (from upstream) -------------------------------------------------------------------
+
+  onInformational (raw: Buffer): void {
+    if (this.state !== ST_DONE) this.ds.write(raw)
+  }
+
+  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): void {
+    const plan = this.plan!
+    const status = head.status
+    this.endTry(status, false)
+    const retry = plan.retry
+    if (retry !== null && retry.codes[status] === 1 && this.mayRetry(retry)) {
+      this.conn!.destroy()
+      this.conn = null
+      this.scheduleRetry(retry)
+      return
+    }
+    this.state = ST_RESPONDING
+    this.status = status
+    this.chunks = []
+    const ds = this.ds
+    const noLength = head.contentLength < 0 && !head.chunked && status !== 204 && status !== 304 && this.req.method !== 'HEAD'
+    if (noLength) ds.closeAfterResponse = true
+    let ok: boolean
+    if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
+      // Perf: nothing to change in the head: forward the raw bytes (head and first body bytes) in one write.
+      ok = ds.write(bodyEnd === chunk.length && headStart === 0 ? chunk : chunk.subarray(headStart, bodyEnd))
+    } else {
+      const headers = plan.responseHeaders !== null ? applyHeaderOps(plan.responseHeaders, head.headers) : head.headers
+      const out = serializeResponseHead(status, headers, head.chunked ? -1 : head.contentLength, head.chunked, ds.closeAfterResponse, head.connectionTokens)
+      ok = ds.write(out)
+      if (bodyEnd > headEnd) ok = ds.write(chunk.subarray(headEnd, bodyEnd))
+    }
+    if (!ok) this.waitDownstreamDrain()
+  }
+
+  onResponseBody (chunk: Buffer): void {
+    if (this.state !== ST_RESPONDING) return
+    if (!this.ds.write(chunk)) this.waitDownstreamDrain()
+  }
+
+  onResponseEnd (): void {
+    if (this.state !== ST_RESPONDING) return
+    this.conn = null
+    this.ds.endResponse()
+    this.finish()
+  }
+
+  onUpstreamError (err: Error, responseStarted: boolean): void {
+    if (this.state === ST_DONE) return
+    const conn = this.conn
+    this.conn = null
+    if (responseStarted || this.state === ST_RESPONDING) {
+      // the client already has part of the response: cut it
+      this.errorCode = (err as MeshError).code ?? 'MESH_ERR_UPSTREAM_RESET'
+      this.ds.abort()
+      this.finish()
+      return
+    }
+    this.endTry(0, false)
+    // A reused keep-alive connection that the upstream closed just as we wrote: retry once on a fresh one
+    // (nothing reached the app), independent of the route's retry policy.
+    if (conn !== null && conn.served > 1 && this.replayable && !this.transparentRetried) {
+      this.transparentRetried = true
+      this.attempt(null)
+      return
+    }
+    this.upstreamFailed(err instanceof MeshError ? err : new UpstreamResetError(err.message), false)
+  }
+
+  private waitDownstreamDrain (): void {
+    const conn = this.conn
+    if (conn === null || this.upstreamPaused) return
+    this.upstreamPaused = true
+    conn.socket.pause()
+    this.ds.socket.once('drain', () => {
+      this.upstreamPaused = false
+      if (!conn.closed) conn.socket.resume()
+    })
+  }
+
+  // --- failures, retries, timers ----------------------------------------------------------------------
+
+  private upstreamFailed (err: MeshError, connectFailure: boolean): void {
+    const retry = this.plan!.retry
+    if (retry !== null && (retry.onConnectFailure || !connectFailure) && this.mayRetry(retry)) {
+      this.scheduleRetry(retry)
+      return
+    }
+    this.fail(err)
+  }
+
+  private mayRetry (retry: RetryPolicy): boolean {
+    if (this.retries >= retry.attempts || !this.replayable || !this.bodyDone) return false
+    const plan = this.plan!
+    const left = plan.deadlineAt - now()
+    if (left <= retry.backoffMs) return false
+    return plan.cluster.budget.tryWithdraw()
+  }
+
+  private scheduleRetry (retry: RetryPolicy): void {
+    this.retries++
+    const exclude = this.lastEp
+    this.state = ST_BACKOFF
+    // exponential backoff with jitter (±50%), like Envoy's default retry back-off
+    const base = retry.backoffMs * (1 << (this.retries - 1))
+    const delay = base * (0.5 + Math.random())
+    if (delay < 1) { this.attempt(exclude); return }
+    this.tryDeadline = Infinity
+    const t = new FastTimer<Exchange>(ex => { if (ex.state === ST_BACKOFF) ex.attempt(exclude) }, this)
+    t.arm(delay)
+  }
+
+  private armTimer (): void {
+    const plan = this.plan!
+    const at = this.tryDeadline < plan.deadlineAt ? this.tryDeadline : plan.deadlineAt
+    if (at === Infinity) return
+    if (this.timer === null) this.timer = new FastTimer<Exchange>(onTimer, this)
+    this.timer.arm(at - now())
+  }
+
+  /** @internal */
+  onTimeout (): void {
+    if (this.state === ST_DONE || this.state === ST_BACKOFF) return
+    const plan = this.plan!
+    const t = now()
+    const overall = plan.deadlineAt <= t
+    if (this.conn !== null) { this.conn.destroy(); this.conn = null }
+    if (this.state === ST_RESPONDING) {
+      this.errorCode = 'MESH_ERR_UPSTREAM_TIMEOUT'
+      this.ds.abort()
+      this.finish()
+      return
+    }
+    this.endTry(0, false)
+    if (!overall && plan.retry !== null && this.mayRetry(plan.retry)) {
+      this.state = ST_IDLE
+      this.scheduleRetry(plan.retry)
+      return
+    }
+    if (overall && plan.propagate) this.fail(new DeadlineExceededError(`${plan.cluster.name}: deadline exceeded`))
+    else this.fail(new UpstreamTimeoutError(`${plan.cluster.name} did not answer in time`))
+  }
+
+  /** Record the outcome of the current try on its endpoint (balancer stats, outlier detection). */
+  private endTry (status: number, connectFailure: boolean): void {
+    const ep = this.ep
+    if (ep === null) return
+    this.ep = null
+    const p = preciseNow()
+    ep.end(status, connectFailure, p - this.tryStart, p)
+    const od = this.plan!.cluster.outlier
+    if (od !== null) od.observe(ep, this.plan!.cluster.states, now())
+    this.lastEp = ep
+  }
+
+  private fail (err: MeshError): void {
+    if (this.state === ST_DONE) return
+    this.status = this.ds.responseStarted ? this.status : err.status
+    this.errorCode = err.code
+    if (this.conn !== null) { this.conn.destroy(); this.conn = null }
+    if (this.ep !== null) this.endTry(0, false)
+    this.ds.sendError(err)
+    this.finish()
+  }
+
+  private finish (): void {
+    if (this.state === ST_DONE) return
+    this.state = ST_DONE
+    if (this.timer !== null) this.timer.disarm()
+    if (this.breakerHeld) { this.breakerHeld = false; this.plan!.cluster.breaker.release() }
+    this.durationMs = preciseNow() - this.startedAt
+    if (this.dsPausedForBody) this.ds.resume()
+    if (this.observer !== null) this.observer.onEnd(this)
+  }
+}
+
+function onTimer (ex: Exchange): void {
+  ex.onTimeout()
+}

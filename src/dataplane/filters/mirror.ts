@@ -1,0 +1,59 @@
+/**
+ * Request mirroring (Gateway API `RequestMirror`): a fire-and-forget copy of the request to another
+ * cluster once the request body is complete; the copy's response is read and dropped, its failures
+ * ignored. Only requests whose body was small enough to keep (≤ MAX_REPLAY_BYTES) are mirrored.
+ */
+import { serializeRequestHead } from '../http1/serialize.ts'
+import { FastTimer, now } from '../resilience/clock.ts'
+import type { MirrorTarget } from '../router/types.ts'
+import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
+import type { ResponseListener, UpstreamConnection } from '../upstream/upstream-connection.ts'
+import type { Exchange, ForwardPlan } from './exchange.ts'
+import type { ProxyTables } from './tables.ts'
+
+/** A mirrored request that does not finish within this time is dropped. */
+const MIRROR_TIMEOUT_MS = 10_000
+
+export function mirror (ex: Exchange, t: ProxyTables, targets: readonly MirrorTarget[], plan: ForwardPlan): void {
+  const chosen: UpstreamCluster[] = []
+  for (const m of targets) {
+    if (m.percent < 100 && Math.random() * 100 >= m.percent) continue
+    const c = t.clusters.get(m.cluster)
+    if (c !== undefined) chosen.push(c)
+  }
+  if (chosen.length === 0) return
+  const req = ex.req
+  // Copy now: the primary exchange may change its header list later (deadline, tracing).
+  const head = serializeRequestHead(req.method, plan.path, plan.headers.slice(), req.chunked ? -1 : req.contentLength, req.chunked, req.connectionTokens, plan.extra)
+  ex.afterBody = (chunks) => {
+    const body = chunks.slice()
+    for (const c of chosen) sendCopy(c, head, body, req.method === 'HEAD')
+  }
+}
+
+function sendCopy (cluster: UpstreamCluster, head: Buffer, body: Buffer[], isHead: boolean): void {
+  const ep = cluster.pick(null, now())
+  if (ep === null) return
+  const pool = cluster.poolOf(ep)
+  const start = (conn: UpstreamConnection): void => {
+    const l = new DiscardListener(conn)
+    conn.send(l, head, body, true, isHead)
+  }
+  const idle = pool.acquireIdle()
+  if (idle !== null) { start(idle); return }
+  pool.connect((err, conn) => { if (err === null && conn !== null) start(conn) })
+}
+
+class DiscardListener implements ResponseListener {
+  private readonly timer: FastTimer<UpstreamConnection>
+  constructor (conn: UpstreamConnection) {
+    this.timer = new FastTimer<UpstreamConnection>(c => c.destroy(), conn)
+    this.timer.arm(MIRROR_TIMEOUT_MS)
+  }
+
+  onInformational (): void {}
+  onResponseHead (): void {}
+  onResponseBody (): void {}
+  onResponseEnd (): void { this.timer.disarm() }
+  onUpstreamError (): void { this.timer.disarm() }
+}

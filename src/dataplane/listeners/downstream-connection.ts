@@ -1,0 +1,215 @@
+/**
+ * Server side of one client connection (app → outbound listener, peer sidecar → inbound listener, client →
+ * gateway): parses request heads strictly, frames request bodies and hands both to the request handler,
+ * writes the responses back, keeps the connection alive between requests.
+ *
+ * One request at a time: pipelined bytes that arrive while a request is in flight are held (and the socket
+ * paused) until its response has been written (RFC 9112 §9.3.2 allows answering in order only).
+ *
+ *   HEAD ──head parsed──▶ BODY ──body framed──▶ WAIT ──response done──▶ HEAD (keep-alive) / close
+ *     │ framing error → 400/431 MESH_ERR_BAD_REQUEST / MESH_ERR_HEADERS_TOO_LARGE, close
+ */
+import type { Socket } from 'node:net'
+import { BadRequestError, MeshError } from '../../errors.ts'
+import { BodyFramer, MODE_CHUNKED, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
+import { findHeadEnd, parseRequestHead, type RequestHead } from '../http1/head-parser.ts'
+import { serializeError } from '../http1/serialize.ts'
+
+/** Receives the request body of one exchange. */
+export interface BodySink {
+  onBody (chunk: Buffer): void
+  onBodyEnd (): void
+  /** The client went away (or sent a broken body) before the exchange ended. */
+  onAbort (err: Error): void
+}
+
+/** Handles one request; returns where its body goes. Must eventually call `ds.endResponse()` (or `sendError`). */
+export type RequestHandler = (ds: DownstreamConnection, req: RequestHead) => BodySink
+
+/** A sink that drops the body (requests answered without an upstream). */
+export const DISCARD_SINK: BodySink = { onBody () {}, onBodyEnd () {}, onAbort () {} }
+
+const S_HEAD = 0
+const S_BODY = 1
+const S_WAIT = 2
+const S_CLOSED = 3
+
+export interface DownstreamOptions {
+  /** Close a connection with no request in flight after this long. */
+  idleTimeoutMs: number
+}
+
+export class DownstreamConnection {
+  readonly socket: Socket
+  /** SPIFFE ID of the verified peer (mTLS inbound), set by the listener after the handshake. */
+  peerIdentity: string | undefined = undefined
+  /** The request in flight wants the connection closed after its response (or the proxy decided so). */
+  closeAfterResponse = false
+  /** A response head was written for the request in flight. */
+  responseStarted = false
+  private state = S_HEAD
+  private pending: Buffer | null = null
+  private readonly framer = new BodyFramer()
+  private sink: BodySink = DISCARD_SINK
+  private readonly handler: RequestHandler
+  private processing = false
+  private responseDone = true
+  private readonly idleTimeoutMs: number
+  private readonly onDrop: (ds: DownstreamConnection) => void
+
+  constructor (socket: Socket, handler: RequestHandler, options: DownstreamOptions, onDrop: (ds: DownstreamConnection) => void) {
+    this.socket = socket
+    this.handler = handler
+    this.idleTimeoutMs = options.idleTimeoutMs
+    this.onDrop = onDrop
+    socket.setNoDelay(true)
+    // Perf: callbacks bound once per connection.
+    socket.on('data', this.onData.bind(this))
+    socket.on('close', this.onClose.bind(this))
+    socket.on('error', noop) // 'close' follows; the sink hears about it there
+    socket.on('timeout', this.onTimeout.bind(this))
+    socket.setTimeout(this.idleTimeoutMs)
+  }
+
+  get idle (): boolean { return this.state === S_HEAD && this.responseDone && this.pending === null }
+
+  /** Write response bytes; false = the client's buffer is full, wait for the socket's 'drain'. */
+  write (chunk: Buffer): boolean {
+    this.responseStarted = true
+    return this.socket.write(chunk)
+  }
+
+  /** The response of the request in flight is complete: keep the connection for the next one or close it. */
+  endResponse (): void {
+    if (this.responseDone) return
+    this.responseDone = true
+    if (this.state === S_CLOSED) return
+    if (this.closeAfterResponse || this.state === S_BODY) {
+      // a request body we did not read to the end cannot be skipped safely: close (RFC 9112 §9.6)
+      this.state = S_CLOSED
+      this.socket.end()
+      return
+    }
+    this.state = S_HEAD
+    this.sink = DISCARD_SINK
+    if (!this.processing && this.pending !== null) {
+      const buf = this.pending
+      this.pending = null
+      this.socket.resume()
+      this.process(buf)
+    } else if (this.socket.isPaused()) {
+      this.socket.resume()
+    }
+  }
+
+  /** Answer the request in flight with a proxy error (status, `x-meshwork-error`, one-line body). */
+  sendError (err: MeshError): void {
+    if (this.responseDone || this.state === S_CLOSED) return
+    if (this.responseStarted) {
+      // too late for a status: cut the response so the client sees a broken message, not a truncated success
+      this.abort()
+      return
+    }
+    const close = this.closeAfterResponse || this.state === S_BODY
+    this.socket.write(serializeError(err, close))
+    this.endResponse()
+  }
+
+  /** Drop the connection now. */
+  abort (): void {
+    if (this.state === S_CLOSED) return
+    this.state = S_CLOSED
+    this.socket.destroy()
+  }
+
+  pause (): void { this.socket.pause() }
+  resume (): void { if (this.state !== S_CLOSED) this.socket.resume() }
+
+  private onData (chunk: Buffer): void {
+    if (this.pending !== null) {
+      chunk = Buffer.concat([this.pending, chunk])
+      this.pending = null
+    }
+    this.process(chunk)
+  }
+
+  private process (chunk: Buffer): void {
+    this.processing = true
+    let pos = 0
+    try {
+      while (pos < chunk.length && this.state !== S_CLOSED) {
+        if (this.state === S_BODY) {
+          const n = this.framer.consume(chunk, pos)
+          if (n > 0) this.sink.onBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n))
+          pos += n
+          if (this.framer.done) {
+            this.state = this.responseDone ? S_HEAD : S_WAIT
+            this.sink.onBodyEnd()
+          }
+          continue
+        }
+        if (this.state === S_WAIT) {
+          // pipelined request: hold it until the response in flight is written
+          this.pending = pos === 0 ? chunk : chunk.subarray(pos)
+          this.socket.pause()
+          return
+        }
+        const end = findHeadEnd(chunk, pos)
+        if (end === -1) {
+          this.pending = pos === 0 ? chunk : chunk.subarray(pos)
+          return
+        }
+        const req = parseRequestHead(chunk, pos, end)
+        pos = end
+        this.framer.reset(req.chunked ? MODE_CHUNKED : req.contentLength > 0 ? MODE_LENGTH : MODE_NONE, req.contentLength)
+        this.closeAfterResponse = !req.keepAlive
+        this.responseStarted = false
+        this.responseDone = false
+        this.state = this.framer.done ? S_WAIT : S_BODY
+        this.sink = this.handler(this, req)
+        if (this.framer.done && this.state !== S_CLOSED) {
+          if (this.responseDone) this.state = S_HEAD
+          this.sink.onBodyEnd()
+        }
+      }
+    } catch (err) {
+      this.protocolError(err as Error)
+    } finally {
+      this.processing = false
+    }
+  }
+
+  private protocolError (err: Error): void {
+    const e = err instanceof MeshError ? err : new BadRequestError('malformed request', { cause: err })
+    if (this.state === S_BODY) {
+      this.sink.onAbort(e)
+      if (!this.responseStarted && !this.responseDone) {
+        this.socket.end(serializeError(e, true))
+      } else {
+        this.socket.destroy()
+      }
+    } else if (this.responseDone) {
+      this.socket.end(serializeError(e, true))
+    } else {
+      this.socket.destroy()
+    }
+    this.state = S_CLOSED
+  }
+
+  private onTimeout (): void {
+    if (this.state === S_HEAD && this.responseDone) this.abort()
+  }
+
+  private onClose (): void {
+    const wasOpen = this.state !== S_CLOSED
+    this.state = S_CLOSED
+    if (!this.responseDone) {
+      this.responseDone = true
+      this.sink.onAbort(new BadRequestError('client closed the connection'))
+    }
+    void wasOpen
+    this.onDrop(this)
+  }
+}
+
+function noop (): void {}

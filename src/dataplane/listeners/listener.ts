@@ -1,0 +1,134 @@
+/**
+ * A TCP listener of the proxy (outbound, inbound or gateway). Plain listeners hand each socket to a
+ * {@link DownstreamConnection}. The inbound listener also speaks mTLS: it looks at the first byte of a
+ * connection (0x16 = TLS handshake) so one port serves STRICT (TLS only, enforced per request by the
+ * pipeline), PERMISSIVE (both) and DISABLE (plain) without re-binding when the MeshConfig changes.
+ * A TLS peer's verified SPIFFE ID becomes the connection's `peerIdentity`.
+ *
+ * @example
+ * const l = new Listener({ host: '127.0.0.1', port: 15001, handler: outboundHandler(ctx) })
+ * const addr = await l.start(); …; await l.stop()
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import { peerSpiffeId } from '../tls/spiffe.ts'
+import type { CertStore } from '../tls/cert-store.ts'
+import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
+
+export interface ListenerOptions {
+  host: string
+  port: number
+  handler: RequestHandler
+  /** Accept mTLS (inbound): the current identity, or null while the proxy has none. */
+  tls?: () => CertStore | null
+  idleTimeoutMs?: number
+  /** h2 connections (ALPN `h2` or the cleartext preface) are handed here when set. */
+  onH2?: (socket: Socket, peerIdentity: string | undefined) => void
+}
+
+const TLS_HANDSHAKE = 0x16
+const H2_PREFACE_START = 0x50 // 'P' of "PRI * HTTP/2.0"
+const ALPN = ['h2', 'http/1.1']
+const H1_ONLY = ['http/1.1']
+
+export class Listener {
+  readonly options: ListenerOptions
+  readonly connections = new Set<DownstreamConnection>()
+  private server: Server | null = null
+  private readonly rawSockets = new Set<Socket>()
+  private readonly dsOptions: { idleTimeoutMs: number }
+  private readonly onDrop = (ds: DownstreamConnection): void => { this.connections.delete(ds) }
+
+  constructor (options: ListenerOptions) {
+    this.options = options
+    this.dsOptions = { idleTimeoutMs: options.idleTimeoutMs ?? 120_000 }
+  }
+
+  get address (): AddressInfo | null {
+    return this.server !== null ? this.server.address() as AddressInfo : null
+  }
+
+  start (): Promise<AddressInfo> {
+    const server = createServer({ noDelay: true }, s => this.onConnection(s))
+    this.server = server
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.host, () => {
+        server.removeListener('error', reject)
+        resolve(server.address() as AddressInfo)
+      })
+    })
+  }
+
+  /** Stop accepting; close idle keep-alive connections now and busy ones when their response ends (or after `graceMs`). */
+  async stop (graceMs = 2000): Promise<void> {
+    const server = this.server
+    if (server === null) return
+    this.server = null
+    const closed = new Promise<void>(resolve => server.close(() => resolve()))
+    for (const s of this.rawSockets) s.destroy()
+    const deadline = Date.now() + graceMs
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      for (const ds of this.connections) {
+        ds.closeAfterResponse = true
+        if (ds.idle) ds.abort()
+      }
+      if (this.connections.size === 0) break
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    for (const ds of this.connections) ds.abort()
+    await closed
+  }
+
+  private onConnection (socket: Socket): void {
+    const tls = this.options.tls
+    if (tls === undefined && this.options.onH2 === undefined) {
+      this.connections.add(new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop))
+      return
+    }
+    // Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1.
+    this.rawSockets.add(socket)
+    socket.on('error', noop)
+    socket.once('close', () => this.rawSockets.delete(socket))
+    socket.once('data', (chunk: Buffer) => {
+      this.rawSockets.delete(socket)
+      socket.pause()
+      socket.unshift(chunk)
+      if (chunk[0] === TLS_HANDSHAKE && tls !== undefined) this.startTls(socket, tls())
+      else if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') this.options.onH2(socket, undefined)
+      else this.startHttp1(socket, undefined)
+    })
+  }
+
+  private startTls (socket: Socket, store: CertStore | null): void {
+    if (store === null) { socket.destroy(); return }
+    const t = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: store.secureContext,
+      // Verify client certificates but let the pipeline answer 403 MESH_ERR_PEER_IDENTITY (readable) when
+      // a STRICT listener gets a caller without a valid mesh certificate.
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: this.options.onH2 !== undefined ? ALPN : H1_ONLY
+    })
+    this.rawSockets.add(t)
+    t.on('error', () => t.destroy())
+    t.once('close', () => this.rawSockets.delete(t))
+    t.once('secure', () => {
+      this.rawSockets.delete(t)
+      const id = t.authorized ? peerSpiffeId(t) : undefined
+      if (t.alpnProtocol === 'h2' && this.options.onH2 !== undefined) this.options.onH2(t, id)
+      else this.startHttp1(t, id)
+    })
+    socket.resume()
+  }
+
+  private startHttp1 (socket: Socket, peerIdentity: string | undefined): void {
+    const ds = new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop)
+    ds.peerIdentity = peerIdentity
+    this.connections.add(ds)
+    socket.resume()
+  }
+}
+
+function noop (): void {}

@@ -1,0 +1,134 @@
+/**
+ * One Meshwork proxy process: listeners (outbound, inbound, gateway, admin), the current compiled
+ * tables, the connection pools and the TLS identity. Contract: docs/architecture.md.
+ *
+ *   applySnapshot(raw) ── checkSnapshot ──▶ compileTables ──▶ this.tables = next   (one reference swap)
+ *                              │ invalid                         requests in flight keep the tables they read
+ *                              ▼
+ *                        { ok: false, error }  (last good snapshot keeps serving)
+ *
+ * @example
+ * const proxy = new Proxy({ listeners: { outbound: { host: '127.0.0.1', port: 15001 }, admin: { host: '127.0.0.1', port: 15000 } } })
+ * await proxy.start(); proxy.applySnapshot(snapshot); …; await proxy.stop()
+ */
+import type { AddressInfo } from 'node:net'
+import { checkSnapshot, type ProxySnapshot } from '../config/snapshot.ts'
+import { MeshError, SnapshotRejectedError } from '../errors.ts'
+import { AdminServer, type TapEvent } from './admin.ts'
+import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
+import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
+import { compileTables, type ProxyTables } from './filters/tables.ts'
+import { Listener } from './listeners/listener.ts'
+import { CertStore, type TlsMaterial } from './tls/cert-store.ts'
+import { createDialer } from './upstream/dial.ts'
+import { PoolRegistry } from './upstream/upstream-cluster.ts'
+import { ProxyTelemetry } from './filters/telemetry.ts'
+
+export interface HostPort { host: string, port: number }
+
+export interface ProxyOptions {
+  listeners: { inbound?: HostPort, outbound?: HostPort, gateway?: HostPort, admin: HostPort }
+  /** Initial identity for mTLS (inbound accepts it, outbound presents it). */
+  tls?: TlsMaterial
+  /** Name of the Gateway resource a gateway listener serves (default: node.id of the snapshot). */
+  gatewayName?: string
+  log?: (line: string) => void
+}
+
+export type ApplyResult = { ok: true, version: string } | { ok: false, error: SnapshotRejectedError }
+
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the contract (docs/architecture.md) names it Proxy
+export class Proxy {
+  readonly options: ProxyOptions
+  private tables: ProxyTables | null = null
+  private certs: CertStore | null = null
+  private readonly registry: PoolRegistry
+  private readonly listeners = new Map<string, Listener>()
+  private readonly admin: AdminServer
+  private readonly telemetry: ProxyTelemetry
+  private started = false
+  private readonly log: (line: string) => void
+  /** Bound addresses after start() (ports resolved when 0 was asked). */
+  readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
+
+  constructor (options: ProxyOptions) {
+    this.options = options
+    this.log = options.log ?? ((line) => process.stderr.write(line + '\n'))
+    if (options.tls !== undefined) this.certs = new CertStore(options.tls)
+    this.registry = new PoolRegistry(createDialer(() => this.certs))
+    this.telemetry = new ProxyTelemetry(() => this.tables)
+    const observer: ExchangeObserver = this.telemetry
+    const ctx: PipelineContext = {
+      tables: () => this.tables,
+      observer,
+      decorate: (ex: Exchange) => this.telemetry.decorate(ex)
+    }
+    const l = options.listeners
+    if (l.outbound !== undefined) this.listeners.set('outbound', new Listener({ ...l.outbound, handler: outboundHandler(ctx) }))
+    if (l.gateway !== undefined) this.listeners.set('gateway', new Listener({ ...l.gateway, handler: gatewayHandler(ctx) }))
+    if (l.inbound !== undefined) this.listeners.set('inbound', new Listener({ ...l.inbound, handler: inboundHandler(ctx), tls: () => this.certs }))
+    this.admin = new AdminServer(l.admin, {
+      ready: () => this.started && this.tables !== null,
+      config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
+      metrics: () => this.telemetry.metricsText(),
+      tap: (fn: (e: TapEvent) => void) => this.telemetry.subscribeTap(fn)
+    })
+  }
+
+  /** The applied snapshot (deeply frozen), or null. */
+  get snapshot (): ProxySnapshot | null {
+    return this.tables?.snapshot ?? null
+  }
+
+  /** Identity currently used for mTLS, or null. */
+  get certStore (): CertStore | null {
+    return this.certs
+  }
+
+  async start (): Promise<void> {
+    for (const [name, l] of this.listeners) {
+      (this.addresses as Record<string, AddressInfo>)[name] = await l.start()
+    }
+    this.addresses.admin = await this.admin.start()
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    await Promise.all([...this.listeners.values()].map(l => l.stop()))
+    await this.admin.stop()
+    this.registry.closeAll()
+    this.telemetry.close()
+    this.certs?.close()
+  }
+
+  /** Validate, compile and swap in a snapshot. Invalid → NACK with the reason; the last good one stays. */
+  applySnapshot (raw: unknown, source = '<snapshot>'): ApplyResult {
+    let snap: ProxySnapshot
+    let next: ProxyTables
+    try {
+      snap = checkSnapshot(raw, source)
+      next = compileTables(snap, this.registry, {
+        gatewayName: this.listeners.has('gateway') ? (this.options.gatewayName ?? snap.node.id) : undefined,
+        previous: this.tables,
+        hooks: { onEject: (cluster, ep) => this.telemetry.onEject(cluster, ep) }
+      })
+    } catch (err) {
+      const error = err instanceof SnapshotRejectedError
+        ? err
+        : new SnapshotRejectedError(`${source}: ${err instanceof MeshError ? `${err.code}: ` : ''}${(err as Error).message}`, { cause: err })
+      this.log(`meshwork proxy: snapshot rejected: ${error.message}`)
+      return { ok: false, error }
+    }
+    // Perf + correctness: one reference swap; requests in flight hold the tables they started with.
+    this.tables = next
+    this.telemetry.onSnapshot(next)
+    return { ok: true, version: next.version }
+  }
+
+  /** Switch to a new identity: new connections (both directions) use it, existing ones keep theirs. */
+  setTlsMaterial (material: TlsMaterial): void {
+    if (this.certs === null) this.certs = new CertStore(material)
+    else this.certs.update(material)
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Opens sockets to endpoints: plain TCP, or mTLS to a peer sidecar. For mTLS the peer's certificate must
+ * chain to the trust bundle and carry, as URI SAN, exactly the SPIFFE ID the endpoint declares
+ * (`endpoint.identity`); DNS names are not checked (mesh identities are SPIFFE IDs, not host names).
+ * The identity is checked once per connection, never per request.
+ *
+ * @example
+ * const dial = createDialer(() => certStore)
+ * const { socket, ready } = dial(endpoint)
+ */
+import { connect as netConnect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import type { Endpoint } from '../../config/snapshot.ts'
+import type { CertStore } from '../tls/cert-store.ts'
+import type { Dialer } from './pool.ts'
+
+/** The proxy's current identity, or null when it has none (mTLS endpoints then fail to connect). */
+export type CertStoreProvider = () => CertStore | null
+
+const H1 = ['http/1.1']
+const H2 = ['h2']
+
+export function createDialer (certs: CertStoreProvider): Dialer {
+  return (ep: Endpoint) => {
+    if (!ep.tls) return { socket: netConnect({ host: ep.address, port: ep.port }), ready: 'connect' }
+    const store = certs()
+    if (store === null) throw new Error('this proxy has no mesh certificate for mTLS')
+    const socket = tlsConnect({
+      host: ep.address,
+      port: ep.port,
+      ...store.clientOptions(ep.identity),
+      ALPNProtocols: ep.protocol === 'h2' ? H2 : H1
+    })
+    return { socket, ready: 'secureConnect' }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Keep-alive connection pool for one upstream endpoint (address, port, tls, identity). Idle connections
+ * are reused last-in first-out (the warmest socket, and idle ones at the bottom age out).
+ * Pools outlive snapshots: the proxy keeps them in a registry keyed by {@link poolKey}, so a snapshot swap
+ * does not drop warm connections; a pool whose endpoint left the snapshot is retired (idle ones closed,
+ * busy ones closed when their response ends).
+ *
+ * @example
+ * const c = pool.acquireIdle(); if (c === null) pool.connect((err, c) => { … })
+ */
+import type { Socket } from 'node:net'
+import type { Endpoint } from '../../config/snapshot.ts'
+import { UpstreamConnectError } from '../../errors.ts'
+import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.ts'
+
+/** Opens a socket to an endpoint; `ready` is the event that says it can carry requests. */
+export type Dialer = (ep: Endpoint) => { socket: Socket, ready: 'connect' | 'secureConnect' }
+
+export interface PoolOptions {
+  connectTimeoutMs: number
+  idleTimeoutMs: number
+  /** Largest number of idle connections kept. */
+  maxIdle: number
+}
+
+export const DEFAULT_POOL_OPTIONS: PoolOptions = { connectTimeoutMs: 1000, idleTimeoutMs: 60_000, maxIdle: 256 }
+
+export function poolKey (ep: Endpoint): string {
+  return ep.address + ':' + ep.port + (ep.tls ? ':tls:' + (ep.identity ?? '') : ':plain') + ':' + ep.protocol
+}
+
+export class EndpointPool implements ConnectionOwner {
+  readonly key: string
+  endpoint: Endpoint
+  /** Open connections (idle + busy + connecting). */
+  open = 0
+  retired = false
+  readonly idle: UpstreamConnection[] = []
+  private readonly dial: Dialer
+  private readonly options: PoolOptions
+
+  constructor (endpoint: Endpoint, dial: Dialer, options: PoolOptions = DEFAULT_POOL_OPTIONS) {
+    this.key = poolKey(endpoint)
+    this.endpoint = endpoint
+    this.dial = dial
+    this.options = options
+  }
+
+  /** An idle connection, or null. */
+  acquireIdle (): UpstreamConnection | null {
+    const idle = this.idle
+    while (idle.length > 0) {
+      const c = idle.pop()!
+      if (!c.closed && !c.socket.destroyed) return c
+    }
+    return null
+  }
+
+  /** Open a new connection; `cb` gets UpstreamConnectError on refusal, TLS/identity failure or timeout. */
+  connect (cb: (err: Error | null, conn: UpstreamConnection | null) => void): void {
+    let socket: Socket
+    let ready: string
+    try {
+      ({ socket, ready } = this.dial(this.endpoint))
+    } catch (err) {
+      cb(new UpstreamConnectError(`cannot dial ${this.endpoint.id}: ${(err as Error).message}`, { cause: err }), null)
+      return
+    }
+    this.open++
+    let done = false
+    const timer = setTimeout(() => fail(new Error(`connect timeout after ${this.options.connectTimeoutMs}ms`)), this.options.connectTimeoutMs)
+    const fail = (err: Error): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      this.open--
+      socket.destroy()
+      const code = (err as NodeJS.ErrnoException).code
+      cb(new UpstreamConnectError(`cannot connect to ${this.endpoint.id} (${this.endpoint.address}:${this.endpoint.port}): ${code ?? err.message}`, { cause: err }), null)
+    }
+    socket.once('error', fail)
+    socket.once('close', () => fail(new Error('closed while connecting')))
+    socket.once(ready, () => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      socket.removeListener('error', fail)
+      socket.removeAllListeners('close')
+      cb(null, new UpstreamConnection(socket, this))
+    })
+  }
+
+  release (conn: UpstreamConnection): void {
+    if (this.retired || this.idle.length >= this.options.maxIdle) {
+      conn.destroy()
+      return
+    }
+    this.idle.push(conn)
+  }
+
+  remove (conn: UpstreamConnection): void {
+    this.open--
+    const i = this.idle.indexOf(conn)
+    if (i !== -1) this.idle.splice(i, 1)
+  }
+
+  /** Stop reusing: close idle connections now, busy ones when they finish. */
+  retire (): void {
+    this.retired = true
+    this.closeIdle()
+  }
+
+  closeIdle (): void {
+    const list = this.idle.splice(0)
+    for (const c of list) {
+      c.closed = true
+      c.socket.destroy()
+      this.open--
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * One HTTP/1.1 keep-alive connection to an upstream endpoint: sends one request at a time and parses the
+ * response, handing head and body bytes to the exchange that owns it (no copies: body bytes are the
+ * socket's own buffers, sliced).
+ *
+ *   IDLE ──send()──▶ WAIT_HEAD ──head──▶ BODY ──body done──▶ IDLE (back to the pool) or closed
+ *                       │  1xx: forwarded, stays in WAIT_HEAD
+ *                       └── close/error before the end ──▶ listener.onUpstreamError()
+ */
+import type { Socket } from 'node:net'
+import { UpstreamResetError } from '../../errors.ts'
+import { BodyFramer, MODE_CHUNKED, MODE_CLOSE, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
+import { findHeadEnd, parseResponseHead, type ResponseHead } from '../http1/head-parser.ts'
+
+/** What an exchange implements to receive a response. */
+export interface ResponseListener {
+  /** An informational (1xx, not 101) response head, raw bytes to forward. */
+  onInformational (raw: Buffer): void
+  /**
+   * The final response head. `chunk[headStart, headEnd)` is the raw head and `chunk[headEnd, bodyEnd)` the
+   * first body bytes (possibly none) — contiguous, so a passthrough can forward them with one write.
+   */
+  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): void
+  onResponseBody (chunk: Buffer): void
+  onResponseEnd (): void
+  /** `responseStarted`: a response head was already delivered. */
+  onUpstreamError (err: Error, responseStarted: boolean): void
+}
+
+export interface ConnectionOwner {
+  release (conn: UpstreamConnection): void
+  remove (conn: UpstreamConnection): void
+}
+
+const S_IDLE = 0
+const S_HEAD = 1
+const S_BODY = 2
+
+export class UpstreamConnection {
+  readonly socket: Socket
+  readonly owner: ConnectionOwner
+  listener: ResponseListener | null = null
+  /** Requests served so far (0 = fresh connection; a failure on a reused one is retried transparently). */
+  served = 0
+  closed = false
+  /** Time it went idle (coarse ms), for idle timeout sweeps. */
+  idleSince = 0
+  private state = S_IDLE
+  private pending: Buffer | null = null
+  private readonly framer = new BodyFramer()
+  private headRequest = false
+  private requestDone = true
+  private responseKeepAlive = true
+  private responseStarted = false
+
+  constructor (socket: Socket, owner: ConnectionOwner) {
+    this.socket = socket
+    this.owner = owner
+    // Perf: callbacks bound once per connection, not per request.
+    socket.on('data', this.onData.bind(this))
+    socket.on('close', this.onClose.bind(this))
+    socket.on('error', this.onError.bind(this))
+    socket.setNoDelay(true)
+  }
+
+  /** Start a request: write its head (and any body bytes already known). `requestDone` when no more body follows. */
+  send (listener: ResponseListener, head: Buffer, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+    this.listener = listener
+    this.state = S_HEAD
+    this.headRequest = isHead
+    this.requestDone = requestDone
+    this.responseStarted = false
+    this.served++
+    const s = this.socket
+    if (body === null || body.length === 0) {
+      s.write(head)
+    } else {
+      // Perf: cork so head and body leave in one writev.
+      s.cork()
+      s.write(head)
+      for (let i = 0; i < body.length; i++) s.write(body[i])
+      s.uncork()
+    }
+  }
+
+  /** Forward more request body bytes; false = upstream buffer full, wait for 'drain'. */
+  writeBody (chunk: Buffer): boolean {
+    return this.socket.write(chunk)
+  }
+
+  /** The request body is complete. */
+  endRequest (): void {
+    this.requestDone = true
+    if (this.state === S_IDLE && this.listener === null) this.afterResponse()
+  }
+
+  /** Drop the connection (timeout, client gone, retry on another endpoint). */
+  destroy (): void {
+    this.listener = null
+    if (!this.closed) {
+      this.closed = true
+      this.socket.destroy()
+      this.owner.remove(this)
+    }
+  }
+
+  private onData (chunk: Buffer): void {
+    let pos = 0
+    if (this.pending !== null) {
+      chunk = Buffer.concat([this.pending, chunk])
+      this.pending = null
+    }
+    const l = this.listener
+    if (l === null) {
+      // bytes while idle: the upstream broke framing; never reuse this connection
+      this.destroy()
+      return
+    }
+    try {
+      while (pos < chunk.length) {
+        if (this.state === S_BODY) {
+          const n = this.framer.consume(chunk, pos)
+          if (n > 0) l.onResponseBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n))
+          pos += n
+          if (this.framer.done) { this.finish(l, pos < chunk.length); return }
+          continue
+        }
+        if (this.state !== S_HEAD) { this.destroy(); return }
+        const end = findHeadEnd(chunk, pos)
+        if (end === -1) { this.pending = pos === 0 ? chunk : chunk.subarray(pos); return }
+        const head = parseResponseHead(chunk, pos, end)
+        if (head.status < 200) {
+          if (head.status === 101) throw new UpstreamResetError('upstream switched protocols, which is not supported')
+          l.onInformational(chunk.subarray(pos, end))
+          pos = end
+          continue
+        }
+        let mode: number
+        if (this.headRequest || head.status === 204 || head.status === 304) mode = MODE_NONE
+        else if (head.chunked) mode = MODE_CHUNKED
+        else if (head.contentLength >= 0) mode = MODE_LENGTH
+        else mode = MODE_CLOSE
+        this.framer.reset(mode, head.contentLength)
+        this.responseKeepAlive = head.keepAlive && mode !== MODE_CLOSE
+        this.state = S_BODY
+        this.responseStarted = true
+        const n = this.framer.consume(chunk, end)
+        l.onResponseHead(head, chunk, pos, end, end + n)
+        pos = end + n
+        if (this.framer.done) { this.finish(l, pos < chunk.length); return }
+      }
+    } catch (err) {
+      this.fail(err as Error)
+    }
+  }
+
+  private finish (l: ResponseListener, extraBytes: boolean): void {
+    this.state = S_IDLE
+    this.listener = null
+    if (extraBytes) this.responseKeepAlive = false
+    l.onResponseEnd()
+    this.afterResponse()
+  }
+
+  private afterResponse (): void {
+    if (this.closed) return
+    if (this.listener !== null) return // the listener already started the next request on this connection
+    if (!this.responseKeepAlive) { this.destroy(); return }
+    if (!this.requestDone) return // release once the request body is complete (endRequest)
+    this.owner.release(this)
+  }
+
+  private fail (err: Error): void {
+    const l = this.listener
+    const started = this.responseStarted
+    this.destroy()
+    if (l !== null) l.onUpstreamError(err, started)
+  }
+
+  private onError (err: Error): void {
+    this.fail(new UpstreamResetError(`upstream connection failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }))
+  }
+
+  private onClose (): void {
+    const wasClosed = this.closed
+    this.closed = true
+    const l = this.listener
+    this.listener = null
+    if (!wasClosed) this.owner.remove(this)
+    if (l === null) return
+    if (this.state === S_BODY && this.framer.mode === MODE_CLOSE) {
+      this.state = S_IDLE
+      l.onResponseEnd()
+      return
+    }
+    l.onUpstreamError(new UpstreamResetError('upstream closed the connection before a full response'), this.responseStarted)
+  }
+}
