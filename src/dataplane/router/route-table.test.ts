@@ -216,3 +216,17 @@ test('an invalid regular expression rejects the table with MESH_ERR_SNAPSHOT_REJ
     assert.throws(() => compileRouteTable(snap, 'outbound'), (err: unknown) => (err as { code?: string }).code === 'MESH_ERR_SNAPSHOT_REJECTED')
   }
 })
+
+test('gateway: listeners that all name a hostname restrict the hosts served', () => {
+  const gateways = [{
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'ingress' },
+    spec: { listeners: [{ name: 'shop', port: 8080, hostname: 'shop.example.com' }, { name: 'api', port: 8080, hostname: '*.api.example.com' }] }
+  }]
+  const t = compileRouteTable(snapshot([route('any', { parentRefs: gw, rules: [{ backendRefs: to('productpage') }] })], { gateways }), 'gateway', 'ingress')
+  assert.equal(t.match(req('shop.example.com:8080', '/'))?.route, 'any')
+  assert.equal(t.match(req('v1.api.example.com', '/'))?.route, 'any')
+  assert.equal(t.match(req('other.example.com', '/')), null)
+  assert.equal(t.match(req('api.example.com', '/')), null)
+})

@@ -174,6 +174,13 @@ function hostOf (authority: string): string {
   return host
 }
 
+/** Gateway API hostname match: exact, or `*.example.com` for any host with one or more labels before `.example.com`. */
+export function hostMatches (pattern: string, host: string): boolean {
+  if (!pattern.startsWith('*.')) return pattern === host
+  const suffix = pattern.slice(1)
+  return host.length > suffix.length && host.endsWith(suffix)
+}
+
 class GatewayTable implements RouteTable {
   readonly mode = 'gateway' as const
   readonly clusters: Map<string, Cluster>
@@ -184,10 +191,15 @@ class GatewayTable implements RouteTable {
   // Perf: the candidate list (exact ++ wildcards ++ any) is built once per authority and cached (bounded).
   readonly #candidates = new Map<string, Entry[]>()
   readonly #maxCache = 4096
+  /** Hostnames the Gateway's listeners accept, or `null` when one listener accepts any host. */
+  readonly #listenerHosts: string[] | null = null
 
   constructor (snapshot: ProxySnapshot, clusters: Map<string, Cluster>, gatewayName: string) {
     this.clusters = clusters
     const gw = snapshot.gateways.find(g => g.metadata.name === gatewayName)
+    if (gw !== undefined && gw.spec.listeners.every(l => l.hostname !== undefined && l.hostname !== '')) {
+      this.#listenerHosts = gw.spec.listeners.map(l => l.hostname!.toLowerCase())
+    }
     const wildcards = new Map<string, Entry[]>()
     for (const route of snapshot.routes) {
       const attached = route.spec.parentRefs.some(p => p.kind === 'Gateway' && p.name === gatewayName &&
@@ -222,6 +234,8 @@ class GatewayTable implements RouteTable {
 
   #collect (host: string): Entry[] {
     const out: Entry[] = []
+    // A Gateway whose every listener names a hostname serves no other host (Gateway API Listener.hostname).
+    if (this.#listenerHosts !== null && !this.#listenerHosts.some(h => hostMatches(h, host))) return out
     const exact = this.#exact.get(host)
     if (exact !== undefined) out.push(...exact)
     // `*.example.com` matches `a.example.com` and `a.b.example.com`, not `example.com` (Gateway API).
