@@ -19,7 +19,7 @@ let prom: PrometheusServer
 let ingress = ''
 
 before(async () => {
-  mesh = await startLocalMesh({ dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 100 })
+  mesh = await startLocalMesh({ dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1500 })
   ingress = mesh.ingressUrl!
   prom = await startPrometheus({ dir: join(dir, 'prometheus'), targets: mesh.scrapeTargets(), scrapeIntervalMs: 1000 })
 })
@@ -30,6 +30,14 @@ after(async () => {
   closeClients()
   rmSync(dir, { recursive: true, force: true })
 })
+
+/** The reviews endpoint `id` as the productpage sidecar's current snapshot has it. */
+async function reviewsEndpoint (id: string): Promise<{ id: string, healthy: boolean } | undefined> {
+  const admin = mesh.proxies.find(p => p.id === 'productpage-v1-0')!.adminUrl
+  type Snap = { services: { name: string, endpoints: { id: string, healthy: boolean }[] }[] }
+  const body = JSON.parse((await get(`${admin}/config`)).body) as Snap & { snapshot?: Snap }
+  return (body.snapshot ?? body).services.find(s => s.name === 'reviews')?.endpoints.find(e => e.id === id)
+}
 
 async function many (n: number): Promise<ProductView[]> {
   const out: ProductView[] = []
@@ -84,9 +92,13 @@ test('a killed app and a killed sidecar are restarted, and clients see no errors
   try {
     await waitUntil(() => seen.length >= 5, 'traffic before the kill')
     process.kill(firstPid, 'SIGKILL')
+    // While it is down (the first restart waits restartBackoffMs), its sidecar reports it unhealthy and
+    // the endpoint is marked down in the callers' snapshots: it has left their load balancers.
+    await waitUntil(async () => (await reviewsEndpoint('reviews-v2-0'))?.healthy === false, 'reviews-v2-0 endpoint marked down in productpage\'s snapshot', 20_000, 50)
     await waitUntil(() => app.process.restarts >= 1 && app.process.pid !== undefined, 'app restart')
     await waitUntil(async () => await probe(`http://127.0.0.1:${app.port}/healthz`) === 200, 'restarted app healthy')
     const after = seen.length
+    await waitUntil(async () => (await reviewsEndpoint('reviews-v2-0'))?.healthy === true, 'reviews-v2-0 endpoint back', 20_000, 50)
     await waitUntil(() => seen.slice(after).some(v => v.reviewsVersion === 'v2'), 'v2 serving again', 30_000)
   } finally {
     running = false
