@@ -34,10 +34,7 @@ const timers: FastTimer<any>[] = []
  */
 export function now (): number {
   used = true
-  if (!ticking) {
-    startTick()
-    return fastNow
-  }
+  if (!ticking) startTick() // idle: read the real clock now, then keep it fresh with the tick
   return fastNow
 }
 

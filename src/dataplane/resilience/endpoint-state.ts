@@ -48,7 +48,8 @@ export class EndpointState {
   /** `snapshotHealthy && probeHealthy`, kept as a plain field for the hot path. */
   healthy: boolean
 
-  constructor (endpoint: Endpoint, now = 0) {
+  /** `now` stamps the EWMA (performance.now() origin, like `preciseNow()`/`now()`). */
+  constructor (endpoint: Endpoint, now = performance.now()) {
     this.id = endpoint.id
     this.endpoint = endpoint
     this.snapshotHealthy = endpoint.healthy !== false
