@@ -197,7 +197,7 @@ class GatewayTable implements RouteTable {
   constructor (snapshot: ProxySnapshot, clusters: Map<string, Cluster>, gatewayName: string) {
     this.clusters = clusters
     const gw = snapshot.gateways.find(g => g.metadata.name === gatewayName)
-    if (gw !== undefined && gw.spec.listeners.every(l => l.hostname !== undefined && l.hostname !== '')) {
+    if (gw?.spec.listeners.every(l => l.hostname !== undefined && l.hostname !== '')) {
       this.#listenerHosts = gw.spec.listeners.map(l => l.hostname!.toLowerCase())
     }
     const wildcards = new Map<string, Entry[]>()
