@@ -93,6 +93,8 @@ export async function run (argv: string[]): Promise<number> {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    // Closing the terminal: the apps run in their own process groups and would not get its SIGHUP.
+    process.on('SIGHUP', onSignal)
   })
   const left = mesh.livePids()
   if (left.length > 0) {
