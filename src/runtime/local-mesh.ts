@@ -177,7 +177,9 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   // User-facing ports first: a taken one fails before anything starts.
   const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane')
   const cpLog = new LogSink('control-plane', logDir, opts.echo ?? null)
-  const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), log: line => cpLog.line(line) })
+  // resyncGraceMs 0: proxies remembered from an earlier run are gone (this run starts new ones on new
+  // ports), so their endpoints must not linger. Applied config does persist across runs.
+  const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, log: line => cpLog.line(line) })
     .catch(async err => { await cpLog.close(); throw err })
   const plan = planMesh(controlPlane.resources())
   const ingress = plan.gateways.find(g => g.role === 'ingress')
