@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { armedFastTimers, clearFastTimeout, FastTimer, fastTimeout, now, preciseNow, TICK_MS } from './clock.ts'
+import { armedFastTimers, clearFastTimeout, clockTicking, FastTimer, fastTimeout, now, preciseNow, TICK_MS } from './clock.ts'
 
 test('now() is monotonic and trails the precise clock by at most about one tick', async () => {
   let prev = now()
@@ -61,4 +62,38 @@ test('many timers fire in one tick and clearing some while others fire loses non
   for (let i = 0; i < 50; i += 2) clearFastTimeout(timers[i])
   await sleep(300)
   assert.deepEqual(fired.sort((a, b) => a - b), Array.from({ length: 25 }, (_, k) => 2 * k + 1))
+})
+
+test('the tick stops when idle and now() is fresh again on the first call after', async () => {
+  now()
+  await sleep(1500) // > 100 idle ticks of 10 ms, even on a slow machine the tick has run ~100 times
+  const deadline = performance.now() + 10_000
+  while (clockTicking() && performance.now() < deadline) await sleep(100)
+  assert.equal(clockTicking(), false)
+  const n = now()
+  assert.ok(preciseNow() - n < 5, 'read from the real clock, not a stale value')
+  assert.equal(clockTicking(), true)
+})
+
+test('a fast-timer callback that throws does not stop the clock or the other timers', () => {
+  // In a child process: the throw is an uncaught exception there, as it would be with setTimeout.
+  const clockUrl = new URL('./clock.ts', import.meta.url).href
+  const code = `
+    import { fastTimeout, now } from ${JSON.stringify(clockUrl)}
+    let errors = 0
+    process.on('uncaughtException', () => { errors++ })
+    fastTimeout(() => { throw new Error('boom') }, 5)
+    const t0 = now()
+    fastTimeout(() => {
+      const advanced = now() - t0
+      console.log(JSON.stringify({ errors, advanced }))
+      process.exit(0)
+    }, 100)
+    setTimeout(() => { console.log('{"stuck":true}'); process.exit(1) }, 10000)
+  `
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(r.status, 0, r.stderr + r.stdout)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  assert.equal(out.errors, 1)
+  assert.ok(out.advanced >= 80, `clock advanced ${out.advanced} ms`)
 })

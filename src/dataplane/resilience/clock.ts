@@ -50,16 +50,26 @@ function startTick (): void {
   fastNow = performance.now()
   ticking = true
   idleTicks = 0
-  if (tickTimer === null) {
-    tickTimer = setTimeout(onTick, TICK_MS)
-    tickTimer.unref()
-  } else {
-    tickTimer.refresh()
-  }
+  tickTimer = setTimeout(onTick, TICK_MS)
+  tickTimer.unref()
 }
 
 function onTick (): void {
   fastNow = performance.now()
+  // Schedule the next tick before running callbacks: a callback that throws (an uncaught exception,
+  // as with setTimeout) must not stop the clock for the rest of the process.
+  tickTimer!.refresh()
+  if (timers.length === 0 && !used) {
+    if (++idleTicks >= IDLE_TICKS_BEFORE_STOP) {
+      clearTimeout(tickTimer!)
+      tickTimer = null
+      ticking = false
+      return
+    }
+  } else {
+    idleTicks = 0
+  }
+  used = false
   // Perf: indexed loop; a fired or cleared timer is swapped out, so do not advance `i` then.
   let i = 0
   while (i < timers.length) {
@@ -71,16 +81,6 @@ function onTick (): void {
       i++
     }
   }
-  if (timers.length === 0 && !used) {
-    if (++idleTicks >= IDLE_TICKS_BEFORE_STOP) {
-      ticking = false
-      return
-    }
-  } else {
-    idleTicks = 0
-  }
-  used = false
-  tickTimer!.refresh()
 }
 
 function removeAt (i: number): void {
@@ -156,4 +156,9 @@ export function clearFastTimeout (t: FastTimer<any> | null | undefined): void {
 /** Number of armed fast timers (metrics, tests). */
 export function armedFastTimers (): number {
   return timers.length
+}
+
+/** Whether the coarse tick is running (it stops after ~1 s with no `now()` call and no armed timer). */
+export function clockTicking (): boolean {
+  return ticking
 }
