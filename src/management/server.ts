@@ -3,6 +3,7 @@ import { extname, join, normalize, resolve } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { MeshError } from '../errors.ts'
 import { registerConfigRoutes } from './api/config.ts'
+import { registerLearnRoutes } from './api/learn.ts'
 import { registerObservabilityRoutes } from './api/observability.ts'
 import { EventHub } from './events.ts'
 import type { MeshBackend } from './mesh-backend.ts'
@@ -86,6 +87,7 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
 
   await registerConfigRoutes(app, ctx)
   await registerObservabilityRoutes(app, ctx)
+  await registerLearnRoutes(app, ctx)
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx)
 
   app.get('/*', (req, reply) => {

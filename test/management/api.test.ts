@@ -123,3 +123,17 @@ test('keeps answering with the control plane down and reports it unreachable', a
     await down.close()
   }
 })
+
+test('learn: the running config as Istio, Linkerd and Consul, with what each cannot express', async () => {
+  const r = await call('/api/v1/translate')
+  assert.equal(r.status, 200)
+  assert.deepEqual(r.json.translations.map((t: any) => t.target), ['istio', 'linkerd', 'consul'])
+  const istio = r.json.translations[0]
+  assert.ok(istio.resources.some((o: any) => o.kind === 'VirtualService'), istio.yaml)
+  assert.ok(Array.isArray(r.json.translations[1].unsupported))
+  const one = await call('/api/v1/translate?to=consul')
+  assert.deepEqual(one.json.translations.map((t: any) => t.target), ['consul'])
+  const bad = await call('/api/v1/translate?to=kuma')
+  assert.equal(bad.status, 400)
+  assert.equal(bad.json.code, 'MESH_ERR_API_BAD_REQUEST')
+})
