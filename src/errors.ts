@@ -109,3 +109,9 @@ export function formatProblem (p: ConfigProblem): string {
   const res = p.resource ? ` (${p.resource})` : ''
   return `${where}${res}: ${p.path || '<document>'}: ${p.reason}`
 }
+
+// --- Kubernetes adapters (install, inject, webhook, apply --kubernetes) ---
+export class KubeconfigMissingError extends MeshError { override code = 'MESH_ERR_KUBECONFIG_MISSING'; override status = 400 }
+export class KubernetesUnreachableError extends MeshError { override code = 'MESH_ERR_KUBE_UNREACHABLE'; override status = 503 }
+export class KubernetesRejectedError extends MeshError { override code = 'MESH_ERR_KUBE_REJECTED'; override status = 422 }
+export class AdmissionReviewInvalidError extends MeshError { override code = 'MESH_ERR_ADMISSION_REVIEW_INVALID'; override status = 400 }
