@@ -8,9 +8,10 @@
  *
  *   HEAD ──head parsed──▶ BODY ──body framed──▶ WAIT ──response done──▶ HEAD (keep-alive) / close
  *     │ framing error → 400/431 MESH_ERR_BAD_REQUEST / MESH_ERR_HEADERS_TOO_LARGE, close
+ *     │ head not complete within headTimeoutMs (slowloris) → 408 MESH_ERR_REQUEST_TIMEOUT, close
  */
 import type { Socket } from 'node:net'
-import { BadRequestError, MeshError } from '../../errors.ts'
+import { BadRequestError, MeshError, RequestTimeoutError } from '../../errors.ts'
 import { BodyFramer, MODE_CHUNKED, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
 import { findHeadEnd, parseRequestHead, type RequestHead } from '../http1/head-parser.ts'
 import { serializeError } from '../http1/serialize.ts'
@@ -37,7 +38,15 @@ const S_CLOSED = 3
 export interface DownstreamOptions {
   /** Close a connection with no request in flight after this long. */
   idleTimeoutMs: number
+  /**
+   * A request head must be complete this long after its first byte arrived (default 10 s). The idle
+   * timeout alone cannot stop a slowloris client: every trickled byte resets it.
+   */
+  headTimeoutMs?: number
 }
+
+/** Default of {@link DownstreamOptions.headTimeoutMs}. */
+export const DEFAULT_HEAD_TIMEOUT_MS = 10_000
 
 export class DownstreamConnection {
   readonly socket: Socket
@@ -55,12 +64,17 @@ export class DownstreamConnection {
   private processing = false
   private responseDone = true
   private readonly idleTimeoutMs: number
+  private readonly headTimeoutMs: number
+  /** Armed only while a head is incomplete (rare: most heads arrive in one chunk). */
+  private headTimer: NodeJS.Timeout | null = null
+  private readonly onHeadTimeoutBound = this.onHeadTimeout.bind(this)
   private readonly onDrop: (ds: DownstreamConnection) => void
 
   constructor (socket: Socket, handler: RequestHandler, options: DownstreamOptions, onDrop: (ds: DownstreamConnection) => void) {
     this.socket = socket
     this.handler = handler
     this.idleTimeoutMs = options.idleTimeoutMs
+    this.headTimeoutMs = options.headTimeoutMs ?? DEFAULT_HEAD_TIMEOUT_MS
     this.onDrop = onDrop
     socket.setNoDelay(true)
     // Perf: callbacks bound once per connection.
@@ -157,8 +171,11 @@ export class DownstreamConnection {
         const end = findHeadEnd(chunk, pos)
         if (end === -1) {
           this.pending = pos === 0 ? chunk : chunk.subarray(pos)
+          // Perf: a timer only for partial heads; the common one-chunk head never arms it.
+          if (this.headTimer === null) this.headTimer = setTimeout(this.onHeadTimeoutBound, this.headTimeoutMs)
           return
         }
+        if (this.headTimer !== null) { clearTimeout(this.headTimer); this.headTimer = null }
         const req = parseRequestHead(chunk, pos, end)
         pos = end
         this.framer.reset(req.chunked ? MODE_CHUNKED : req.contentLength > 0 ? MODE_LENGTH : MODE_NONE, req.contentLength)
@@ -196,6 +213,15 @@ export class DownstreamConnection {
     this.state = S_CLOSED
   }
 
+  private onHeadTimeout (): void {
+    this.headTimer = null
+    if (this.state !== S_HEAD || !this.responseDone) return
+    this.state = S_CLOSED
+    this.socket.end(serializeError(new RequestTimeoutError(`request head not complete within ${this.headTimeoutMs} ms`), true))
+    // a client that stops reading must not hold the socket open
+    this.socket.setTimeout(this.idleTimeoutMs, () => this.socket.destroy())
+  }
+
   private onTimeout (): void {
     if (this.state === S_HEAD && this.responseDone) this.abort()
   }
@@ -203,6 +229,7 @@ export class DownstreamConnection {
   private onClose (): void {
     const wasOpen = this.state !== S_CLOSED
     this.state = S_CLOSED
+    if (this.headTimer !== null) { clearTimeout(this.headTimer); this.headTimer = null }
     if (!this.responseDone) {
       this.responseDone = true
       this.sink.onAbort(new BadRequestError('client closed the connection'))

@@ -10,7 +10,7 @@
  * const addr = await l.start(); …; await l.stop()
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import { TLSSocket } from 'node:tls'
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { peerSpiffeId } from '../tls/spiffe.ts'
 import type { CertStore } from '../tls/cert-store.ts'
 import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
@@ -36,6 +36,8 @@ export class Listener {
   readonly connections = new Set<DownstreamConnection>()
   private server: Server | null = null
   private readonly rawSockets = new Set<Socket>()
+  private tlsServer: TlsServer | null = null
+  private tlsStore: CertStore | null = null
   private readonly dsOptions: { idleTimeoutMs: number }
   private readonly onDrop = (ds: DownstreamConnection): void => { this.connections.delete(ds) }
 
@@ -77,6 +79,7 @@ export class Listener {
       await new Promise(resolve => setTimeout(resolve, 20))
     }
     for (const ds of this.connections) ds.abort()
+    if (this.tlsServer !== null) { this.tlsStore?.detach(this.tlsServer); this.tlsServer = null }
     await closed
   }
 
@@ -102,25 +105,30 @@ export class Listener {
 
   private startTls (socket: Socket, store: CertStore | null): void {
     if (store === null) { socket.destroy(); return }
-    const t = new TLSSocket(socket, {
-      isServer: true,
-      secureContext: store.secureContext,
-      // Verify client certificates but let the pipeline answer 403 MESH_ERR_PEER_IDENTITY (readable) when
-      // a STRICT listener gets a caller without a valid mesh certificate.
-      requestCert: true,
-      rejectUnauthorized: false,
-      ALPNProtocols: this.options.onH2 !== undefined ? ALPN : H1_ONLY
-    })
-    this.rawSockets.add(t)
-    t.on('error', () => t.destroy())
-    t.once('close', () => this.rawSockets.delete(t))
-    t.once('secure', () => {
-      this.rawSockets.delete(t)
-      const id = t.authorized ? peerSpiffeId(t) : undefined
-      if (t.alpnProtocol === 'h2' && this.options.onH2 !== undefined) this.options.onH2(t, id)
-      else this.startHttp1(t, id)
-    })
-    socket.resume()
+    // A never-listening tls.Server does the handshake (and sets `authorized` from the client certificate
+    // check); the store keeps it on the current identity across rotations.
+    if (this.tlsServer === null || this.tlsStore !== store) {
+      const server = createTlsServer({
+        ...store.serverOptions({ requireClientCert: false }),
+        ALPNProtocols: this.options.onH2 !== undefined ? ALPN : H1_ONLY
+      })
+      store.attach(server)
+      server.on('secureConnection', (t: TLSSocket) => this.onSecure(t))
+      server.on('tlsClientError', noop)
+      if (this.tlsServer !== null) this.tlsStore?.detach(this.tlsServer)
+      this.tlsServer = server
+      this.tlsStore = store
+    }
+    this.tlsServer.emit('connection', socket)
+  }
+
+  private onSecure (t: TLSSocket): void {
+    // Verify client certificates, but let the pipeline answer 403 MESH_ERR_PEER_IDENTITY (readable) when a
+    // STRICT listener gets a caller without a valid mesh certificate.
+    const id = t.authorized ? peerSpiffeId(t) : undefined
+    t.on('error', noop)
+    if (t.alpnProtocol === 'h2' && this.options.onH2 !== undefined) this.options.onH2(t, id)
+    else this.startHttp1(t, id)
   }
 
   private startHttp1 (socket: Socket, peerIdentity: string | undefined): void {

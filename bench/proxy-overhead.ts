@@ -1,0 +1,341 @@
+/**
+ * Proxy overhead: what one and two proxy hops cost, Meshwork against nginx, measured interleaved in one
+ * run on this machine.
+ *
+ *   direct                 wrk ─────────────────────────────────────────────▶ origin
+ *   meshwork 1 hop         wrk ─▶ meshwork (outbound) ───────────────────────▶ origin
+ *   nginx 1 hop            wrk ─▶ nginx (proxy_pass, keepalive) ─────────────▶ origin
+ *   meshwork 2 hops mTLS   wrk ─▶ meshwork outbound ══mTLS══▶ meshwork inbound ─▶ origin
+ *   nginx 2 hops TLS       wrk ─▶ nginx ══TLS (client cert)══▶ nginx ──────────▶ origin
+ *
+ * The origin is nginx answering 100 bytes. Every proxy is one process (nginx: `worker_processes 1`),
+ * so each side has one core's worth of event loop. CPU per request per hop comes from
+ * /proc/<pid>/stat (utime+stime) of the proxy processes before and after each run.
+ *
+ * Run: node --import tsx bench/proxy-overhead.ts
+ * Env: BENCH_DURATION (s, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+ *      BENCH_SCENARIOS (comma list of scenario ids to run), BENCH_JSON (write results to this file),
+ *      BENCH_NODE_ARGS (extra node flags for the Meshwork proxies, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createRootCa, issueTestIdentity } from '../src/pki/index.ts'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const THREADS = Number(process.env.BENCH_THREADS ?? 2)
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').map(s => s.trim()).filter(Boolean) ?? null
+const ROOT = resolve(import.meta.dirname, '..')
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+const BODY = 'x'.repeat(99) + '\n'
+
+interface Scenario {
+  id: string
+  label: string
+  /** Port wrk hits. */
+  port: number
+  /** Proxy hops between wrk and the origin. */
+  hops: number
+  /** Processes whose CPU and memory count as proxy cost. */
+  pids: () => number[]
+}
+
+interface RunResult { rps: number, p50: number, p99: number, requests: number, errors: number, cpuUsPerReqPerHop: number | null, rssMb: number | null }
+
+const children: ChildProcess[] = []
+const dir = mkdtempSync(join(tmpdir(), 'meshwork-bench-'))
+
+/** n distinct free ports (all held open until every one is known, so none repeats). */
+async function freePorts (n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
+    const s = createServer()
+    s.once('error', rej)
+    s.listen(0, '127.0.0.1', () => res(s))
+  })))
+  const ports = servers.map(s => (s.address() as { port: number }).port)
+  await Promise.all(servers.map(s => new Promise(r => s.close(r))))
+  return ports
+}
+
+function ensureTools (): void {
+  const missing = ['wrk', 'nginx'].filter(c => { try { execFileSync('sh', ['-c', `command -v ${c}`]); return false } catch { return true } })
+  if (missing.length > 0) {
+    console.error(`proxy-overhead: installing ${missing.join(', ')} (scripts/install-system-deps.sh)`)
+    execFileSync('bash', [join(ROOT, 'scripts/install-system-deps.sh')], { stdio: 'inherit' })
+  }
+}
+
+function nginxConf (name: string, server: string): string {
+  const t = (k: string): string => `${k} ${join(dir, `${name}-${k}`)};`
+  return `worker_processes 1;
+daemon off;
+pid ${join(dir, name + '.pid')};
+error_log ${join(dir, name + '.err')} warn;
+events { worker_connections 8192; multi_accept on; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  ${t('client_body_temp_path')} ${t('proxy_temp_path')} ${t('fastcgi_temp_path')} ${t('uwsgi_temp_path')} ${t('scgi_temp_path')}
+  ${server}
+}
+`
+}
+
+function startNginx (name: string, server: string): ChildProcess {
+  const conf = join(dir, name + '.conf')
+  writeFileSync(conf, nginxConf(name, server))
+  const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] })
+  children.push(child)
+  return child
+}
+
+/** The master and its workers. */
+function nginxPids (master: ChildProcess): number[] {
+  const out = [master.pid!]
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === master.pid) out.push(Number(d))
+    } catch {}
+  }
+  return out
+}
+
+function cpuTicks (pids: number[]): number {
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += Number(f[11]) + Number(f[12]) // utime, stime (fields 14, 15)
+    } catch {}
+  }
+  return total
+}
+
+function rssMb (pids: number[]): number {
+  let max = 0
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+      if (m) max = Math.max(max, Number(m[1]) / 1024)
+    } catch {}
+  }
+  return max
+}
+
+function startMeshwork (name: string, args: string[]): Promise<ChildProcess> {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  children.push(child)
+  return new Promise((res, rej) => {
+    let err = ''
+    const timer = setTimeout(() => rej(new Error(`${name} did not start:\n${err}`)), 60_000)
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('applied snapshot')) { clearTimeout(timer); res(child) }
+      if (err.includes('MESH_ERR')) { clearTimeout(timer); rej(new Error(`${name}: ${err}`)) }
+    })
+    child.once('exit', code => { clearTimeout(timer); rej(new Error(`${name} exited (${code}):\n${err}`)) })
+  })
+}
+
+async function waitPort (port: number): Promise<void> {
+  const { connect } = await import('node:net')
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>(res => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => { s.destroy(); res(true) })
+      s.once('error', () => res(false))
+    })
+    if (ok) return
+    await new Promise(r => setTimeout(r, 50))
+  }
+  throw new Error(`port ${port} did not open`)
+}
+
+function toMs (v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v)
+  if (!m) return Number.NaN
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1)
+}
+
+function wrk (port: number, seconds: number): { rps: number, p50: number, p99: number, requests: number, errors: number } {
+  const out = execFileSync('wrk', ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', '-H', 'Host: origin', `http://127.0.0.1:${port}/`], { encoding: 'utf8' })
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '')
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '')
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
+  return { rps, p50, p99, requests, errors }
+}
+
+function measure (s: Scenario, seconds: number): RunResult {
+  const pids = s.pids()
+  const before = cpuTicks(pids)
+  const r = wrk(s.port, seconds)
+  const ticks = cpuTicks(pids) - before
+  return {
+    ...r,
+    cpuUsPerReqPerHop: pids.length > 0 && r.requests > 0 ? ticks * TICK_US / r.requests / s.hops : null,
+    rssMb: pids.length > 0 ? rssMb(pids) : null
+  }
+}
+
+function median (xs: number[]): number {
+  const s = xs.filter(x => Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+async function main (): Promise<void> {
+  ensureTools()
+  // --- identities for the TLS hops (one CA; client and server leaves with SPIFFE IDs) ---
+  const root = await createRootCa({ commonName: 'meshwork bench root', ttlMs: 86_400_000 })
+  const ids = {
+    client: await issueTestIdentity(root, 'spiffe://cluster.local/ns/default/sa/client', 86_400_000),
+    origin: await issueTestIdentity(root, 'spiffe://cluster.local/ns/default/sa/origin', 86_400_000)
+  }
+  const pem = (name: string, content: string): string => { const f = join(dir, name); writeFileSync(f, content); return f }
+  const ca = pem('ca.pem', root.certPem)
+  const clientCert = pem('client.pem', ids.client.certPem)
+  const clientKey = pem('client.key', ids.client.privateKeyPem)
+  const originCert = pem('origin.pem', ids.origin.certPem)
+  const originKey = pem('origin.key', ids.origin.privateKeyPem)
+
+  const pp = await freePorts(10)
+  const port = { origin: pp[0], mw1: pp[1], mwOut: pp[2], mwIn: pp[3], ng1: pp[4], ngA: pp[5], ngB: pp[6] }
+  const admin = pp.slice(7)
+
+  // --- origin ---
+  startNginx('origin', `server { listen 127.0.0.1:${port.origin} reuseport; location / { default_type text/plain; return 200 "${BODY.slice(0, -1)}\\n"; } }`)
+  await waitPort(port.origin)
+
+  // --- nginx proxies ---
+  const upstreamOrigin = `upstream origin_up { server 127.0.0.1:${port.origin}; keepalive 64; }`
+  const proxyLoc = (up: string, extra = ''): string => `location / { proxy_pass ${up}; proxy_http_version 1.1; proxy_set_header Connection ""; ${extra} }`
+  const ng1 = startNginx('nginx-1hop', `${upstreamOrigin} server { listen 127.0.0.1:${port.ng1}; ${proxyLoc('http://origin_up')} }`)
+  const ngB = startNginx('nginx-tls-server', `${upstreamOrigin} server { listen 127.0.0.1:${port.ngB} ssl; ssl_certificate ${originCert}; ssl_certificate_key ${originKey}; ssl_client_certificate ${ca}; ssl_verify_client on; ssl_session_cache shared:SSL:1m; ${proxyLoc('http://origin_up')} }`)
+  const ngA = startNginx('nginx-tls-client', `upstream b_up { server 127.0.0.1:${port.ngB}; keepalive 64; } server { listen 127.0.0.1:${port.ngA}; ${proxyLoc('https://b_up', `proxy_ssl_certificate ${clientCert}; proxy_ssl_certificate_key ${clientKey}; proxy_ssl_trusted_certificate ${ca}; proxy_ssl_verify off; proxy_ssl_session_reuse on;`)} }`)
+
+  // --- meshwork proxies (static snapshots) ---
+  const snap = (file: string, s: unknown): string => pem(file, JSON.stringify(s))
+  const mw1Snap = snap('mw1.json', {
+    version: 'bench', node: { id: 'mw1', service: 'client' }, mesh: { mtls: { mode: 'DISABLE' }, tracing: { enabled: false } },
+    services: [{ name: 'origin', port: 80, endpoints: [{ id: 'origin-0', address: '127.0.0.1', port: port.origin }] }]
+  })
+  const mwOutSnap = snap('mw-out.json', {
+    version: 'bench', node: { id: 'mw-out', service: 'client' }, mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
+    services: [{ name: 'origin', port: 80, endpoints: [{ id: 'origin-sidecar-0', address: '127.0.0.1', port: port.mwIn, tls: true, identity: ids.origin.spiffeId }] }]
+  })
+  const mwInSnap = snap('mw-in.json', {
+    version: 'bench', node: { id: 'mw-in', service: 'origin' }, mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
+    localApp: { address: '127.0.0.1', port: port.origin }
+  })
+  const [mw1, mwOut, mwIn] = await Promise.all([
+    startMeshwork('meshwork-1hop', ['--snapshot', mw1Snap, '--outbound', `127.0.0.1:${port.mw1}`, '--admin', `127.0.0.1:${admin[0]}`]),
+    startMeshwork('meshwork-client-sidecar', ['--snapshot', mwOutSnap, '--outbound', `127.0.0.1:${port.mwOut}`, '--admin', `127.0.0.1:${admin[1]}`, '--cert', clientCert, '--key', clientKey, '--ca', ca]),
+    startMeshwork('meshwork-server-sidecar', ['--snapshot', mwInSnap, '--inbound', `127.0.0.1:${port.mwIn}`, '--admin', `127.0.0.1:${admin[2]}`, '--cert', originCert, '--key', originKey, '--ca', ca])
+  ])
+  await Promise.all([port.ng1, port.ngA, port.ngB].map(waitPort))
+
+  const all: Scenario[] = [
+    { id: 'direct', label: 'direct', port: port.origin, hops: 1, pids: () => [] },
+    { id: 'meshwork-1', label: 'meshwork 1 hop', port: port.mw1, hops: 1, pids: () => [mw1.pid!] },
+    { id: 'nginx-1', label: 'nginx 1 hop', port: port.ng1, hops: 1, pids: () => nginxPids(ng1) },
+    { id: 'meshwork-2-mtls', label: 'meshwork 2 hops mTLS', port: port.mwOut, hops: 2, pids: () => [mwOut.pid!, mwIn.pid!] },
+    { id: 'nginx-2-tls', label: 'nginx 2 hops TLS', port: port.ngA, hops: 2, pids: () => [...nginxPids(ngA), ...nginxPids(ngB)] }
+  ]
+  const scenarios = all.filter(s => ONLY === null || ONLY.includes(s.id))
+
+  // sanity: every path answers 200 with the 100-byte body
+  for (const s of scenarios) {
+    const r = wrk(s.port, 1)
+    if (r.errors > 0 || !(r.rps > 0)) throw new Error(`${s.label}: warm-up failed (${r.errors} errors, ${r.rps} req/s)`)
+  }
+  console.log(`proxy-overhead: ${ROUNDS} rounds × ${scenarios.length} scenarios × ${DURATION}s, wrk -t${THREADS} -c${CONNECTIONS}, 100-byte responses, ${process.version}`)
+  const results = new Map<string, RunResult[]>()
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of scenarios) {
+      const r = measure(s, DURATION)
+      results.set(s.id, [...(results.get(s.id) ?? []), r])
+      console.log(`  round ${round} ${s.label.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+        (r.cpuUsPerReqPerHop !== null ? `  ${r.cpuUsPerReqPerHop.toFixed(1)} µs CPU/req/hop  RSS ${r.rssMb!.toFixed(1)} MB` : '') + (r.errors > 0 ? `  ERRORS ${r.errors}` : ''))
+    }
+  }
+
+  const summary = scenarios.map(s => {
+    const rs = results.get(s.id)!
+    return {
+      id: s.id,
+      label: s.label,
+      rps: median(rs.map(r => r.rps)),
+      p50Ms: median(rs.map(r => r.p50)),
+      p99Ms: median(rs.map(r => r.p99)),
+      cpuUsPerReqPerHop: rs[0].cpuUsPerReqPerHop === null ? null : median(rs.map(r => r.cpuUsPerReqPerHop!)),
+      rssMb: rs[0].rssMb === null ? null : Math.max(...rs.map(r => r.rssMb!)),
+      errors: rs.reduce((a, r) => a + r.errors, 0)
+    }
+  })
+  console.log('\nmedians')
+  console.log('scenario                  req/s    p50 ms   p99 ms   CPU µs/req/hop   RSS MB   errors')
+  for (const s of summary) {
+    console.log(`${s.label.padEnd(22)} ${s.rps.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)} ${(s.cpuUsPerReqPerHop?.toFixed(1) ?? '-').padStart(16)} ${(s.rssMb?.toFixed(1) ?? '-').padStart(8)} ${String(s.errors).padStart(8)}`)
+  }
+  const by = (id: string) => summary.find(s => s.id === id)
+  const ratios: Record<string, number> = {}
+  const m1 = by('meshwork-1')
+  const n1 = by('nginx-1')
+  const m2 = by('meshwork-2-mtls')
+  const n2 = by('nginx-2-tls')
+  if (m1 && n1) {
+    ratios.rps1HopMeshworkOverNginx = m1.rps / n1.rps
+    ratios.cpu1HopMeshworkOverNginx = m1.cpuUsPerReqPerHop! / n1.cpuUsPerReqPerHop!
+  }
+  if (m2 && n2) {
+    ratios.rps2HopsMtlsMeshworkOverNginx = m2.rps / n2.rps
+    ratios.cpu2HopsMeshworkOverNginx = m2.cpuUsPerReqPerHop! / n2.cpuUsPerReqPerHop!
+  }
+  console.log('\nratios Meshwork / nginx')
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(34)} ${v.toFixed(2)}`)
+  const meshCpu = Math.max(m1?.cpuUsPerReqPerHop ?? 0, m2?.cpuUsPerReqPerHop ?? 0)
+  const meshRss = Math.max(m1?.rssMb ?? 0, m2?.rssMb ?? 0)
+  console.log('\ntargets')
+  if (ratios.rps2HopsMtlsMeshworkOverNginx !== undefined) console.log(`  two Meshwork hops with mTLS ≥ 0.7× two nginx hops with TLS: ${ratios.rps2HopsMtlsMeshworkOverNginx.toFixed(2)}× ${ratios.rps2HopsMtlsMeshworkOverNginx >= 0.7 ? 'MET' : 'MISSED'}`)
+  if (meshCpu > 0) console.log(`  ≤ 25 µs CPU per request per hop: ${meshCpu.toFixed(1)} µs (worst Meshwork scenario) ${meshCpu <= 25 ? 'MET' : 'MISSED'}`)
+  if (meshRss > 0) console.log(`  proxy RSS ≤ 60 MB: ${meshRss.toFixed(1)} MB ${meshRss <= 60 ? 'MET' : 'MISSED'}`)
+  if (process.env.BENCH_JSON) {
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), node: process.version, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, threads: THREADS, summary, ratios, runs: Object.fromEntries(results) }, null, 2))
+  }
+}
+
+/** Stop what we started: SIGTERM (nginx masters stop their workers), then SIGKILL any pid still alive. */
+async function cleanup (): Promise<void> {
+  const workers = new Set<number>()
+  for (const c of children) if (c.spawnargs[0] === 'nginx') for (const pid of nginxPids(c)) workers.add(pid)
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM')
+  await Promise.race([
+    Promise.all(children.map(c => c.exitCode !== null || c.signalCode !== null ? null : new Promise(r => c.once('exit', r)))),
+    new Promise(r => setTimeout(r, 3000))
+  ])
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const pid of workers) { try { process.kill(pid, 'SIGKILL') } catch {} }
+  rmSync(dir, { recursive: true, force: true })
+}
+
+process.on('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
+main().then(() => cleanup(), async (err: unknown) => {
+  console.error(err)
+  await cleanup()
+  process.exitCode = 1
+})
