@@ -22,8 +22,10 @@ test('ignores malformed timeout headers', () => {
 })
 
 test('formats a budget rounded down in the finest unit that fits 8 digits', () => {
-  assert.equal(formatTimeoutHeader(1234.9), '1234m')
-  assert.equal(formatTimeoutHeader(0.25), '250u')
+  assert.equal(formatTimeoutHeader(1234.9), '1234900u')
+  assert.equal(formatTimeoutHeader(0.25), '250000n')
+  assert.equal(formatTimeoutHeader(99.9999999), '99999999n')
+  assert.equal(formatTimeoutHeader(250_000), '250000m')
   assert.equal(formatTimeoutHeader(0), '0n')
   assert.equal(formatTimeoutHeader(-3), '0n')
   assert.equal(formatTimeoutHeader(200_000_000), '200000S')

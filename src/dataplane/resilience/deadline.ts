@@ -41,13 +41,15 @@ export function parseTimeoutHeader (v: string | null | undefined): number | null
 }
 
 /**
- * Header value for a remaining budget in ms, rounded down (never extends the budget). Uses the finest
- * unit that fits in 8 digits. A budget ≤ 0 formats as `0n` (callers should have answered 504 already).
- * @example formatTimeoutHeader(1234.5) === '1234m'; formatTimeoutHeader(0.25) === '250u'
+ * Header value for a remaining budget in ms, rounded down (never extends the budget), in the finest unit
+ * whose value fits in 8 digits (as grpc-go): n below 100 ms, u below 100 s, then m, S, M, H.
+ * A budget ≤ 0 formats as `0n` (callers should have answered 504 already).
+ * @example formatTimeoutHeader(250) === '250000u'; formatTimeoutHeader(0.25) === '250000n'; formatTimeoutHeader(1e6) === '1000000m'
  */
 export function formatTimeoutHeader (ms: number): string {
   if (!(ms > 0)) return '0n'
-  if (ms < 1) return Math.floor(ms * 1000) + 'u'
+  if (ms < 100) return Math.floor(ms * 1_000_000) + 'n'
+  if (ms < 100_000) return Math.floor(ms * 1000) + 'u'
   if (ms < 100_000_000) return Math.floor(ms) + 'm'
   const s = Math.floor(ms / 1000)
   if (s < 100_000_000) return s + 'S'
