@@ -139,7 +139,7 @@ export function importFortio (json: unknown, opts: ImportOptions = {}): Performa
 export function parseRequestedQps (v: string | number): number {
   const n = typeof v === 'number' ? v : v.trim().toLowerCase() === 'max' ? 0 : Number(v)
   if (!Number.isFinite(n)) throw new BenchImportInvalidError(`RequestedQPS: not a number or "max": "${String(v)}"`)
-  return n > 0 ? n : 0
+  return Math.max(n, 0)
 }
 
 /** An SMP result as fortio-like JSON (durations in seconds), for tools that read fortio output. */

@@ -18,6 +18,8 @@ export interface LoadResult {
   durationMs: number
   /** Measured requests that got a response. */
   requests: number
+  /** Requests sent in all phases (warm-up included): the denominator of proxy CPU per request. */
+  sent: number
   actualQps: number
   latency: LatencySummary
   /** Latencies in µs, HdrHistogram compressed base64. */
@@ -192,7 +194,9 @@ function assemble (o: LoadOptions, threads: number, startedWall: number, startAt
   const connectErrors: Record<string, number> = {}
   let measured = 0
   let failed = 0
+  let sent = 0
   for (const r of got) {
+    sent += r.sent
     addInto(retCodes, r.retCodes)
     addInto(errors, r.errors)
     addInto(connectErrors, r.connectErrors)
@@ -219,6 +223,7 @@ function assemble (o: LoadOptions, threads: number, startedWall: number, startAt
     endedAt: new Date().toISOString(),
     durationMs: Math.round(durationMs),
     requests: measured,
+    sent,
     actualQps: durationMs > 0 ? measured / (durationMs / 1000) : 0,
     latency: summarize(h),
     histogram: encodeHistogram(h),
