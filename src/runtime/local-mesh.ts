@@ -192,6 +192,10 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
     const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress') : 0
     const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI') : 0
     await Promise.all(plan.instances.map(inst => startInstance(ctx, inst)))
+    // Instances start in parallel; list them in the mesh file's order.
+    const order = new Map(plan.instances.map((inst, i) => [inst.id, i]))
+    mesh.apps.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+    mesh.proxies.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
     for (const gw of plan.gateways) {
       await startGateway(ctx, gw, gw === ingress ? ingressPort : await ports.allocate())
     }

@@ -2,7 +2,7 @@
 // the ingress gateway, config changes through the control plane, fault injection hidden by retries, a
 // killed app and a killed sidecar restarted, a real Prometheus scraping every proxy, and a clean stop.
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -12,14 +12,29 @@ import { type PrometheusServer, startPrometheus } from '../../src/runtime/promet
 import { probe } from '../../src/runtime/readiness.ts'
 import { alive, closeClients, get, type ProductView, productThroughIngress, sumMetric, waitUntil } from './http-client.ts'
 
-const EXAMPLES = fileURLToPath(new URL('../../samples/bookinfo/examples/', import.meta.url))
+const BOOKINFO = fileURLToPath(new URL('../../samples/bookinfo/', import.meta.url))
+const EXAMPLES = join(BOOKINFO, 'examples')
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-e2e-'))
 let mesh: LocalMesh
 let prom: PrometheusServer
 let ingress = ''
 
+/**
+ * The embedded mesh file, or (MESHWORK_E2E_MTLS=PERMISSIVE|DISABLE) a copy of Bookinfo with that mTLS mode,
+ * to tell mTLS problems from the rest.
+ */
+function meshFiles (): string[] | undefined {
+  const mode = process.env.MESHWORK_E2E_MTLS
+  if (mode === undefined || mode === 'STRICT') return undefined
+  const copy = join(dir, 'bookinfo')
+  cpSync(BOOKINFO, copy, { recursive: true })
+  const file = join(copy, 'mesh.yaml')
+  writeFileSync(file, readFileSync(file, 'utf8').replace('mode: STRICT', `mode: ${mode}`))
+  return [file]
+}
+
 before(async () => {
-  mesh = await startLocalMesh({ dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1500 })
+  mesh = await startLocalMesh({ files: meshFiles(), dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1500 })
   ingress = mesh.ingressUrl!
   prom = await startPrometheus({ dir: join(dir, 'prometheus'), targets: mesh.scrapeTargets(), scrapeIntervalMs: 1000 })
 })
