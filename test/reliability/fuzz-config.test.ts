@@ -25,7 +25,7 @@ const validRoute = {
 
 const anyJson = fc.jsonValue({ maxDepth: 5 })
 
-function mutate (base: any, path: string[], value: unknown): any {
+function mutate (base: any, path: readonly string[], value: unknown): any {
   const copy = structuredClone(base)
   let o = copy
   for (let i = 0; i < path.length - 1; i++) {
