@@ -57,6 +57,7 @@ export class ForbiddenError extends MeshError { override code = 'MESH_ERR_FORBID
 export class PeerIdentityError extends MeshError { override code = 'MESH_ERR_PEER_IDENTITY'; override status = 403 }
 export class BadRequestError extends MeshError { override code = 'MESH_ERR_BAD_REQUEST'; override status = 400 }
 export class HeadersTooLargeError extends MeshError { override code = 'MESH_ERR_HEADERS_TOO_LARGE'; override status = 431 }
+export class RequestTimeoutError extends MeshError { override code = 'MESH_ERR_REQUEST_TIMEOUT'; override status = 408 }
 export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_READY'; override status = 503 }
 
 // --- PKI (certificate authority, proxy identity) ---
