@@ -89,7 +89,7 @@ test('no balancer returns an unavailable endpoint, and each returns one whenever
       for (let k = 0; k < 20; k++) {
         const p = lb.pick(set.states, 1000, exclude)
         if (available.length === 0) { assert.equal(p, null); continue }
-        assert.ok(p !== null && p.isAvailable(1000))
+        assert.ok(p?.isAvailable(1000))
         if (available.length > 1 || available[0] !== exclude) assert.notEqual(p, exclude)
       }
     }))
