@@ -60,7 +60,7 @@ export class CaService {
   get rotating (): boolean { return this.state.trusted.length > 1 }
 
   /** Sign a proxy's CSR for the identity the control plane decided (any other URI in the CSR is refused). */
-  async sign (csrPem: string, spiffeId: string, ttlMs: number): Promise<IssuedCertificate & { issuer: number }> {
+  async sign (csrPem: string, spiffeId: string, ttlMs: number): Promise<IssuedCertificate> {
     const gen = this.state.trusted.find(g => g.gen === this.state.issuingGen)!
     const certPem = await signCsr(gen.issuing, csrPem, { spiffeId, ttlMs })
     const info = parseCertificate(certPem)

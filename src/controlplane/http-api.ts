@@ -33,7 +33,10 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
       case '/v1/ack': {
         const m = parse(AckMessage, await readJson(req))
         const rec = proxyOf(cp, m.streamId)
-        if (m.type === 'trust') {
+        if (m.type === 'certificate') {
+          rec.certIssuer = Number(m.version)
+          cp.registry.emit('proxy', rec)
+        } else if (m.type === 'trust') {
           if (Number(m.version) > Number(rec.trustAckedVersion ?? 0)) {
             rec.trustAckedVersion = m.version
             cp.registry.emit('proxy', rec)
@@ -53,10 +56,9 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
         const rec = proxyOf(cp, m.streamId)
         const issued = await cp.ca.sign(m.csrPem, rec.identity, cp.certTtlMs)
         rec.certNotAfter = issued.notAfter
-        rec.certIssuer = issued.issuer
         cp.registry.emit('proxy', rec)
-        const { issuer: _issuer, ...body } = issued
-        return sendJson(res, 200, body)
+        // certIssuer is recorded when the proxy confirms it installed the certificate (ack type certificate).
+        return sendJson(res, 200, issued)
       }
       case '/v1/apply': {
         const raw = await readJson(req)

@@ -30,8 +30,11 @@ export type ProxyHelloInput = z.input<typeof ProxyHello>
 
 export const AckMessage = z.object({
   streamId: z.string().min(1),
-  /** `snapshot` (default) or `trust` (a trust-bundle update). */
-  type: z.enum(['snapshot', 'trust']).default('snapshot'),
+  /**
+   * `snapshot` (default), `trust` (a trust bundle installed; version = trust version) or `certificate`
+   * (a certificate installed; version = its issuer generation).
+   */
+  type: z.enum(['snapshot', 'trust', 'certificate']).default('snapshot'),
   version: z.string().min(1),
   ok: z.boolean(),
   error: z.object({ code: z.string(), message: z.string() }).strict().optional()
@@ -66,4 +69,6 @@ export interface IssuedCertificate {
   identity: string
   notAfter: string
   notBefore: string
+  /** Root generation of the issuing CA (changes with each root rotation). */
+  issuer: number
 }

@@ -17,6 +17,7 @@ export class IdentityClient extends EventEmitter {
   private identity: string | null = null
   private material: TlsMaterial | null = null
   private trustVersion: string | null = null
+  private trustBundlePem: string | null = null
   private renewAt = 0
   private renewTimer: NodeJS.Timeout | null = null
   private renewing: Promise<void> | null = null
@@ -34,6 +35,7 @@ export class IdentityClient extends EventEmitter {
     this.streamId = streamId
     const identityChanged = this.identity !== null && this.identity !== identity
     this.identity = identity
+    this.trustVersion = null // a new stream's hello is authoritative (versions restart with a new CA)
     this.updateTrust(trustBundlePem, trustVersion, false)
     if (!this.hasCertificate || identityChanged || Date.now() >= this.renewAt) void this.renew()
   }
@@ -44,7 +46,9 @@ export class IdentityClient extends EventEmitter {
 
   /** New trust bundle (root rotation); `reissue` asks for a leaf from the new issuing CA. */
   updateTrust (trustBundlePem: string, version: string, reissue: boolean): void {
+    if (this.trustVersion !== null && Number(version) < Number(this.trustVersion)) return
     this.trustVersion = version
+    this.trustBundlePem = trustBundlePem
     if (this.material !== null && this.material.trustBundlePem !== trustBundlePem) {
       this.material = { ...this.material, trustBundlePem }
       this.target.setTlsMaterial?.(this.material)
@@ -75,9 +79,14 @@ export class IdentityClient extends EventEmitter {
       const csrPem = await createCsr({ ...keys, spiffeId: identity })
       const res = await this.http.post('/v1/certificate', { streamId, csrPem })
       if (res.status !== 200) throw new Error(`${res.body?.code ?? res.status}: ${res.body?.message ?? ''}`)
-      const { certPem, trustBundlePem, notAfter } = res.body as { certPem: string, trustBundlePem: string, notAfter: string }
+      const { certPem, trustBundlePem, trustVersion, notAfter, issuer } = res.body as { certPem: string, trustBundlePem: string, trustVersion: string, notAfter: string, issuer: number }
       if (this.closed) return
-      this.material = { certPem, keyPem: keys.privateKeyPem, trustBundlePem }
+      // A trust update may have overtaken this response on the stream: keep the newer bundle.
+      if (this.trustVersion === null || Number(trustVersion) >= Number(this.trustVersion)) {
+        this.trustVersion = trustVersion
+        this.trustBundlePem = trustBundlePem
+      }
+      this.material = { certPem, keyPem: keys.privateKeyPem, trustBundlePem: this.trustBundlePem ?? trustBundlePem }
       this.target.setTlsMaterial?.(this.material)
       this.hasCertificate = true
       const info = parseCertificate(certPem)
@@ -87,6 +96,7 @@ export class IdentityClient extends EventEmitter {
       this.renewAt = now + (info.notAfter.getTime() - now) * (0.45 + Math.random() * 0.1)
       this.schedule(this.renewAt - Date.now())
       this.emit('certificate', notAfter)
+      void this.http.post('/v1/ack', { streamId, type: 'certificate', version: String(issuer), ok: true }).catch(() => {})
     } catch (err) {
       if (this.closed) return
       this.log(`identity: certificate request failed (${(err as Error).message}); retrying`)
