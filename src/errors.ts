@@ -91,6 +91,7 @@ export class PortInUseError extends MeshError { override code = 'MESH_ERR_PORT_I
 // --- management plane API ---
 export class ApiBadRequestError extends MeshError { override code = 'MESH_ERR_API_BAD_REQUEST'; override status = 400 }
 export class ApiNotFoundError extends MeshError { override code = 'MESH_ERR_API_NOT_FOUND'; override status = 404 }
+export class BenchBusyError extends MeshError { override code = 'MESH_ERR_BENCH_BUSY'; override status = 409 }
 export class ControlPlaneUnavailableError extends MeshError { override code = 'MESH_ERR_CONTROL_PLANE_UNAVAILABLE'; override status = 503 }
 
 export interface ConfigProblem {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { MeshError } from '../errors.ts'
 import { registerConfigRoutes } from './api/config.ts'
 import { registerLearnRoutes } from './api/learn.ts'
+import { benchmarkRoutes } from './api/benchmarks.ts'
 import { registerObservabilityRoutes } from './api/observability.ts'
 import { EventHub } from './events.ts'
 import type { MeshBackend } from './mesh-backend.ts'
@@ -20,6 +21,8 @@ export interface ManagementOptions {
   /** Folder of the built UI (index.html + assets). */
   uiDir?: string
   dataDir?: string
+  /** Serve the benchmark API (stores results in `<dataDir>/bench.db`). Default true. */
+  benchmarks?: boolean
   /** Extra route plug-ins (benchmarks, …), registered under the same server. */
   plugins?: Array<(app: FastifyInstance, ctx: ManagementContext) => void | Promise<void>>
 }
@@ -88,6 +91,7 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
   await registerConfigRoutes(app, ctx)
   await registerObservabilityRoutes(app, ctx)
   await registerLearnRoutes(app, ctx)
+  if (opts.benchmarks !== false) benchmarkRoutes(app, ctx)
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx)
 
   app.get('/*', (req, reply) => {

@@ -15,7 +15,7 @@ let server: ManagementServer
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mw-mgmt-'))
   cp = await startControlPlane({ files: [MESH], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
-  server = await startManagementServer({ backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(dir, 'no-ui') })
+  server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(dir, 'no-ui') })
 })
 after(async () => {
   await server?.close()
@@ -112,7 +112,7 @@ test('stores OTLP spans and lists them as traces', async () => {
 })
 
 test('keeps answering with the control plane down and reports it unreachable', async () => {
-  const down = await startManagementServer({ backend: new ControlPlaneBackend('http://127.0.0.1:9', { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
+  const down = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend('http://127.0.0.1:9', { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
   try {
     const s = await fetch(`${down.url}/api/v1/status`).then(r => r.json()) as any
     assert.equal(s.controlPlane.connected, false)
@@ -136,4 +136,40 @@ test('learn: the running config as Istio, Linkerd and Consul, with what each can
   const bad = await call('/api/v1/translate?to=kuma')
   assert.equal(bad.status, 400)
   assert.equal(bad.json.code, 'MESH_ERR_API_BAD_REQUEST')
+})
+
+test('benchmarks: scenarios listed, bad bodies refused with a stable code, a run completes with a result view and SMP export', async () => {
+  const sc = await call('/api/v1/benchmarks/scenarios')
+  assert.ok(sc.json.scenarios.some((s: any) => s.id === 'no-mesh'))
+  for (const body of [{}, { scenarios: ['warp-drive'] }, { scenarios: ['no-mesh'], rate: -1 }, { scenarios: ['no-mesh'], durationMs: 10 }]) {
+    const r = await call('/api/v1/benchmarks', body)
+    assert.equal(r.status, 400, JSON.stringify(body))
+    assert.equal(r.json.code, 'MESH_ERR_API_BAD_REQUEST')
+  }
+  const started = await call('/api/v1/benchmarks', { scenarios: ['no-mesh'], rate: 100, durationMs: 1000, connections: 2, repeats: 1 })
+  assert.equal(started.status, 202, JSON.stringify(started.json))
+  const id = started.json.id
+  const busy = await call('/api/v1/benchmarks', { scenarios: ['no-mesh'], rate: 100, durationMs: 1000, connections: 2, repeats: 1 })
+  assert.equal(busy.status, 409)
+  assert.equal(busy.json.code, 'MESH_ERR_BENCH_BUSY')
+  let run: any
+  for (let i = 0; i < 120; i++) {
+    run = (await call(`/api/v1/benchmarks/${id}`)).json
+    if (run.status !== 'running') break
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  assert.equal(run.status, 'done', JSON.stringify(run).slice(0, 500))
+  assert.equal(run.results.length, 1)
+  const r = run.results[0]
+  assert.equal(r.scenario, 'no-mesh')
+  assert.ok(r.rps > 50 && r.rps < 150, `rps ${r.rps}`)
+  assert.ok(r.p50Ms > 0 && r.p99Ms >= r.p50Ms)
+  assert.equal(r.percentiles.length, 13)
+  assert.ok(r.histogram.reduce((a: number, b: any) => a + b.count, 0) > 50)
+  const smp = await fetch(`${server.url}/api/v1/benchmarks/${id}/export`).then(x => x.json()) as any[]
+  assert.equal(smp.length, 1)
+  assert.equal(typeof smp[0].actual_qps, 'number')
+  assert.ok(smp[0].config && smp[0].env && smp[0].mesh_config)
+  const list = await call('/api/v1/benchmarks')
+  assert.ok(list.json.runs.some((x: any) => x.id === id))
 })

@@ -84,7 +84,7 @@ let server: ManagementServer
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mw-fuzz-'))
   cp = await startControlPlane({ files: [join(ROOT, 'samples', 'bookinfo', 'mesh.yaml')], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
-  server = await startManagementServer({ backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
+  server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
 })
 after(async () => {
   await server?.close()

@@ -19,7 +19,7 @@ let page: Page
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mw-ui-'))
   cp = await startControlPlane({ files: [join(ROOT, 'samples', 'bookinfo', 'mesh.yaml')], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
-  server = await startManagementServer({ backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
+  server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
 })

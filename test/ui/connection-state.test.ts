@@ -27,7 +27,7 @@ test('the UI keeps working while the control plane restarts and shows the connec
   const port = await freePort()
   const files = [join(ROOT, 'samples', 'bookinfo', 'mesh.yaml')]
   let cp = await startControlPlane({ files, host: '127.0.0.1', port, dataDir: join(dir, 'cp') })
-  const server = await startManagementServer({ backend: new ControlPlaneBackend(cp.url, { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
+  const server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url, { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
   const browser = await launchBrowser()
   t.after(async () => {
     await browser.close()
