@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createSampler, extractTraceContext, formatTraceparent, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent, startSpan } from './trace-context.ts'
+import { createSampler, samplerFor, extractTraceContext, formatTraceparent, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent, startSpan } from './trace-context.ts'
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const SID = '00f067aa0ba902b7'
@@ -96,4 +96,10 @@ test('startSpan continues a trace with a new span id, or starts a root span', ()
   assert.equal(root.parentSpanId, undefined)
   assert.equal(root.sampled, true)
   assert.match(formatTraceparent(root.traceId, root.spanId, root.sampled), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+})
+
+test('samplerFor follows MeshConfig tracing (disabled = 0% of new traces)', () => {
+  assert.equal(samplerFor({ enabled: false, sampling: 100 })(undefined), false)
+  assert.equal(samplerFor({ enabled: false, sampling: 100 })(true), true)
+  assert.equal(samplerFor({ enabled: true, sampling: 100 })(undefined), true)
 })

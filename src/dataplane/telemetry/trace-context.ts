@@ -203,6 +203,15 @@ export function createSampler (percent: number): Sampler {
 }
 
 /**
+ * Sampler for MeshConfig `spec.tracing`: disabled tracing samples nothing new (a caller's sampled flag is
+ * still honoured, so traces started upstream stay whole).
+ * @example const sample = samplerFor(meshConfig.tracing)
+ */
+export function samplerFor (tracing: { enabled: boolean, sampling: number }): Sampler {
+  return createSampler(tracing.enabled ? tracing.sampling : 0)
+}
+
+/**
  * The span this hop makes: continues the incoming trace (new span id, caller's span as parent) or starts one.
  * @example const span = startSpan(extractTraceContext(headers), sampler); headers.push('traceparent', formatTraceparent(span.traceId, span.spanId, span.sampled))
  */
