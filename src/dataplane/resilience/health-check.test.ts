@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DestinationPolicySpec } from '../../config/destination-policy.ts'
 import { ep } from './balancer.case.test.ts'
 import { EndpointSet, type EndpointState } from './endpoint-state.ts'
-import { HealthChecker, httpProbe } from './health-check.ts'
+import { createRootCa, issueTestIdentity } from '../../pki/index.ts'
+import { checkSpiffeIdentity } from '../tls/index.ts'
+import { createHttpProbe, HealthChecker, httpProbe } from './health-check.ts'
 
 let server: http.Server
 let port = 0
@@ -141,4 +144,35 @@ test('fromPolicy takes path, durations and thresholds from the policy', () => {
   assert.equal(hc.timeoutMs, 250)
   assert.equal(hc.unhealthyThreshold, 2)
   assert.equal(hc.healthyThreshold, 1)
+})
+
+test('probes an mTLS endpoint over TLS with the given material and checks its identity', async t => {
+  const root = await createRootCa({ commonName: 'hc test root', ttlMs: 3600_000 })
+  const serverId = await issueTestIdentity(root, 'spiffe://cluster.local/ns/default/sa/reviews', 3600_000)
+  const clientId = await issueTestIdentity(root, 'spiffe://cluster.local/ns/default/sa/productpage', 3600_000)
+  let tlsHits = 0
+  const srv = https.createServer({ cert: serverId.certPem, key: serverId.privateKeyPem, ca: root.certPem, requestCert: true, rejectUnauthorized: true }, (_req, res) => {
+    tlsHits++
+    res.end('ok')
+  })
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>(resolve => { srv.closeAllConnections(); srv.close(() => resolve()) }))
+  const tlsPort = (srv.address() as AddressInfo).port
+  const reviews = new EndpointSet([ep('reviews-v1-0', { port: tlsPort, tls: true, identity: serverId.spiffeId })]).states[0]
+  const material = (expected: string) => () => ({ cert: clientId.certPem, key: clientId.privateKeyPem, ca: root.certPem, checkServerIdentity: checkSpiffeIdentity(expected) })
+
+  assert.equal(await createHttpProbe({ tls: material(serverId.spiffeId) })(reviews, '/healthz', 5000), true)
+  assert.equal(tlsHits, 1)
+  assert.equal(await createHttpProbe({ tls: material('spiffe://cluster.local/ns/default/sa/someone-else') })(reviews, '/healthz', 5000), false, 'wrong peer identity')
+  const noClientCert = () => ({ ca: root.certPem, checkServerIdentity: checkSpiffeIdentity(serverId.spiffeId) })
+  assert.equal(await createHttpProbe({ tls: noClientCert })(reviews, '/healthz', 5000), false, 'server requires a client certificate')
+  assert.equal(tlsHits, 1)
+})
+
+test('an mTLS endpoint is not probed (reported healthy) when no TLS material is available', async () => {
+  const set = new EndpointSet([ep('peer', { port, tls: true })])
+  const before = hits
+  assert.equal(await httpProbe(set.states[0], '/healthz', 2000), true)
+  assert.equal(await createHttpProbe({ tls: () => null })(set.states[0], '/healthz', 2000), true)
+  assert.equal(hits, before, 'no plain request was sent to a TLS endpoint')
 })

@@ -10,9 +10,12 @@
  *        success ×healthyThreshold
  *
  * The default probe is plain HTTP/1.1 (`node:http`, no keep-alive): right for local apps and plain
- * endpoints. For mTLS endpoints (peer sidecars) inject a `probe` that dials with the proxy's TLS material.
+ * endpoints. For mTLS endpoints (peer sidecars) pass `probe: createHttpProbe({ tls: ep => options })`
+ * with the proxy's TLS material; without it, TLS endpoints are not probed (reported healthy).
  */
 import http from 'node:http'
+import https from 'node:https'
+import type tls from 'node:tls'
 import { parseDuration } from '../../config/common.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { EndpointState } from './endpoint-state.ts'
@@ -156,11 +159,40 @@ export class HealthChecker {
   }
 }
 
+export interface HttpProbeOptions {
+  /**
+   * TLS options for an endpoint with `tls: true` (a peer sidecar): client certificate, key, trust bundle
+   * and a `checkServerIdentity` that checks the SPIFFE ID (see `checkSpiffeIdentity` in ../tls). Return
+   * null/undefined when no material is available yet.
+   */
+  tls?: (ep: EndpointState) => tls.ConnectionOptions | null | undefined
+}
+
 /**
- * Default probe: plain `GET path` to the endpoint's address and port, healthy on 2xx within `timeoutMs`.
+ * Build an HTTP(S) probe: `GET path`, healthy on 2xx within `timeoutMs`, no keep-alive.
+ * An endpoint with `tls: true` is probed over TLS with `opts.tls(ep)`; without TLS material it is *not
+ * probed* and reported healthy (a plain request to a TLS listener would fail and wrongly take every peer
+ * out of the balancer; the control plane's health reporting still applies).
+ * @example const probe = createHttpProbe({ tls: ep => ({ cert, key, ca, checkServerIdentity: checkSpiffeIdentity(ep.endpoint.identity!) }) })
+ */
+export function createHttpProbe (opts: HttpProbeOptions = {}): HealthProbe {
+  const tlsFor = opts.tls ?? null
+  return (ep, path, timeoutMs) => {
+    if (!ep.endpoint.tls) return probe(ep, path, timeoutMs, null)
+    const tlsOptions = tlsFor === null ? null : tlsFor(ep)
+    if (tlsOptions === null || tlsOptions === undefined) return Promise.resolve(true)
+    return probe(ep, path, timeoutMs, tlsOptions)
+  }
+}
+
+/**
+ * Default probe: plain `GET path` to the endpoint's address and port, healthy on 2xx within `timeoutMs`
+ * (TLS endpoints are not probed: see `createHttpProbe`).
  * @example await httpProbe(ep, '/healthz', 1000)
  */
-export function httpProbe (ep: EndpointState, path: string, timeoutMs: number): Promise<boolean> {
+export const httpProbe: HealthProbe = createHttpProbe()
+
+function probe (ep: EndpointState, path: string, timeoutMs: number, tlsOptions: tls.ConnectionOptions | null): Promise<boolean> {
   return new Promise<boolean>(resolve => {
     let done = false
     const finish = (ok: boolean): void => {
@@ -170,19 +202,23 @@ export function httpProbe (ep: EndpointState, path: string, timeoutMs: number): 
       req.destroy()
       resolve(ok)
     }
-    const req = http.request({
+    const onResponse = (res: http.IncomingMessage): void => {
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300
+      res.resume()
+      res.on('end', () => finish(ok))
+      res.on('error', () => finish(false))
+    }
+    const options: http.RequestOptions = {
       host: ep.endpoint.address,
       port: ep.endpoint.port,
       path,
       method: 'GET',
       agent: false,
       headers: { 'user-agent': 'meshwork-health-check', connection: 'close' }
-    }, res => {
-      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300
-      res.resume()
-      res.on('end', () => finish(ok))
-      res.on('error', () => finish(false))
-    })
+    }
+    const req = tlsOptions === null
+      ? http.request(options, onResponse)
+      : https.request({ ...tlsOptions, ...options } as https.RequestOptions, onResponse)
     const timer = setTimeout(() => finish(false), timeoutMs)
     req.on('error', () => finish(false))
     req.end()
