@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { startControlPlane } from '../../src/controlplane/index.ts'
+import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
+import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
+import { launchBrowser, screenshot } from './browser.ts'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+let dir: string
+let cp: Awaited<ReturnType<typeof startControlPlane>>
+let server: ManagementServer
+let browser: Browser
+let page: Page
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mw-ui-bench-'))
+  cp = await startControlPlane({ files: [join(ROOT, 'samples', 'bookinfo', 'mesh.yaml')], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
+  server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
+  browser = await launchBrowser()
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, acceptDownloads: true })
+  page = await context.newPage()
+})
+after(async () => {
+  await browser?.close()
+  await server?.close()
+  await cp?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function startRun (scenarios: string[], seconds: number): Promise<void> {
+  await page.goto(`${server.url}/#/benchmarks`)
+  await page.getByTestId('bench-form').waitFor()
+  await page.getByTestId('scenario-no-mesh').waitFor()
+  for (const id of ['no-mesh', 'meshwork-plain', 'meshwork-mtls', 'meshwork-mtls-tracing', 'nginx-mtls', 'haproxy-mtls']) {
+    const box = page.getByTestId(`scenario-${id}`)
+    if (await box.isChecked() !== scenarios.includes(id)) await box.click()
+  }
+  await page.getByTestId('bench-rate').fill('150')
+  await page.getByTestId('bench-duration').fill(String(seconds))
+  await page.getByTestId('bench-start').click()
+}
+
+async function waitDone (timeoutMs: number): Promise<void> {
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid^=run-status-]')]
+    return cells.length > 0 && !cells.some(c => c.textContent?.startsWith('running'))
+  }, undefined, { timeout: timeoutMs })
+}
+
+test('start a run from the form, watch its progress, read the overhead table, plots and SMP export', async () => {
+  await startRun(['no-mesh', 'nginx-mtls'], 2)
+  await page.getByTestId('bench-progress').waitFor({ timeout: 30_000 })
+  await screenshot(page, 'bench-progress')
+  await waitDone(120_000)
+  await page.getByTestId('overhead-table').waitFor()
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=overhead-table] tbody tr').length === 2, undefined, { timeout: 10_000 })
+  const table = await page.getByTestId('overhead-table').textContent() ?? ''
+  assert.match(table, /no-mesh/)
+  assert.match(table, /nginx-mtls/)
+  assert.ok(await page.getByTestId('percentile-plot').count() >= 1)
+  assert.ok(await page.getByTestId('histogram').count() >= 2)
+  await screenshot(page, 'bench-result')
+  const download = page.waitForEvent('download')
+  await page.getByTestId('smp-export').click()
+  const file = await (await download).path()
+  const smp = JSON.parse(readFileSync(file, 'utf8')) as any[]
+  assert.ok(smp.length >= 2)
+  assert.ok(smp.every(r => typeof r.actual_qps === 'number' && r.latencies && r.mesh_config && r.env))
+})
+
+test('cancel a running benchmark, then compare two runs overlaid', async () => {
+  await startRun(['no-mesh'], 30)
+  await page.getByTestId('cancel').waitFor({ timeout: 30_000 })
+  await page.getByTestId('cancel').click()
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^=run-status-]')].some(c => c.textContent?.startsWith('cancelled')), undefined, { timeout: 60_000 })
+  await waitDone(60_000)
+  await startRun(['no-mesh'], 1)
+  await waitDone(90_000)
+  const rows = page.locator('[data-testid=bench-runs] tbody tr')
+  const n = await rows.count()
+  let checked = 0
+  for (let i = 0; i < n && checked < 2; i++) {
+    const text = await rows.nth(i).textContent() ?? ''
+    if (!text.includes('done')) continue
+    await rows.nth(i).locator('input[type=checkbox]').check()
+    checked++
+  }
+  assert.equal(checked, 2)
+  await page.getByTestId('compare-view').waitFor()
+  await page.waitForFunction(() => (document.querySelectorAll('[data-testid=compare-view] [data-testid=percentile-plot] path').length >= 2), undefined, { timeout: 10_000 })
+  await screenshot(page, 'bench-compare')
+})
