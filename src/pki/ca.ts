@@ -74,7 +74,8 @@ export async function createIntermediateCa (parent: CertificateAuthority, opts: 
     signingKey: await signingKeyOf(parent),
     signingAlgorithm: SIGN_ALG,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
+      // No pathLen constraint: intermediates may be chained (root → regional → issuing) if a deployment wants it.
+      new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey)

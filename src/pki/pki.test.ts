@@ -84,10 +84,12 @@ test('parseCertificate refuses garbage with MESH_ERR_CERT_INVALID', () => {
   assert.throws(() => parseCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), (e: any) => e.code === 'MESH_ERR_CERT_INVALID')
 })
 
-for (const withIntermediate of [false, true]) {
-  test(`node:tls mTLS works with issued certs${withIntermediate ? ' (via an intermediate)' : ''} and shows the URI SAN`, async (t) => {
+for (const depth of [0, 1, 2]) {
+  test(`node:tls mTLS works with issued certs (${depth} intermediates) and shows the URI SAN`, async (t) => {
     const root = await createRootCa({ commonName: 'test root', ttlMs: 24 * HOUR })
-    const ca = withIntermediate ? await createIntermediateCa(root, { commonName: 'issuing', ttlMs: 12 * HOUR }) : root
+    let ca = root
+    for (let i = 0; i < depth; i++) ca = await createIntermediateCa(ca, { commonName: `issuing ${i}`, ttlMs: 12 * HOUR })
+    assert.equal(splitPemCertificates(ca.chainPem).length, depth)
     const server = await issueTestIdentity(ca, 'spiffe://cluster.local/ns/default/sa/reviews', HOUR)
     const client = await issueTestIdentity(ca, 'spiffe://cluster.local/ns/default/sa/productpage', HOUR)
     let serverSawPeer = ''
