@@ -83,3 +83,18 @@ test('cost grows with inflight requests and decays while idle', () => {
   assert.equal(s.cost(0), 300)
   assert.ok(s.cost(10_000) < 300 * 0.4, 'one time constant later the estimate is e^-1 of it')
 })
+
+test('fast failures never lower the latency estimate (no black hole for peak EWMA)', () => {
+  const s = new EndpointState(ep('a'), 0)
+  s.observeLatency(40, 0)
+  for (let t = 1000; t <= 30_000; t += 1000) s.end(503, false, 0.2, t)
+  assert.equal(s.ewmaMs, 40)
+  s.end(0, true, 0.1, 31_000)
+  assert.equal(s.ewmaMs, 40)
+  s.end(0, false, 0.1, 32_000) // reset before a response
+  assert.equal(s.ewmaMs, 40)
+  s.end(502, false, 90, 33_000) // a slow failure still raises it
+  assert.equal(s.ewmaMs, 90)
+  s.end(200, false, 1, 43_000) // a success lowers it as usual
+  assert.ok(s.ewmaMs < 90)
+})

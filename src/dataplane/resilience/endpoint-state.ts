@@ -100,6 +100,10 @@ export class EndpointState {
       if (status >= 500) this.consecutive5xx++
       else if (status !== 0) this.consecutive5xx = 0
     }
+    // A failure answered fast (connection refused, instant 503) must not make the endpoint look fast:
+    // that would draw more traffic to it (the "black hole" of latency-based balancing). Failures can
+    // only raise the estimate; outlier detection takes the endpoint out if they go on.
+    if ((connectFailure || status >= 500 || status === 0) && latencyMs < this.ewmaMs) latencyMs = this.ewmaMs
     this.observeLatency(latencyMs, now)
   }
 
