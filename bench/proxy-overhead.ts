@@ -15,7 +15,8 @@
  * Run: node --import tsx bench/proxy-overhead.ts
  * Env: BENCH_DURATION (s, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
  *      BENCH_SCENARIOS (comma list of scenario ids to run), BENCH_JSON (write results to this file),
- *      BENCH_NODE_ARGS (extra node flags for the Meshwork proxies, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ *      BENCH_NODE_ARGS (node flags of the Meshwork proxies, default `--max-semi-space-size=4`; add e.g.
+ *      `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile), BENCH_PROXY_RUNNER=tsx (run the sources through tsx).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,6 +33,8 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',').map(s => s.trim()).filter(B
 const ROOT = resolve(import.meta.dirname, '..')
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 const BODY = 'x'.repeat(99) + '\n'
+/** Node flags of the Meshwork proxies (see bench/README.md: memory vs GC work). */
+const DEFAULT_NODE_ARGS = '--max-semi-space-size=4'
 
 interface Scenario {
   id: string
@@ -131,9 +134,26 @@ function rssMb (pids: number[]): number {
   return max
 }
 
+/**
+ * The Meshwork CLI compiled to plain JavaScript (esbuild, one chunk per command, packages external), as
+ * the `meshwork` launcher runs `dist/`: running through the tsx loader would add its loader thread
+ * (a second V8 isolate, ~35 MB RSS) to the proxy's memory. BENCH_PROXY_RUNNER=tsx runs the sources instead.
+ */
+function meshworkEntry (): string[] {
+  if (process.env.BENCH_PROXY_RUNNER === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]
+  const out = join(ROOT, 'test-artifacts', 'bench-proxy')
+  rmSync(out, { recursive: true, force: true })
+  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), [join(ROOT, 'src/cli/main.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm',
+    '--packages=external', '--target=node20', `--outdir=${out}`, '--log-level=warning'], { stdio: 'inherit' })
+  return [join(out, 'main.js')]
+}
+
+let entry: string[] | null = null
+
 function startMeshwork (name: string, args: string[]): Promise<ChildProcess> {
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean)
+  entry ??= meshworkEntry()
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
   children.push(child)
   return new Promise((res, rej) => {
     let err = ''

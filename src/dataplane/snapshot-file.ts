@@ -11,7 +11,6 @@
 import { type FSWatcher, watch } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { SnapshotRejectedError } from '../errors.ts'
 import type { ApplyResult } from './proxy.ts'
 
@@ -26,11 +25,13 @@ export interface SnapshotFileOptions {
 }
 
 /** Parse a snapshot file's text (JSON when it looks like JSON, else YAML). Throws SnapshotRejectedError. */
-export function parseSnapshotText (text: string, file: string): unknown {
+export async function parseSnapshotText (text: string, file: string): Promise<unknown> {
   const trimmed = text.trimStart()
   try {
     if (trimmed.startsWith('{')) return JSON.parse(text)
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true })
+    // loaded on first use: a proxy fed JSON (or by a control plane) does not pay for the YAML parser
+    const { parse } = await import('yaml')
+    return parse(text, { prettyErrors: true, uniqueKeys: true })
   } catch (err) {
     const e = err as Error & { linePos?: { line: number }[] }
     const line = e.linePos?.[0]?.line
@@ -77,7 +78,7 @@ export class SnapshotFile {
     }
     if (text === this.lastText) return { ok: true, version: '(unchanged)' }
     try {
-      r = this.target.applySnapshot(parseSnapshotText(text, this.file), this.file)
+      r = this.target.applySnapshot(await parseSnapshotText(text, this.file), this.file)
     } catch (err) {
       r = { ok: false, error: err instanceof SnapshotRejectedError ? err : new SnapshotRejectedError(`${this.file}: ${(err as Error).message}`) }
     }

@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigInvalidError } from '../../errors.ts'
-import { startConfigClient } from '../../dataplane/config-client.ts'
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import { type HostPort, Proxy } from '../../dataplane/proxy.ts'
 import { SnapshotFile } from '../../dataplane/snapshot-file.ts'
@@ -107,6 +106,8 @@ export async function run (argv: string[]): Promise<number> {
   } else {
     const role = (v.role ?? 'sidecar') as 'sidecar' | 'ingress' | 'egress'
     const inbound = a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
+    // loaded only for this mode: it brings the PKI (x509) a static-snapshot proxy does not need
+    const { startConfigClient } = await import('../../dataplane/config-client.ts')
     const client = startConfigClient(proxy, {
       url: v['control-plane']!,
       id: v.id ?? `${v.service ?? v.gateway ?? 'proxy'}-${process.pid}`,

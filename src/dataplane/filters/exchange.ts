@@ -76,6 +76,11 @@ export class Exchange implements BodySink, ResponseListener {
   retries = 0
   /** Endpoint id of the last try. */
   endpointId = ''
+  /**
+   * Identity of what this exchange's metrics series depends on besides its connection (the RouteResult for
+   * routed requests, the tables for inbound); null = no caching.
+   */
+  statsKey: object | null = null
   /** Free slot for telemetry (trace context, span ids). */
   trace: unknown = null
   /** Called once with the whole request body when it was small enough to keep (mirroring). */

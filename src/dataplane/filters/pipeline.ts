@@ -77,6 +77,7 @@ function routed (ctx: PipelineContext, ds: DownstreamConnection, req: RequestHea
   if (m === null) { ex.reject(new NoRouteError(`no route for ${req.authority}${path}`)); return ex }
   ex.service = m.service
   ex.route = m.route
+  ex.statsKey = m
   ex.source = ds.peerIdentity ?? ''
   const rule = m.rule
   if (rule.redirect !== null) {
@@ -129,6 +130,7 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
     ex.service = t.snapshot.node.service ?? ''
     ex.route = 'inbound'
     ex.source = ds.peerIdentity ?? ''
+    ex.statsKey = t
     if (local === null) { ex.reject(new NoRouteError('this proxy fronts no local app')); return ex }
     if (t.mtlsMode === 'STRICT' && ds.peerIdentity === undefined) {
       ex.reject(new PeerIdentityError('mTLS is STRICT: the caller presented no valid mesh certificate'))

@@ -15,6 +15,7 @@ import { BadRequestError, MeshError, RequestTimeoutError } from '../../errors.ts
 import { BodyFramer, MODE_CHUNKED, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
 import { findHeadEnd, parseRequestHead, type RequestHead } from '../http1/head-parser.ts'
 import { serializeError } from '../http1/serialize.ts'
+import { now } from '../resilience/clock.ts'
 
 /** Receives the request body of one exchange. */
 export interface BodySink {
@@ -56,6 +57,11 @@ export class DownstreamConnection {
   closeAfterResponse = false
   /** A response head was written for the request in flight. */
   responseStarted = false
+  /** Telemetry's per-connection cache (series of the last request and the key it was found for). */
+  statsKey: unknown = null
+  statsSlot: unknown = null
+  /** Coarse time of the last request start or response end (idle sweep). */
+  lastActive = 0
   private state = S_HEAD
   private pending: Buffer | null = null
   private readonly framer = new BodyFramer()
@@ -81,8 +87,9 @@ export class DownstreamConnection {
     socket.on('data', this.onData.bind(this))
     socket.on('close', this.onClose.bind(this))
     socket.on('error', noop) // 'close' follows; the sink hears about it there
-    socket.on('timeout', this.onTimeout.bind(this))
-    socket.setTimeout(this.idleTimeoutMs)
+    // Perf: no socket.setTimeout (it re-arms a timer on every read and write); the listener sweeps idle
+    // connections instead, using `lastActive` (coarse clock, stamped twice per request).
+    this.lastActive = now()
   }
 
   get idle (): boolean { return this.state === S_HEAD && this.responseDone && this.pending === null }
@@ -97,6 +104,7 @@ export class DownstreamConnection {
   endResponse (): void {
     if (this.responseDone) return
     this.responseDone = true
+    this.lastActive = now()
     if (this.state === S_CLOSED) return
     if (this.closeAfterResponse || this.state === S_BODY) {
       // a request body we did not read to the end cannot be skipped safely: close (RFC 9112 §9.6)
@@ -178,6 +186,7 @@ export class DownstreamConnection {
         if (this.headTimer !== null) { clearTimeout(this.headTimer); this.headTimer = null }
         const req = parseRequestHead(chunk, pos, end)
         pos = end
+        this.lastActive = now()
         this.framer.reset(req.chunked ? MODE_CHUNKED : req.contentLength > 0 ? MODE_LENGTH : MODE_NONE, req.contentLength)
         this.closeAfterResponse = !req.keepAlive
         this.responseStarted = false
@@ -222,8 +231,9 @@ export class DownstreamConnection {
     this.socket.setTimeout(this.idleTimeoutMs, () => this.socket.destroy())
   }
 
-  private onTimeout (): void {
-    if (this.state === S_HEAD && this.responseDone) this.abort()
+  /** Close if no request is in flight and nothing happened since `idleTimeoutMs` (called by the listener's sweep). */
+  sweep (t: number): void {
+    if (this.state === S_HEAD && this.responseDone && t - this.lastActive > this.idleTimeoutMs) this.abort()
   }
 
   private onClose (): void {

@@ -11,6 +11,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
+import { now } from '../resilience/clock.ts'
 import { peerSpiffeId } from '../tls/spiffe.ts'
 import type { CertStore } from '../tls/cert-store.ts'
 import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
@@ -37,6 +38,7 @@ export class Listener {
   private server: Server | null = null
   private readonly rawSockets = new Set<Socket>()
   private tlsServer: TlsServer | null = null
+  private sweeper: NodeJS.Timeout | null = null
   private tlsStore: CertStore | null = null
   private readonly dsOptions: { idleTimeoutMs: number }
   private readonly onDrop = (ds: DownstreamConnection): void => { this.connections.delete(ds) }
@@ -53,6 +55,12 @@ export class Listener {
   start (): Promise<AddressInfo> {
     const server = createServer({ noDelay: true }, s => this.onConnection(s))
     this.server = server
+    const every = Math.max(250, Math.min(5000, this.dsOptions.idleTimeoutMs / 4))
+    this.sweeper = setInterval(() => {
+      const t = now()
+      for (const ds of this.connections) ds.sweep(t)
+    }, every)
+    this.sweeper.unref()
     return new Promise((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.options.port, this.options.host, () => {
@@ -67,6 +75,7 @@ export class Listener {
     const server = this.server
     if (server === null) return
     this.server = null
+    if (this.sweeper !== null) { clearInterval(this.sweeper); this.sweeper = null }
     const closed = new Promise<void>(resolve => server.close(() => resolve()))
     for (const s of this.rawSockets) s.destroy()
     const deadline = Date.now() + graceMs
