@@ -35,6 +35,8 @@ const DURATION_BUCKET = 'meshwork_request_duration_seconds_bucket'
 export class MetricsCollector {
   readonly edges = new Map<string, EdgeStats>()
   readonly services = new Map<string, Golden>()
+  /** Requests per second to each version of a service, as its callers see it: service → version → rps. */
+  readonly versions = new Map<string, Map<string, number>>()
   readonly history = new Map<string, Point[]>()
   lastScrapeAt = 0
   lastErrors: string[] = []
@@ -93,12 +95,18 @@ export class MetricsCollector {
     const dt = this.#prevAt === 0 ? 0 : (now - this.#prevAt) / 1000
     this.edges.clear()
     this.services.clear()
+    this.versions.clear()
     for (const [key, cur] of totals) {
       const prev = this.#prev.get(key)
       const g = dt > 0 && prev !== undefined ? deltaGolden(cur, prev, dt) : { rps: 0, successRate: null, p50Ms: null, p99Ms: null }
       const [kind, a, b] = key.split('|')
       if (kind === 'edge') this.edges.set(`${a}->${b}`, { source: a, destination: b, ...g })
-      else this.services.set(a, g)
+      else if (kind === 'ver') {
+        let m = this.versions.get(a)
+        if (m === undefined) this.versions.set(a, m = new Map())
+        m.set(b, (m.get(b) ?? 0) + g.rps)
+        continue
+      } else this.services.set(a, g)
       let h = this.history.get(key)
       if (h === undefined) this.history.set(key, h = [])
       h.push({ t: now, ...g })
@@ -132,6 +140,13 @@ function accumulate (totals: Map<string, Totals>, target: ScrapeTarget, samples:
     }
     let t = totals.get(key)
     if (t === undefined) totals.set(key, t = { requests: 0, errors: 0, buckets: new Map() })
+    if (isReq && direction !== 'inbound' && s.labels.destination_version) {
+      // Per-version split as the callers route it (the effect of a traffic shift).
+      const vkey = `ver|${destination}|${s.labels.destination_version}|${key}`
+      let v = totals.get(vkey)
+      if (v === undefined) totals.set(vkey, v = { requests: 0, errors: 0, buckets: new Map() })
+      v.requests += s.value
+    }
     if (isReq) {
       t.requests += s.value
       const code = Number(s.labels.code)

@@ -8,6 +8,8 @@ export interface TopologyNode extends Partial<Golden> {
   versions: string[]
   instances: number
   healthy: number
+  /** Requests per second to each version, as the callers route them. */
+  versionRps?: Record<string, number>
 }
 
 export interface Topology {
@@ -49,6 +51,7 @@ export function buildTopology (resources: readonly Resource[], proxies: readonly
     node(e.destination, 'service')
   }
   for (const [svc, g] of metrics.services) Object.assign(node(svc, 'service'), g)
+  for (const [svc, m] of metrics.versions) node(svc, 'service').versionRps = Object.fromEntries([...m].sort())
   for (const n of nodes.values()) n.versions.sort()
   return { nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges, updatedAt: metrics.lastScrapeAt }
 }

@@ -2,12 +2,12 @@ import { useState } from 'react'
 import { fmt, pct, usePoll } from '../api.ts'
 import { Sparkline } from '../components/Sparkline.tsx'
 
-interface Node { id: string, kind: 'service' | 'gateway', versions: string[], instances: number, healthy: number, rps?: number, successRate?: number | null, p99Ms?: number | null }
+interface Node { id: string, kind: 'service' | 'gateway', versions: string[], instances: number, healthy: number, versionRps?: Record<string, number>, rps?: number, successRate?: number | null, p99Ms?: number | null }
 interface Edge { source: string, destination: string, rps: number, successRate: number | null, p99Ms: number | null }
 interface Topology { nodes: Node[], edges: Edge[], updatedAt: number }
 
 const W = 180
-const H = 64
+const H = 80
 
 /** Layers from the gateways along the call edges (ingress → productpage → reviews → ratings). */
 function layout (t: Topology): Map<string, { x: number, y: number }> {
@@ -71,7 +71,10 @@ export function TopologyPage () {
                 <rect width={W} height={H} rx='8' className={bad ? 'bad' : ''} />
                 <text x='10' y='20' className='node-name'>{n.id}</text>
                 <text x='10' y='38' className='node-sub'>{n.kind === 'gateway' ? 'gateway' : n.versions.join(' · ') || '—'} {n.instances > 0 ? `(${n.healthy}/${n.instances} up)` : ''}</text>
-                <text x='10' y='55' className='node-sub'>{n.rps !== undefined ? `${fmt(n.rps, 1)} rps in · ${pct(n.successRate)}` : ''}</text>
+                <text x='10' y='55' className='node-sub'>{n.rps !== undefined ? `${fmt(n.rps, 1)} rps in · ${pct(n.successRate)} · p99 ${fmt(n.p99Ms, 1, 'ms')}` : ''}</text>
+                {n.versionRps !== undefined && Object.keys(n.versionRps).length > 1 && (
+                  <text x='10' y='71' className='node-sub' data-testid={`versions-${n.id}`}>{Object.entries(n.versionRps).map(([v, r]) => `${v} ${fmt(r, 1)}`).join(' · ')} rps</text>
+                )}
               </g>
             )
           })}
