@@ -299,7 +299,7 @@ async function waitForIdentity (ctx: StartContext, proxy: RunningProxy): Promise
   const deadline = Date.now() + ctx.readyTimeoutMs
   for (;;) {
     const rec = cp.registry.proxies.get(proxy.id)
-    if (rec !== undefined && rec.connected && rec.certNotAfter !== null) break
+    if (rec?.connected && rec.certNotAfter !== null) break
     if (Date.now() > deadline) throw new RuntimeStartError(`${proxy.id} got no certificate from the control plane within ${ctx.readyTimeoutMs} ms; see ${proxy.process.spec.log.path}`)
     if (proxy.process.state !== 'running') throw new RuntimeStartError(`${proxy.id} exited while waiting for its certificate; see ${proxy.process.spec.log.path}`)
     await new Promise(resolve => setTimeout(resolve, 20))
