@@ -116,13 +116,23 @@ export class ControlPlane extends EventEmitter {
    * @example const r = await cp.apply(fs.readFileSync('reviews-v3.yaml', 'utf8'), 'reviews-v3.yaml')
    */
   async apply (input: string | readonly unknown[], source = '<api>'): Promise<ApplyResult> {
-    let incoming: LoadedResource[]
-    try {
-      incoming = parseApplyInput(input, source)
-    } catch (err) {
-      if (err instanceof ConfigInvalidError) return { ok: false, version: this.version, code: err.code, problems: err.problems }
-      throw err
+    return this.applyFiles([{ source, input }])
+  }
+
+  /** Apply several files as one change (all or nothing); problems keep each file's name and lines. */
+  async applyFiles (files: readonly { source: string, input: string | readonly unknown[] }[]): Promise<ApplyResult> {
+    const incoming: LoadedResource[] = []
+    const invalid: ConfigProblem[] = []
+    for (const f of files) {
+      try {
+        incoming.push(...parseApplyInput(f.input, f.source))
+      } catch (err) {
+        if (err instanceof ConfigInvalidError) invalid.push(...err.problems)
+        else throw err
+      }
     }
+    if (invalid.length > 0) return { ok: false, version: this.version, code: new ConfigInvalidError([]).code, problems: invalid }
+    const source = files.map(f => f.source).join(', ')
     const { merged, changed } = mergeResources(this.resources(), incoming)
     if (changed.length === 0) return { ok: true, version: this.version, changed }
     const conflicts = findConflicts(merged)

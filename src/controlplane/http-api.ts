@@ -62,13 +62,15 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
       }
       case '/v1/apply': {
         const raw = await readJson(req)
-        const body = (typeof raw === 'object' && raw !== null ? raw : {}) as { text?: unknown, resources?: unknown, source?: unknown, waitMs?: unknown }
+        const body = (typeof raw === 'object' && raw !== null ? raw : {}) as { text?: unknown, resources?: unknown, source?: unknown, files?: unknown, waitMs?: unknown }
         const source = typeof body.source === 'string' ? body.source : '<api>'
-        let input: string | unknown[]
-        if (typeof body.text === 'string') input = body.text
-        else if (Array.isArray(body.resources)) input = body.resources
-        else throw new BadRequestError('body needs "text" (YAML or JSON) or "resources" (an array)')
-        const result = await cp.apply(input, source)
+        let files: { source: string, input: string | unknown[] }[]
+        if (typeof body.text === 'string') files = [{ source, input: body.text }]
+        else if (Array.isArray(body.resources)) files = [{ source, input: body.resources }]
+        else if (Array.isArray(body.files) && body.files.every(f => typeof f?.source === 'string' && typeof f?.text === 'string')) {
+          files = (body.files as { source: string, text: string }[]).map(f => ({ source: f.source, input: f.text }))
+        } else throw new BadRequestError('body needs "text" (YAML or JSON), "resources" (an array) or "files" ([{ source, text }])')
+        const result = await cp.applyFiles(files)
         const waitMs = typeof body.waitMs === 'number' ? Math.min(Math.max(body.waitMs, 0), 30_000) : 0
         const proxies = result.ok && waitMs > 0 && (result.changed?.length ?? 0) > 0 ? await cp.waitForSync(waitMs) : undefined
         const status = result.ok ? 200 : result.code === 'MESH_ERR_CONFIG_CONFLICT' ? 409 : 400

@@ -111,7 +111,7 @@ export class StreamServer extends EventEmitter {
       return
     }
     if (!s.res.write(line)) {
-      if (s.res.writableLength > this.opts.maxBufferedBytes) return this.drop(s, `over ${this.opts.maxBufferedBytes} bytes buffered`)
+      if (s.res.writableLength > this.opts.maxBufferedBytes) { this.drop(s, `over ${this.opts.maxBufferedBytes} bytes buffered`); return }
       s.blocked = true
       s.res.once('drain', () => this.flush(s))
     }

@@ -177,7 +177,7 @@ export class ConfigClient extends EventEmitter {
         }
         break
       }
-      case 'snapshot': return this.onSnapshot(msg.version as string, msg.snapshot)
+      case 'snapshot': this.onSnapshot(msg.version as string, msg.snapshot); break
       case 'trust': {
         this.identity?.updateTrust(msg.trustBundlePem as string, msg.version as string, msg.reissue === true)
         this.emit('trust', msg.version)

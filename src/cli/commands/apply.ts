@@ -1,7 +1,84 @@
-import { MeshError } from '../../errors.ts'
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '../../config/common.ts'
+import { loadResourceFiles } from '../../config/load.ts'
+import { ConfigInvalidError, type ConfigProblem, formatProblem } from '../../errors.ts'
 
-export const usage = 'Usage: meshwork apply (not built yet)'
+export const usage = `Usage: meshwork apply -f <file.yaml> [-f <more.yaml>…] [options]
 
-export function run (_argv: string[]): number {
-  throw new MeshError('meshwork apply is not built yet')
+Validate the files locally (file, line, path, reason), then apply them to a running control plane as one
+change and wait until every proxy has ACKed or NACKed it.
+
+Options:
+  -f, --file <path>          file(s) to apply (repeatable)
+      --control-plane <url>  default $MESHWORK_CONTROL_PLANE, else http://127.0.0.1:15010
+      --wait <dur>           how long to wait for the proxies' ACK/NACK (default 5s; 0s = do not wait)
+  -o, --output <fmt>         text (default) or json
+
+Exit codes: 0 applied and every proxy in sync · 1 refused (invalid, conflicting) or unreachable ·
+3 applied but NACKed by some proxy (they keep serving their last good config) · 4 not in sync in time
+`
+
+interface ApplyResponse {
+  ok: boolean
+  version: string
+  code?: string
+  message?: string
+  changed?: string[]
+  problems?: ConfigProblem[]
+  proxies?: { id: string, status: 'SYNCED' | 'NACKED' | 'PENDING', error?: string }[]
+}
+
+export async function run (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      'control-plane': { type: 'string' },
+      wait: { type: 'string', default: '5s' },
+      output: { type: 'string', short: 'o', default: 'text' }
+    }
+  })
+  const files = [...(values.file ?? []), ...positionals]
+  if (files.length === 0) { process.stderr.write(usage); return 2 }
+  const json = values.output === 'json'
+  try {
+    await loadResourceFiles(files)
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError)) throw err
+    if (json) process.stdout.write(JSON.stringify({ ok: false, code: err.code, problems: err.problems }, null, 2) + '\n')
+    else process.stderr.write(`meshwork apply: ${err.code}: nothing applied\n${err.problems.map(p => `  ${formatProblem(p)}`).join('\n')}\n`)
+    return 1
+  }
+  const url = values['control-plane'] ?? process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010'
+  const body = { files: await Promise.all(files.map(async f => ({ source: f, text: await readFile(f, 'utf8') }))), waitMs: parseDuration(values.wait) }
+  let res: Response
+  try {
+    res = await fetch(new URL('/v1/apply', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  } catch (err) {
+    process.stderr.write(`meshwork apply: cannot reach the control plane at ${url} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); set --control-plane or $MESHWORK_CONTROL_PLANE\n`)
+    return 1
+  }
+  const r = await res.json() as ApplyResponse
+  if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n')
+  if (!r.ok) {
+    if (!json) {
+      process.stderr.write(`meshwork apply: ${r.code}: refused, nothing changed (control plane still serves version ${r.version ?? '?'})\n`)
+      if (r.problems) process.stderr.write(r.problems.map(p => `  ${formatProblem(p)}`).join('\n') + '\n')
+      else if (r.message) process.stderr.write(`  ${r.message}\n`)
+    }
+    return 1
+  }
+  const proxies = r.proxies ?? []
+  const nacked = proxies.filter(p => p.status === 'NACKED')
+  const pending = proxies.filter(p => p.status === 'PENDING')
+  if (!json) {
+    if ((r.changed ?? []).length === 0) process.stdout.write(`unchanged: version ${r.version} already has this config\n`)
+    else process.stdout.write(`applied version ${r.version}: ${r.changed!.join(', ')}\n`)
+    if (proxies.length > 0) process.stdout.write(`proxies: ${proxies.length - nacked.length - pending.length}/${proxies.length} in sync\n`)
+    for (const p of nacked) process.stdout.write(`  NACK ${p.id}: ${p.error} (it keeps serving its last good config)\n`)
+    for (const p of pending) process.stdout.write(`  PENDING ${p.id}: no answer within ${values.wait}\n`)
+  }
+  return nacked.length > 0 ? 3 : pending.length > 0 ? 4 : 0
 }

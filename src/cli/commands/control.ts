@@ -1,7 +1,53 @@
-import { MeshError } from '../../errors.ts'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '../../config/common.ts'
+import { startControlPlane } from '../../controlplane/index.ts'
 
-export const usage = 'Usage: meshwork control (not built yet)'
+export const usage = `Usage: meshwork control -f <mesh.yaml> [-f <more.yaml>…] [options]
 
-export function run (_argv: string[]): number {
-  throw new MeshError('meshwork control is not built yet')
+Run the control plane: registry, per-proxy snapshots over a long-lived stream, certificate authority.
+
+Options:
+  -f, --file <path>        mesh file(s) to serve (repeatable)
+      --host <addr>        listen address (default 127.0.0.1)
+      --port <n>           listen port (default 15010; 0 = any)
+      --data-dir <dir>     where the CA and applied config persist (default .meshwork/control)
+      --trust-domain <td>  SPIFFE trust domain (default: the MeshConfig's, else cluster.local)
+      --cert-ttl <dur>     workload certificate lifetime, e.g. 1h, 10m (default: MeshConfig certificates.ttl)
+`
+
+export async function run (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '15010' },
+      'data-dir': { type: 'string', default: '.meshwork/control' },
+      'trust-domain': { type: 'string' },
+      'cert-ttl': { type: 'string' }
+    }
+  })
+  const files = [...(values.file ?? []), ...positionals]
+  if (files.length === 0) {
+    process.stderr.write(usage)
+    return 2
+  }
+  const cp = await startControlPlane({
+    files,
+    host: values.host,
+    port: Number(values.port),
+    dataDir: values['data-dir'],
+    trustDomain: values['trust-domain'],
+    certTtlMs: values['cert-ttl'] ? parseDuration(values['cert-ttl']) : undefined,
+    log: line => process.stderr.write(`control: ${line}\n`)
+  })
+  process.stdout.write(`meshwork control plane listening on ${cp.url} (version ${cp.version}, ${cp.registry.view.services.size} services)\n`)
+  await new Promise<void>(resolve => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await cp.close()
+  return 0
 }
