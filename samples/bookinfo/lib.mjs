@@ -93,6 +93,9 @@ export function serve (handler) {
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+  // Started by `meshwork up` with a stdin pipe: its end means the runtime died (even by SIGKILL); do not
+  // linger as an orphan.
+  if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.on('end', stop).on('error', stop).resume()
   return server
 }
 

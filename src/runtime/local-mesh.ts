@@ -134,7 +134,7 @@ export class LocalMesh {
       `control plane: ${this.controlPlaneUrl}`,
       ...(this.egressUrl !== null ? [`egress:        ${this.egressUrl}`] : []),
       `logs:          ${join(this.dataDir, 'logs')}`,
-      `prometheus:    prometheus --config.file=${join(this.dataDir, 'prometheus', 'prometheus.yml')}`,
+      `prometheus:    prometheus --config.file=${join(this.dataDir, 'prometheus', 'prometheus.yml')} --storage.tsdb.path=${join(this.dataDir, 'prometheus', 'data')} --web.listen-address=127.0.0.1:9090`,
       'proxies (admin · metrics):'
     ]
     const width = Math.max(...this.proxies.map(p => p.id.length))
@@ -263,6 +263,7 @@ async function startInstance (ctx: StartContext, inst: PlannedInstance): Promise
       POD_NAMESPACE: inst.namespace
     },
     initialBackoffMs: ctx.backoffMs,
+    stdinLifeline: true,
     log: new LogSink(inst.id, ctx.logDir, ctx.echo)
   }, 'apps')
   mesh.apps.push({ id: inst.id, service: inst.service, version: inst.version, port: app, sidecar, process: appProc })

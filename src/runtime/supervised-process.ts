@@ -16,6 +16,12 @@ export interface ProcessSpec {
   maxBackoffMs?: number
   /** A run at least this long resets the backoff. */
   stableAfterMs?: number
+  /**
+   * Give the child a stdin pipe that only closes when this process dies: a child that exits on stdin EOF
+   * (the Bookinfo apps do, with MESHWORK_EXIT_ON_STDIN_EOF=1) is not orphaned even if `meshwork up` is
+   * SIGKILLed. Default false (stdin is /dev/null).
+   */
+  stdinLifeline?: boolean
   /** Grace period after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number
   log: LogSink
@@ -101,8 +107,8 @@ export class SupervisedProcess extends EventEmitter {
     const s = this.spec
     const child = spawn(s.command, s.args, {
       cwd: s.cwd,
-      env: { ...process.env, ...s.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: s.stdinLifeline === true ? { ...process.env, ...s.env, MESHWORK_EXIT_ON_STDIN_EOF: '1' } : { ...process.env, ...s.env },
+      stdio: [s.stdinLifeline === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true
     })
     this.#child = child

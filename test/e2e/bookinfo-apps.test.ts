@@ -148,3 +148,20 @@ test('a failing ratings call is reported in errors, and the page still renders',
     failRatings = false
   }
 })
+
+test('an app started with a stdin lifeline exits when the pipe closes (its runtime died)', async () => {
+  const { spawn } = await import('node:child_process')
+  const port = await ports.allocate()
+  const child = spawn(process.execPath, [join(BOOKINFO, 'ratings.mjs')], {
+    env: { ...process.env, PORT: String(port), MESHWORK_EXIT_ON_STDIN_EOF: '1' },
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
+  try {
+    await once(child.stdout!, 'data') // listening
+    child.stdin!.end() // what the kernel does when the parent dies
+    const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(20_000) })
+    assert.equal(code, 0)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  }
+})
