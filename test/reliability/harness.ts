@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import { Proxy } from '../../src/dataplane/proxy.ts'
 
 export interface RecordedRequest { method: string, url: string, headers: IncomingMessage['headers'], body: string }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import type { Proxy } from '../../src/dataplane/proxy.ts'
 import { startPlainSidecar, startRecordingApp } from './harness.ts'
 
