@@ -48,7 +48,7 @@ export interface ImportOptions {
 
 /**
  * Convert a fortio JSON result to an SMP result. The latency histogram is rebuilt from fortio's
- * buckets (each bucket's count at its midpoint), so percentiles fortio did not list can be read.
+ * buckets (each bucket's count spread evenly over it), so percentiles fortio did not list can be read.
  * Throws MESH_ERR_BENCH_IMPORT_INVALID naming the missing or malformed field.
  * @example const smp = importFortio(JSON.parse(readFileSync('fortio.json', 'utf8')), { mesh: { type: 'istio', version: '1.20', config: {} } })
  */
@@ -60,8 +60,15 @@ export function importFortio (json: unknown, opts: ImportOptions = {}): Performa
   const f = p.data
   const dh = f.DurationHistogram
   const h = createHistogram()
+  // Spread each bucket's count evenly over the bucket (fortio interpolates linearly inside a bucket).
   for (const b of dh.Data ?? []) {
-    if (b.Count > 0) h.recordValueWithCount(Math.max(1, Math.round(((b.Start + b.End) / 2) * 1e6)), b.Count)
+    if (b.Count <= 0) continue
+    const steps = Math.min(b.Count, 32)
+    const base = Math.floor(b.Count / steps)
+    for (let i = 0; i < steps; i++) {
+      const v = b.Start + (b.End - b.Start) * (i + 0.5) / steps
+      h.recordValueWithCount(Math.max(1, Math.round(v * 1e6)), base + (i < b.Count - base * steps ? 1 : 0))
+    }
   }
   const fromBuckets = summarize(h)
   const pct = (q: number, fallback: number): number => {

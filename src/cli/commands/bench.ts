@@ -79,7 +79,7 @@ Output and storage:
 Exit status: 0 done; 1 with a MESH_ERR_BENCH_* code on stderr (a partial result is still printed and stored).
 `
 
-const OPTIONS = {
+export const OPTIONS = {
   connections: { type: 'string', short: 'c' },
   threads: { type: 'string', short: 't' },
   rate: { type: 'string', short: 'r' },
