@@ -1,4 +1,4 @@
-export { now, preciseNow, fastTimeout, clearFastTimeout, FastTimer, TICK_MS, armedFastTimers } from './clock.ts'
+export { armedFastTimers, clearFastTimeout, clockTicking, FastTimer, fastTimeout, now, preciseNow, TICK_MS } from './clock.ts'
 export { EndpointState, EndpointSet, EWMA_DECAY_MS, DEFAULT_RTT_MS } from './endpoint-state.ts'
 export type { EndpointOutcome } from './endpoint-state.ts'
 export { createBalancer } from './balancer.ts'
