@@ -47,11 +47,11 @@ export async function until (pred: () => boolean, timeoutMs = 10_000, what = 'co
 }
 
 /** A tiny app with a readiness path; `setHealthy(false)` makes it answer 503. */
-export async function startApp (): Promise<{ server: Server, port: number, setHealthy (h: boolean): void, close (): Promise<void> }> {
+export async function startApp (name = 'app'): Promise<{ server: Server, port: number, setHealthy (h: boolean): void, close (): Promise<void> }> {
   let healthy = true
   const server = createServer((req, res) => {
     if (req.url === '/healthz' || req.url === '/ready') { res.writeHead(healthy ? 200 : 503).end(); return }
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('hello from app\n')
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(name)
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return {
