@@ -1,0 +1,110 @@
+/**
+ * Soak: a steady request rate through an mTLS sidecar pair for a long time, sampling the RSS and the open
+ * file descriptors of every proxy process, to show that neither grows.
+ *
+ *   load (paced) ─▶ client sidecar (outbound) ══mTLS══▶ echo sidecar (inbound) ─▶ echo app
+ *                   └────────── /proc/<pid>/status VmRSS, /proc/<pid>/fd every SOAK_SAMPLE_SECONDS ──────────┘
+ *
+ * The mesh is run by the real runtime (startLocalMesh: every proxy a `meshwork proxy` process) with a
+ * certificate TTL of SOAK_CERT_TTL, so identities rotate many times during the run.
+ * Asserts, after the warm-up: RSS of every proxy flat within SOAK_RSS_TOLERANCE (max − min over min), no
+ * FD growth (last sample ≤ first sample after warm-up + SOAK_FD_SLACK), and zero failed requests.
+ *
+ * Run:  node --import tsx bench/soak.ts                 (30 min, the full soak)
+ *       SOAK_MINUTES=5 node --import tsx bench/soak.ts  (short variant)
+ * Env:  SOAK_MINUTES (30), SOAK_RATE (requests/s, 200), SOAK_CONCURRENCY (16), SOAK_SAMPLE_SECONDS (10),
+ *       SOAK_WARMUP_MINUTES (min(5, a fifth of the run)), SOAK_RSS_TOLERANCE (0.10), SOAK_FD_SLACK (2),
+ *       SOAK_CERT_TTL (MeshConfig duration, 2m), SOAK_JSON (write the series to this file).
+ */
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { errorPercent, runLoad, summaryLine } from '../test/reliability/load.ts'
+import { echoWorkload, startReliabilityMesh } from '../test/reliability/mesh.ts'
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 30)
+const RATE = Number(process.env.SOAK_RATE ?? 200)
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 16)
+const SAMPLE_S = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10)
+const WARMUP_MIN = Number(process.env.SOAK_WARMUP_MINUTES ?? Math.min(5, MINUTES / 5))
+const RSS_TOLERANCE = Number(process.env.SOAK_RSS_TOLERANCE ?? 0.10)
+const FD_SLACK = Number(process.env.SOAK_FD_SLACK ?? 2)
+const CERT_TTL = process.env.SOAK_CERT_TTL ?? '2m'
+
+interface Sample { t: number, rssKb: number, fds: number }
+
+/** RSS (kB) and open descriptors of a live process, from /proc. */
+function procSample (pid: number): { rssKb: number, fds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status)
+  return { rssKb: rss !== null ? Number(rss[1]) : Number.NaN, fds: readdirSync(`/proc/${pid}/fd`).length }
+}
+
+const MESH = `apiVersion: meshwork.dev/v1alpha1
+kind: MeshConfig
+metadata: { name: mesh }
+spec: { mtls: { mode: STRICT }, certificates: { ttl: ${CERT_TTL} } }
+---
+${echoWorkload('echo-v1', 'echo', 'v1')}`
+
+const rm = await startReliabilityMesh('soak', MESH)
+let exitCode = 0
+try {
+  await rm.waitHealthy('echo', 1)
+  const proxies = rm.mesh.proxies.map(p => ({ id: p.id, pid: p.process.pid! }))
+  const series = new Map<string, Sample[]>(proxies.map(p => [p.id, []]))
+  const start = Date.now()
+  const sampleAll = (): void => {
+    const t = Math.round((Date.now() - start) / 1000)
+    for (const p of proxies) {
+      try { series.get(p.id)!.push({ t, ...procSample(p.pid) }) } catch { /* process gone: the assertions below catch it */ }
+    }
+  }
+  sampleAll()
+  const sampler = setInterval(sampleAll, SAMPLE_S * 1000)
+  const progress = setInterval(() => process.stderr.write(`soak: ${((Date.now() - start) / 60_000).toFixed(1)} / ${MINUTES} min\n`), 60_000)
+  const durationMs = MINUTES * 60_000
+  const load = await runLoad({ name: `soak ${MINUTES} min @ ${RATE} rps mTLS`, port: rm.entryPort, host: 'echo', durationMs, concurrency: CONCURRENCY, rate: RATE, maxRequests: Math.ceil(RATE * MINUTES * 60) + 1 })
+  clearInterval(sampler)
+  clearInterval(progress)
+  sampleAll()
+  for (const p of proxies) {
+    assert.equal(rm.mesh.proxies.find(x => x.id === p.id)?.process.pid, p.pid, `${p.id} was restarted during the soak`)
+  }
+
+  console.log(`\nseries (every ${SAMPLE_S} s; warm-up ${WARMUP_MIN} min):`)
+  console.log(['t(s)', ...proxies.flatMap(p => [`${p.id} RSS(MB)`, 'FDs'])].join('\t'))
+  const rows = Math.max(...[...series.values()].map(s => s.length))
+  for (let i = 0; i < rows; i++) {
+    const cells = proxies.flatMap(p => { const s = series.get(p.id)![i]; return s ? [(s.rssKb / 1024).toFixed(1), String(s.fds)] : ['', ''] })
+    console.log([series.get(proxies[0].id)![i]?.t ?? '', ...cells].join('\t'))
+  }
+
+  const verdicts: string[] = []
+  const problems: string[] = []
+  for (const p of proxies) {
+    const after = series.get(p.id)!.filter(s => s.t >= WARMUP_MIN * 60)
+    if (after.length < 2) { problems.push(`${p.id}: fewer than 2 samples after the warm-up`); continue }
+    const rss = after.map(s => s.rssKb)
+    const min = Math.min(...rss)
+    const max = Math.max(...rss)
+    const spread = (max - min) / min
+    const fdFirst = after[0].fds
+    const fdLast = after[after.length - 1].fds
+    const fdMax = Math.max(...after.map(s => s.fds))
+    verdicts.push(`[soak] ${p.id}: RSS ${(min / 1024).toFixed(1)}–${(max / 1024).toFixed(1)} MB (spread ${(spread * 100).toFixed(1)}%, first ${(rss[0] / 1024).toFixed(1)} → last ${(rss[rss.length - 1] / 1024).toFixed(1)} MB), FDs ${fdFirst} → ${fdLast} (max ${fdMax})`)
+    if (spread > RSS_TOLERANCE) problems.push(`${p.id}: RSS spread ${(spread * 100).toFixed(1)}% > ${RSS_TOLERANCE * 100}%`)
+    if (fdLast > fdFirst + FD_SLACK) problems.push(`${p.id}: FDs grew ${fdFirst} → ${fdLast}`)
+  }
+  if (process.env.SOAK_JSON) writeFileSync(process.env.SOAK_JSON, JSON.stringify({ minutes: MINUTES, rate: RATE, load, series: Object.fromEntries(series) }, null, 2))
+  console.log('')
+  for (const v of verdicts) console.log(v)
+  console.log(summaryLine(load, `rate=${RATE}/s achieved=${(load.requests / (load.durationMs / 1000)).toFixed(1)}/s`))
+  assert.deepEqual(problems, [])
+  assert.equal(load.failures, 0, `failed requests (${errorPercent(load).toFixed(3)}%): ${JSON.stringify(load.firstFailures)}`)
+} catch (err) {
+  console.error(err)
+  exitCode = 1
+} finally {
+  await rm.stop()
+}
+process.exit(exitCode)
