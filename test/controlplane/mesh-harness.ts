@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import { Proxy } from '../../src/dataplane/proxy.ts'
 import { startConfigClient, type ConfigClient } from '../../src/dataplane/config-client.ts'
 import { startApp } from './helpers.ts'
