@@ -4,7 +4,8 @@
  *   GET /ready    200 `ready` once a snapshot is applied and every listener is up, else 503 MESH_ERR_NOT_READY
  *   GET /config   the applied snapshot as JSON: `{ version, snapshot }` (503 before the first one)
  *   GET /metrics  Prometheus text exposition
- *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews` filters
+ *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews`, `?direction=`,
+ *                 `?limit=` (default 100 events, then the stream ends)
  *
  * @example
  * const admin = new AdminServer({ host: '127.0.0.1', port: 15000 }, view); await admin.start()
@@ -13,22 +14,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { type MeshError, NotReadyError } from '../errors.ts'
 
-export interface TapEvent {
-  [key: string]: unknown
-  service: string
-}
-
 export interface AdminView {
   ready (): boolean
   config (): { version: string, snapshot: unknown } | null
   metrics (): string
-  /** Subscribe to finished requests; returns the unsubscribe function. */
-  tap (fn: (e: TapEvent) => void): () => void
+  /** Serves `/tap` (NDJSON stream of finished requests; `?service=`, `?direction=`, `?limit=`). */
+  tap (req: IncomingMessage, res: ServerResponse): void
 }
 
 export class AdminServer {
   private server: Server | null = null
-  private readonly taps = new Set<ServerResponse>()
   constructor (private readonly addr: { host: string, port: number }, private readonly view: AdminView) {}
 
   start (): Promise<AddressInfo> {
@@ -48,8 +43,6 @@ export class AdminServer {
     const s = this.server
     if (s === null) return
     this.server = null
-    for (const r of this.taps) r.end()
-    this.taps.clear()
     await new Promise<void>(resolve => { s.close(() => resolve()); s.closeAllConnections() })
   }
 
@@ -71,7 +64,7 @@ export class AdminServer {
         this.send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.view.metrics())
         return
       case '/tap':
-        this.tap(req, res, url.searchParams.get('service'))
+        this.view.tap(req, res)
         return
       case '/':
         this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=]\n')
@@ -80,19 +73,6 @@ export class AdminServer {
         this.send(res, 404, 'text/plain', 'not found\n')
         return
     }
-  }
-
-  private tap (req: IncomingMessage, res: ServerResponse, service: string | null): void {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' })
-    res.flushHeaders()
-    this.taps.add(res)
-    const off = this.view.tap(e => {
-      if (service !== null && e.service !== service) return
-      res.write(JSON.stringify(e) + '\n')
-    })
-    const done = (): void => { off(); this.taps.delete(res) }
-    req.on('close', done)
-    res.on('close', done)
   }
 
   private send (res: ServerResponse, status: number, type: string, body: string): void {

@@ -14,7 +14,7 @@
 import type { AddressInfo } from 'node:net'
 import { checkSnapshot, type ProxySnapshot } from '../config/snapshot.ts'
 import { MeshError, SnapshotRejectedError } from '../errors.ts'
-import { AdminServer, type TapEvent } from './admin.ts'
+import { AdminServer } from './admin.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
 import { compileTables, type ProxyTables } from './filters/tables.ts'
@@ -56,7 +56,7 @@ export class Proxy {
     this.log = options.log ?? ((line) => process.stderr.write(line + '\n'))
     if (options.tls !== undefined) this.certs = new CertStore(options.tls)
     this.registry = new PoolRegistry(createDialer(() => this.certs))
-    this.telemetry = new ProxyTelemetry(() => this.tables)
+    this.telemetry = new ProxyTelemetry()
     const observer: ExchangeObserver = this.telemetry
     const ctx: PipelineContext = {
       tables: () => this.tables,
@@ -71,13 +71,18 @@ export class Proxy {
       ready: () => this.started && this.tables !== null,
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
       metrics: () => this.telemetry.metricsText(),
-      tap: (fn: (e: TapEvent) => void) => this.telemetry.subscribeTap(fn)
+      tap: (req, res) => this.telemetry.tapHandler(req, res)
     })
   }
 
   /** The applied snapshot (deeply frozen), or null. */
   get snapshot (): ProxySnapshot | null {
     return this.tables?.snapshot ?? null
+  }
+
+  /** Metrics registry (Prometheus) of this proxy. */
+  get metrics (): ProxyTelemetry['registry'] {
+    return this.telemetry.registry
   }
 
   /** Identity currently used for mTLS, or null. */
@@ -98,7 +103,7 @@ export class Proxy {
     await Promise.all([...this.listeners.values()].map(l => l.stop()))
     await this.admin.stop()
     this.registry.closeAll()
-    this.telemetry.close()
+    await this.telemetry.close()
     this.certs?.close()
   }
 
@@ -118,6 +123,7 @@ export class Proxy {
         ? err
         : new SnapshotRejectedError(`${source}: ${err instanceof MeshError ? `${err.code}: ` : ''}${(err as Error).message}`, { cause: err })
       this.log(`meshwork proxy: snapshot rejected: ${error.message}`)
+      this.telemetry.onSnapshotRejected()
       return { ok: false, error }
     }
     // Perf + correctness: one reference swap; requests in flight hold the tables they started with.

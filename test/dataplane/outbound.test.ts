@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
 import { after, before, test } from 'node:test'
 import { client, raw, snapshot, startOrigin, startProxy, text, type Origin, type RunningProxy } from './helpers.ts'
 
@@ -78,7 +79,7 @@ test('streams large request bodies up (content-length and chunked) and large res
     assert.equal(r1.statusCode, 200)
     assert.equal(await r1.body.text(), want)
     async function * gen (): AsyncGenerator<Buffer> { for (let i = 0; i < 48; i++) yield big.subarray(i * 65536, (i + 1) * 65536) }
-    const r2 = await c.request({ method: 'POST', path: '/upload', headers: { host: 'ratings' }, body: gen() })
+    const r2 = await c.request({ method: 'POST', path: '/upload', headers: { host: 'ratings' }, body: Readable.from(gen()) })
     assert.equal(r2.statusCode, 200)
     assert.equal(r2.headers['x-len'], String(48 * 65536))
     const r3 = await c.request({ method: 'GET', path: '/stream', headers: { host: 'ratings' } })

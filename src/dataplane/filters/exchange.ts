@@ -74,8 +74,13 @@ export class Exchange implements BodySink, ResponseListener {
   /** Stable code when the proxy answered itself (or cut the response), else null. */
   errorCode: string | null = null
   retries = 0
-  /** Endpoint id of the last try. */
+  /** Endpoint id, `address:port` and version of the last try ('' until one was picked). */
   endpointId = ''
+  upstream = ''
+  endpointVersion = ''
+  /** Request body bytes received and response body bytes sent (framing included for chunked bodies). */
+  bytesIn = 0
+  bytesOut = 0
   /**
    * Identity of what this exchange's metrics series depends on besides its connection (the RouteResult for
    * routed requests, the tables for inbound); null = no caching.
@@ -148,7 +153,12 @@ export class Exchange implements BodySink, ResponseListener {
     const ep = cl.pick(exclude, t)
     if (ep === null) { this.fail(new NoHealthyUpstreamError(`${cl.name} has no available endpoint`)); return }
     this.ep = ep
-    this.endpointId = ep.id
+    if (this.endpointId !== ep.id) {
+      const e = ep.endpoint
+      this.endpointId = ep.id
+      this.upstream = e.address + ':' + e.port
+      this.endpointVersion = e.version ?? ''
+    }
     ep.onStart()
     this.tryStart = preciseNow()
     this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
@@ -200,6 +210,7 @@ export class Exchange implements BodySink, ResponseListener {
 
   onBody (chunk: Buffer): void {
     if (this.state === ST_DONE) return
+    this.bytesIn += chunk.length
     const sending = this.state === ST_SENT && this.conn !== null
     if (this.replayable) {
       this.bodyBytes += chunk.length
@@ -258,6 +269,7 @@ export class Exchange implements BodySink, ResponseListener {
     this.status = status
     this.chunks = []
     const ds = this.ds
+    this.bytesOut = bodyEnd - headEnd
     const noLength = head.contentLength < 0 && !head.chunked && status !== 204 && status !== 304 && this.req.method !== 'HEAD'
     if (noLength) ds.closeAfterResponse = true
     let ok: boolean
@@ -275,6 +287,7 @@ export class Exchange implements BodySink, ResponseListener {
 
   onResponseBody (chunk: Buffer): void {
     if (this.state !== ST_RESPONDING) return
+    this.bytesOut += chunk.length
     if (!this.ds.write(chunk)) this.waitDownstreamDrain()
   }
 

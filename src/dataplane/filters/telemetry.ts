@@ -1,137 +1,200 @@
 /**
- * Telemetry of finished exchanges: golden metrics, tap subscribers, and the headers added upstream
- * (tracing). Called once per request from `Exchange.finish()`; nothing is done for a feature nobody uses
- * (no tap subscriber → no tap event object).
+ * Telemetry of the request pipeline, wired from src/dataplane/telemetry: golden metrics per
+ * direction/source/destination/route, W3C trace context (B3 accepted) with one span per request per hop
+ * exported over OTLP/HTTP, the JSON access log and the tap hub.
+ *
+ *   decorate(ex)  before forwarding: continue or start the trace, return the `traceparent` line for upstream
+ *   onEnd(ex)     once per request: metrics (series cached on the connection), span, access log, tap
+ *
+ * Nothing is done for a feature the snapshot leaves off (no exporter → no span object; no tap subscriber →
+ * no tap event; tracing disabled → no trace headers touched).
  */
+import type { ServerResponse, IncomingMessage } from 'node:http'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
-import type { TapEvent } from '../admin.ts'
+import { removeHeader } from '../router/header-ops.ts'
+import { AccessLog } from '../telemetry/access-log.ts'
+import { createGoldenMetrics, type Direction, type GoldenMetrics, type RouteMetrics } from '../telemetry/golden.ts'
+import { Registry } from '../telemetry/metrics.ts'
+import { nowMs, SpanExporter } from '../telemetry/otlp-exporter.ts'
+import { registerProcessMetrics } from '../telemetry/process-metrics.ts'
+import { createTapHandler, TapHub } from '../telemetry/tap.ts'
+import { extractTraceContext, formatTraceparent, type Sampler, samplerFor, type SpanContext, startSpan } from '../telemetry/trace-context.ts'
 import type { Exchange, ExchangeObserver } from './exchange.ts'
 import type { ProxyTables } from './tables.ts'
 
-const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
-
-/** Counters of one (direction, source, destination, route) series. */
-class Series {
-  readonly labels: string
-  /** Requests by status code (index = status, 0 = no response). */
-  readonly codes = new Float64Array(600)
-  count = 0
-  sum = 0
-  /** Non-cumulative bucket counts (the last slot is +Inf); made cumulative at export. */
-  readonly buckets = new Float64Array(BUCKETS_MS.length + 1)
-  retries = 0
-  constructor (labels: string) { this.labels = labels }
+interface TracingState {
+  sampler: Sampler
+  exporter: SpanExporter | null
 }
 
 export class ProxyTelemetry implements ExchangeObserver {
-  private readonly taps = new Set<(e: TapEvent) => void>()
-  private readonly series = new Map<string, Series>()
-  private readonly ejections = new Map<string, number>()
+  readonly registry = new Registry()
+  readonly golden: GoldenMetrics
+  readonly tap = new TapHub()
+  readonly tapHandler: (req: IncomingMessage, res: ServerResponse) => void
+  private tracing: TracingState | null = null
+  private accessLog: AccessLog | null = null
+  private accessLogPath: string | null = null
+  private exporterKey = ''
   private node = ''
+  private readonly stopProcessMetrics: () => void
 
-  constructor (private readonly tables: () => ProxyTables | null) {}
-
-  onSnapshot (t: ProxyTables): void {
-    this.node = t.snapshot.node.service ?? t.snapshot.node.id
+  constructor () {
+    this.golden = createGoldenMetrics(this.registry)
+    this.stopProcessMetrics = registerProcessMetrics(this.registry)
+    this.tapHandler = createTapHandler(this.tap)
   }
 
-  /** Extra upstream header lines for this exchange. */
-  decorate (_ex: Exchange): string {
-    return ''
+  /** A snapshot was applied: set up tracing, exporter and access log as its MeshConfig says. */
+  onSnapshot (t: ProxyTables): void {
+    const snap = t.snapshot
+    this.node = snap.node.service ?? snap.node.id
+    this.golden.configApplied(t.version)
+    const tr = snap.mesh.tracing
+    if (!tr.enabled) {
+      this.tracing = null
+    } else {
+      const key = `${tr.otlpEndpoint ?? ''}|${this.node}`
+      let exporter = this.tracing?.exporter ?? null
+      if (key !== this.exporterKey) {
+        void exporter?.shutdown()
+        exporter = tr.otlpEndpoint !== undefined
+          ? new SpanExporter({ endpoint: tr.otlpEndpoint, serviceName: this.node, resource: { 'meshwork.proxy.id': snap.node.id, 'service.version': snap.node.version ?? '' } })
+          : null
+        this.exporterKey = key
+      }
+      this.tracing = { sampler: samplerFor(tr), exporter }
+    }
+    const al = snap.mesh.accessLog
+    const path = al.enabled ? al.path : null
+    if (path !== this.accessLogPath) {
+      void this.accessLog?.close()
+      this.accessLog = path !== null ? new AccessLog({ path }) : null
+      this.accessLogPath = path
+    }
+  }
+
+  onSnapshotRejected (): void {
+    this.golden.configRejected()
+  }
+
+  /**
+   * Before forwarding: the span of this hop (continuing the caller's trace, W3C or B3) and the
+   * `traceparent`/`tracestate` lines for upstream. The caller's trace headers are replaced.
+   */
+  decorate (ex: Exchange): string {
+    const tr = this.tracing
+    if (tr === null) return ''
+    const headers = ex.req.headers
+    const span = startSpan(extractTraceContext(headers), tr.sampler)
+    ex.trace = span
+    removeHeader(headers, 'traceparent')
+    removeHeader(headers, 'tracestate')
+    let out = 'traceparent: ' + formatTraceparent(span.traceId, span.spanId, span.sampled) + '\r\n'
+    if (span.tracestate !== '') out += 'tracestate: ' + span.tracestate + '\r\n'
+    return out
   }
 
   onEnd (ex: Exchange): void {
     // Perf: a keep-alive connection mostly repeats the same route; its series is cached on the connection
-    // and found with two identity comparisons instead of building and hashing a label string per request.
+    // and found with two identity comparisons instead of four Map lookups per request.
     const ds = ex.ds
-    let s = ds.statsSlot as Series | null
-    if (s === null || ds.statsKey !== ex.statsKey || ex.statsKey === null) {
-      s = this.lookup(ex)
+    let m = ds.statsSlot as RouteMetrics | null
+    if (m === null || ds.statsKey !== ex.statsKey || ex.statsKey === null || ds.statsVersion !== ex.endpointVersion) {
+      m = this.golden.forRoute(ex.listener as Direction, this.sourceOf(ex), ex.service || 'unknown', ex.endpointVersion, ex.route || 'none')
       ds.statsKey = ex.statsKey
-      ds.statsSlot = s
+      ds.statsSlot = m
+      ds.statsVersion = ex.endpointVersion
     }
-    const status = ex.status
-    s.codes[status >= 0 && status < 600 ? status : 0]++
-    s.count++
-    const d = ex.durationMs
-    s.sum += d
-    let i = 0
-    while (i < BUCKETS_MS.length && d > BUCKETS_MS[i]) i++
-    s.buckets[i]++
-    if (ex.retries > 0) s.retries += ex.retries
-    if (this.taps.size > 0) this.tap(ex)
+    m.record(ex.status, ex.durationMs / 1000, ex.bytesIn, ex.bytesOut)
+    if (ex.retries > 0) m.retries.inc(ex.retries)
+    if (ex.errorCode !== null) m.errorCounter(this.golden.errors, ex.errorCode).inc()
+    const span = ex.trace as SpanContext | null
+    if (span !== null && span.sampled && this.tracing?.exporter) this.exportSpan(ex, span, this.tracing.exporter)
+    if (this.accessLog !== null) this.log(ex, this.accessLog, span)
+    if (this.tap.hasSubscribers) {
+      this.tap.publish({
+        time: Date.now() - ex.durationMs,
+        direction: ex.listener,
+        source: this.sourceOf(ex),
+        destination: ex.service,
+        destination_version: ex.endpointVersion || undefined,
+        route: ex.route,
+        method: ex.req.method,
+        authority: ex.req.authority,
+        path: ex.req.target,
+        status: ex.status,
+        duration_ms: Math.round(ex.durationMs * 1000) / 1000,
+        upstream: ex.upstream || undefined,
+        trace_id: span?.traceId,
+        error_code: ex.errorCode ?? undefined
+      })
+    }
   }
 
-  private lookup (ex: Exchange): Series {
-    const src = ex.listener === 'inbound' ? (ex.source || 'unknown') : this.node
-    const labels = `direction="${ex.listener}",source="${esc(src)}",destination="${esc(ex.service)}",route="${esc(ex.route)}"`
-    let s = this.series.get(labels)
-    if (s === undefined) this.series.set(labels, s = new Series(labels))
-    return s
+  onEject (cluster: string, ep: EndpointState): void {
+    this.golden.outlierEjections.labels(cluster, ep.id).inc()
   }
 
-  private tap (ex: Exchange): void {
-    const e: TapEvent = {
-      ts: new Date().toISOString(),
+  metricsText (): string {
+    return this.registry.render()
+  }
+
+  async close (): Promise<void> {
+    this.stopProcessMetrics()
+    await Promise.all([this.tracing?.exporter?.shutdown(), this.accessLog?.close()])
+    this.tracing = null
+    this.accessLog = null
+  }
+
+  private sourceOf (ex: Exchange): string {
+    return ex.listener === 'inbound' ? (ex.source || 'unknown') : this.node
+  }
+
+  private exportSpan (ex: Exchange, span: SpanContext, exporter: SpanExporter): void {
+    const end = nowMs()
+    exporter.export({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      name: `${ex.req.method} ${ex.service || ex.req.authority}`,
+      kind: ex.listener === 'inbound' ? 'server' : 'client',
+      startTimeMs: end - ex.durationMs,
+      endTimeMs: end,
+      attributes: {
+        'http.request.method': ex.req.method,
+        'url.path': ex.req.target,
+        'http.response.status_code': ex.status,
+        'server.address': ex.req.authority,
+        'meshwork.direction': ex.listener,
+        'meshwork.source': this.sourceOf(ex),
+        'meshwork.destination': ex.service,
+        'meshwork.route': ex.route,
+        'meshwork.upstream': ex.upstream || undefined,
+        'meshwork.retries': ex.retries,
+        'meshwork.error_code': ex.errorCode ?? undefined
+      },
+      statusCode: ex.status >= 500 || ex.errorCode !== null ? 2 : 0,
+      statusMessage: ex.errorCode ?? undefined
+    })
+  }
+
+  private log (ex: Exchange, log: AccessLog, span: SpanContext | null): void {
+    log.log({
+      time: Date.now() - ex.durationMs,
       direction: ex.listener,
-      source: ex.listener === 'inbound' ? (ex.source || 'unknown') : this.node,
-      service: ex.service,
-      route: ex.route,
       method: ex.req.method,
       authority: ex.req.authority,
       path: ex.req.target,
       status: ex.status,
-      durationMs: Math.round(ex.durationMs * 1000) / 1000,
-      retries: ex.retries,
-      endpoint: ex.endpointId,
-      error: ex.errorCode
-    }
-    for (const fn of this.taps) fn(e)
+      duration_ms: Math.round(ex.durationMs * 1000) / 1000,
+      bytes_in: ex.bytesIn,
+      bytes_out: ex.bytesOut,
+      upstream: ex.upstream || undefined,
+      source: this.sourceOf(ex),
+      route: ex.route,
+      trace_id: span?.traceId,
+      error_code: ex.errorCode ?? undefined
+    })
   }
-
-  onEject (cluster: string, _ep: EndpointState): void {
-    this.ejections.set(cluster, (this.ejections.get(cluster) ?? 0) + 1)
-  }
-
-  subscribeTap (fn: (e: TapEvent) => void): () => void {
-    this.taps.add(fn)
-    return () => { this.taps.delete(fn) }
-  }
-
-  metricsText (): string {
-    void this.tables
-    const out: string[] = []
-    out.push('# HELP meshwork_requests_total Requests by direction, source, destination, route and status code.')
-    out.push('# TYPE meshwork_requests_total counter')
-    for (const s of this.series.values()) {
-      for (let c = 0; c < 600; c++) if (s.codes[c] > 0) out.push(`meshwork_requests_total{${s.labels},code="${c}"} ${s.codes[c]}`)
-    }
-    out.push('# HELP meshwork_request_duration_ms Request latency in milliseconds.')
-    out.push('# TYPE meshwork_request_duration_ms histogram')
-    for (const s of this.series.values()) {
-      let cum = 0
-      for (let i = 0; i < BUCKETS_MS.length; i++) {
-        cum += s.buckets[i]
-        out.push(`meshwork_request_duration_ms_bucket{${s.labels},le="${BUCKETS_MS[i]}"} ${cum}`)
-      }
-      out.push(`meshwork_request_duration_ms_bucket{${s.labels},le="+Inf"} ${s.count}`)
-      out.push(`meshwork_request_duration_ms_sum{${s.labels}} ${s.sum}`)
-      out.push(`meshwork_request_duration_ms_count{${s.labels}} ${s.count}`)
-    }
-    out.push('# HELP meshwork_retries_total Retries made.')
-    out.push('# TYPE meshwork_retries_total counter')
-    for (const s of this.series.values()) if (s.retries > 0) out.push(`meshwork_retries_total{${s.labels}} ${s.retries}`)
-    out.push('# HELP meshwork_ejections_total Endpoints ejected by outlier detection.')
-    out.push('# TYPE meshwork_ejections_total counter')
-    for (const [k, v] of this.ejections) out.push(`meshwork_ejections_total{cluster="${esc(k)}"} ${v}`)
-    return out.join('\n') + '\n'
-  }
-
-  close (): void {
-    this.taps.clear()
-  }
-}
-
-function esc (s: string): string {
-  return s.replace(/["\\\n]/g, c => (c === '\n' ? '\\n' : '\\' + c))
 }

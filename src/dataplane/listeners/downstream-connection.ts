@@ -60,6 +60,7 @@ export class DownstreamConnection {
   /** Telemetry's per-connection cache (series of the last request and the key it was found for). */
   statsKey: unknown = null
   statsSlot: unknown = null
+  statsVersion = ''
   /** Coarse time of the last request start or response end (idle sweep). */
   lastActive = 0
   private state = S_HEAD
