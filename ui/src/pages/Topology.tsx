@@ -30,7 +30,7 @@ function layout (t: Topology): Map<string, { x: number, y: number }> {
   const layers = [...columns.keys()].sort((a, b) => a - b)
   layers.forEach((l, ci) => {
     const ids = columns.get(l)!.sort()
-    ids.forEach((id, ri) => pos.set(id, { x: 20 + ci * (W + 90), y: 20 + ri * (H + 60) }))
+    ids.forEach((id, ri) => pos.set(id, { x: 20 + ci * (W + 160), y: 30 + ri * (H + 70) }))
   })
   return pos
 }
