@@ -109,7 +109,9 @@ function virtualService (vs: Obj, key: string, log: UnsupportedLog): Obj[] {
       else if (ms > 0) timeouts.request = toMeshworkDuration(ms)
     }
     const retries: Obj | undefined = h.retries
-    if (retries === undefined) {
+    if (h.redirect !== undefined || h.directResponse !== undefined) {
+      // No upstream call: retries do not apply.
+    } else if (retries === undefined) {
       // Istio's default when retries is absent: 2 attempts on connect failures / refused streams.
       rule.retry = { attempts: 2, codes: [], onConnectFailure: true }
     } else if ((retries.attempts ?? 0) > 0) {
@@ -130,7 +132,10 @@ function virtualService (vs: Obj, key: string, log: UnsupportedLog): Obj[] {
     }
     if (Object.keys(timeouts).length > 0) rule.timeouts = timeouts
     rules.push(rule)
-    if (h.fault !== undefined) out.push(fault(h, ns, name, i, hosts, key, path, log))
+    if (h.fault !== undefined) {
+      out.push(fault(h, ns, name, i, hosts, key, path, log))
+      if (i > 0) log.add(key, `${path}.fault`, 'Istio faults only requests this rule gets (earlier rules match first); the Meshwork FaultInjection keeps the rule\'s matches but not the precedence of earlier rules')
+    }
   })
   out.unshift({
     apiVersion: 'gateway.networking.k8s.io/v1',

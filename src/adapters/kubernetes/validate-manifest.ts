@@ -8,7 +8,11 @@ import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/
 import { Gateway as ApiGateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway'
 import { HTTPRoute as ApiHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute'
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration'
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
+import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet'
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet'
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob'
 import { Job } from 'kubernetes-models/batch/v1/Job'
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole'
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding'
@@ -39,7 +43,11 @@ const MODELS: Record<string, ModelClass> = {
   'v1/Secret': Secret,
   'v1/Pod': Pod,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'apps/v1/DaemonSet': DaemonSet,
+  'apps/v1/ReplicaSet': ReplicaSet,
   'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
   'rbac.authorization.k8s.io/v1/Role': Role,
