@@ -80,6 +80,8 @@ export class LocalMesh {
   readonly proxies: RunningProxy[] = []
   readonly apps: RunningApp[] = []
   readonly dataDir: string
+  /** The mesh files, absolute. */
+  files: string[] = []
   ingressUrl: string | null = null
   egressUrl: string | null = null
   uiUrl: string | null = null
@@ -128,7 +130,10 @@ export class LocalMesh {
 
   /** The printable summary of `meshwork up`. */
   summary (): string {
+    const files = new Set(this.files)
+    const applied = this.controlPlane.resources().filter(r => !files.has(r.file)).length
     const lines = [
+      ...(applied > 0 ? [`note:          ${applied} resource(s) applied on top of the mesh files are in effect (persisted in ${join(this.dataDir, 'control')}; delete it to start fresh)`] : []),
       `ingress:       ${this.ingressUrl ?? '-'}/productpage`,
       ...(this.uiUrl !== null ? [`UI:            ${this.uiUrl}`] : []),
       `control plane: ${this.controlPlaneUrl}`,
@@ -188,6 +193,7 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const supervisor = new Supervisor()
   supervisor.defineGroups(['sidecars', 'apps', 'gateways'])
   const mesh = new LocalMesh(controlPlane, cpLog, supervisor, plan, dataDir)
+  mesh.files = files
   const prom = writePrometheusConfig(join(dataDir, 'prometheus'), [], 5000)
   const ctx: StartContext = { mesh, ports, logDir, echo: opts.echo ?? null, readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, backoffMs: opts.restartBackoffMs ?? 200 }
   try {

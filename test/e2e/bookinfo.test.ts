@@ -133,7 +133,9 @@ test('a killed app and a killed sidecar are restarted, and clients see no errors
 })
 
 test('a 100% reviews-v3 route is pushed to every proxy and only v3 answers after the ACK', async t => {
+  assert.doesNotMatch(mesh.summary(), /applied on top of the mesh files/)
   const ms = await applyFile('reviews-v3.yaml')
+  assert.match(mesh.summary(), /1 resource\(s\) applied on top of the mesh files/)
   t.diagnostic(`apply → every proxy ACKed in ${ms} ms`)
   assert.ok(ms < 5000, `config took ${ms} ms to reach every proxy`)
   const views = await many(20)
