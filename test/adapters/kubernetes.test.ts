@@ -154,3 +154,13 @@ test('webhook server over HTTPS with the install-time certificate: POST /inject 
   assert.equal(notReview.status, 400)
   assert.equal(notReview.json.code, 'MESH_ERR_ADMISSION_REVIEW_INVALID')
 })
+
+test('the benchmark Job is a valid Job that is never injected and posts to the management plane', async () => {
+  const { renderBenchmarkJob } = await import('../../src/adapters/kubernetes/bench-job.ts')
+  const job = renderBenchmarkJob({ name: 'bench-productpage', namespace: 'bookinfo', image: 'meshwork/meshwork:0.1.0', target: 'http://productpage.bookinfo.svc:9080/productpage', benchArgs: ['-c', '16', '-r', '1000', '-d', '30s'], labels: { mesh: 'meshwork' } })
+  assert.deepEqual(validateManifest(job), [])
+  assert.equal(injectManifests([job], OPTS).report[0].outcome, 'disabled')
+  const script = job.spec.template.spec.containers[0].command[2] as string
+  assert.match(script, /meshwork bench run http:\/\/productpage\.bookinfo\.svc:9080\/productpage -c 16 -r 1000 -d 30s --label cluster=kubernetes --label mesh=meshwork --json --no-store/)
+  assert.match(script, /http:\/\/meshwork-server\.meshwork\.svc:8088\/api\/v1\/benchmarks\/import/)
+})
