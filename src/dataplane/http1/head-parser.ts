@@ -21,10 +21,8 @@ const MAX_HEADERS = 100
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1')
 const LFLF = Buffer.from('\n\n', 'latin1')
 
-// RFC 9110 token and field-value characters. Perf: one compiled regex test per header is cheaper than a
-// per-character JS loop for the short strings seen here (see bench/micro/head-parser.bench.ts).
+// RFC 9110 token characters (method); header names and values use the tables above parseFields.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/
 const DIGITS = /^[0-9]{1,15}$/
 
@@ -176,6 +174,16 @@ interface Fields {
   hopByHop: boolean
 }
 
+// Perf: per-character class tables instead of regexes for names and values (bench/micro/head-parser.bench.ts).
+// 1 = token char, 2 = upper-case letter (token char that needs lower-casing).
+const NAME_CHAR = new Uint8Array(256)
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1
+for (let c = 65; c <= 90; c++) NAME_CHAR[c] = 2
+// 1 = allowed in a field value (HTAB, SP, VCHAR, obs-text); CR, LF, NUL and other controls are not.
+const VALUE_CHAR = new Uint8Array(256)
+VALUE_CHAR[9] = 1
+for (let c = 32; c < 256; c++) VALUE_CHAR[c] = c === 127 ? 0 : 1
+
 function parseFields (s: string, pos: number, out: string[]): Fields {
   const f: Fields = {
     clCount: 0, contentLength: -1, teCount: 0, chunked: false, hostCount: 0, host: '',
@@ -185,20 +193,34 @@ function parseFields (s: string, pos: number, out: string[]): Fields {
   let n = 0
   while (pos < len) {
     const eol = s.indexOf('\r\n', pos)
-    const colon = s.indexOf(':', pos)
-    if (colon === -1 || colon > eol || colon === pos) throw new BadRequestError('malformed header line')
-    // a name with SP/HT (including obs-fold continuation lines, which start with one) fails TOKEN
-    const rawName = s.slice(pos, colon)
-    if (!TOKEN.test(rawName)) throw new BadRequestError('invalid header name')
+    // name: token chars up to ':' (a name with SP/HT — including obs-fold continuation lines, which start
+    // with one — or an empty name is refused)
+    let i = pos
+    let upper = false
+    let c = 0
+    while (i < eol) {
+      c = s.charCodeAt(i)
+      if (c === 58) break
+      const k = c < 256 ? NAME_CHAR[c] : 0
+      if (k === 0) throw new BadRequestError('invalid header name')
+      if (k === 2) upper = true
+      i++
+    }
+    if (i === eol || i === pos) throw new BadRequestError('malformed header line')
+    const colon = i
     let vs = colon + 1
     let ve = eol
     while (vs < ve && (s.charCodeAt(vs) === 32 || s.charCodeAt(vs) === 9)) vs++
     while (ve > vs && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--
-    const value = s.slice(vs, ve)
     // bare CR / LF / NUL / other controls inside a value
-    if (!FIELD_VALUE.test(value)) throw new BadRequestError('invalid header value')
+    for (let j = vs; j < ve; j++) {
+      c = s.charCodeAt(j)
+      if (c > 255 || VALUE_CHAR[c] === 0) throw new BadRequestError('invalid header value')
+    }
     if (++n > MAX_HEADERS) throw new BadRequestError('too many headers')
-    const name = rawName.toLowerCase()
+    const rawName = s.slice(pos, colon)
+    const name = upper ? rawName.toLowerCase() : rawName
+    const value = s.slice(vs, ve)
     out.push(name, value)
     pos = eol + 2
     // Perf: switch on length before comparing names, most headers fall through at once.
@@ -239,6 +261,9 @@ function parseFields (s: string, pos: number, out: string[]): Fields {
 }
 
 function connectionHeader (f: Fields, value: string): void {
+  // Perf: the two common single-token values without split/trim
+  if (value.length === 10 && (value === 'keep-alive' || value.toLowerCase() === 'keep-alive')) { f.connKeepAlive = true; return }
+  if (value.length === 5 && value.toLowerCase() === 'close') { f.connClose = true; f.hopByHop = true; return }
   const parts = value.split(',')
   for (let i = 0; i < parts.length; i++) {
     const t = parts[i].trim().toLowerCase()
