@@ -30,6 +30,8 @@ interface ApplyResponse {
 }
 
 export async function run (argv: string[]): Promise<number> {
+  // `--kubernetes`: server-side apply to a cluster, in src/adapters/kubernetes (docs/kubernetes.md).
+  if (argv.includes('--kubernetes')) return (await import('../../adapters/kubernetes/apply-cli.ts')).runApplyKubernetes(argv)
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
