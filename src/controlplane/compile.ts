@@ -9,6 +9,15 @@ export interface CompileInput {
   endpoints: (service: string) => Endpoint[]
   trustDomain: string
   version: string
+  /** OTLP/HTTP endpoint for spans when the MeshConfig names none (`meshwork up` points it at the UI's receiver). */
+  tracingEndpoint?: string
+}
+
+/** The mesh settings a proxy gets: the MeshConfig, with the runtime's trace receiver when it names none. */
+function meshSettings (input: CompileInput): ProxySnapshotInput['mesh'] {
+  const mesh = input.view.meshConfig
+  if (input.tracingEndpoint === undefined || mesh.tracing.otlpEndpoint !== undefined) return mesh
+  return { ...mesh, tracing: { ...mesh.tracing, otlpEndpoint: input.tracingEndpoint } }
 }
 
 /**
@@ -45,7 +54,7 @@ function compileSidecar (input: CompileInput, hello: ProxyHello): ProxySnapshotI
   const snap: ProxySnapshotInput = {
     version: input.version,
     node: { id: hello.id, role: 'sidecar', service, version: hello.version, namespace: hello.namespace, identity: proxyIdentity(view, input.trustDomain, hello) },
-    mesh: view.meshConfig,
+    mesh: meshSettings(input),
     services: names.map(n => serviceEntry(input, n)),
     routes: view.routes.filter(r => r.spec.parentRefs.some(p => p.kind === 'Service')),
     gateways: [],
@@ -75,7 +84,7 @@ function compileGateway (input: CompileInput, hello: ProxyHello, view: MeshView)
   return {
     version: input.version,
     node: { id: hello.id, role: hello.role, namespace: hello.namespace, identity: proxyIdentity(view, input.trustDomain, hello) },
-    mesh: view.meshConfig,
+    mesh: meshSettings(input),
     services: names.map(n => serviceEntry(input, n)),
     routes,
     gateways,

@@ -21,6 +21,8 @@ export interface ControlPlaneOptions {
   host?: string
   /** 0 = any free port. Default 15010. */
   port?: number
+  /** OTLP/HTTP endpoint proxies export spans to when the MeshConfig names none. */
+  tracingEndpoint?: string
   /** Where the CA (ca.json) and the applied config + known proxies (state.json) persist. */
   dataDir?: string
   /** Default: the MeshConfig's trustDomain, else cluster.local. */
@@ -78,7 +80,7 @@ export class ControlPlane extends EventEmitter {
     this.streams = new StreamServer(this.registry, {
       maxQueue: parts.opts.maxQueue,
       pingMs: parts.opts.pingMs,
-      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.registry.endpoints(s), trustDomain: this.registry.trustDomain, version }, rec.hello),
+      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.registry.endpoints(s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
       helloFor: (rec, streamId) => ({ type: 'hello', streamId, proxyId: rec.id, identity: rec.identity, trustBundlePem: this.ca.trustBundlePem, trustVersion: this.ca.trustVersion })
     })
     this.server = createServer((req, res) => { handleRequest(this, req, res) })
@@ -88,6 +90,7 @@ export class ControlPlane extends EventEmitter {
     this.registry.on('change', () => this.persist())
     this.registry.on('proxy', () => this.persist())
     this.registry.on('nack', (rec: ProxyRecord) => this.log(`proxy ${rec.id} NACKed version ${rec.lastNack?.version}: ${rec.lastNack?.code}: ${rec.lastNack?.message}`))
+    this.streams.on('error-compile', (id: string, err: Error) => this.log(`cannot compile the snapshot of ${id}: ${err?.stack ?? err}`))
     this.streams.on('drop', (id: string, reason: string) => { this.log(`dropped slow stream of ${id} (${reason}); it will resync`); this.emit('drop', id, reason) })
   }
 

@@ -91,7 +91,14 @@ export class StreamServer extends EventEmitter {
   private pushOne (s: Stream, version: string): void {
     const rec = this.registry.proxies.get(s.proxyId)
     if (rec === undefined || rec.streamId !== s.id) return
-    const snapshot = this.opts.compile(rec, version) as { version: string } | null
+    let snapshot: { version: string } | null
+    try {
+      snapshot = this.opts.compile(rec, version) as { version: string } | null
+    } catch (err) {
+      // A compiler bug must not take the control plane down: this proxy keeps its last snapshot.
+      this.emit('error-compile', rec.id, err)
+      return
+    }
     if (snapshot === null) return
     // Only push what changed for this proxy: compare the body without its version.
     const body = JSON.stringify({ ...snapshot, version: '' })
