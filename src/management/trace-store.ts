@@ -98,9 +98,10 @@ export class TraceStore {
         spans: spans.length,
         error: spans.some(s => s.status === 2 || Number(s.attributes['http.response.status_code'] ?? 0) >= 500)
       })
-      if (out.length >= limit) break
+      if (out.length >= limit * 2) break
     }
-    return out
+    // Newest first by start time (spans of one trace arrive from several proxies in any order).
+    return out.sort((a, b) => b.startMs - a.startMs).slice(0, limit)
   }
 
   get (traceId: string): StoredSpan[] | null {

@@ -183,10 +183,13 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const ports = new PortAllocator()
   // User-facing ports first: a taken one fails before anything starts.
   const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane')
+  const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI') : 0
+  // Spans go to the management server's OTLP receiver (the UI's Traces page) unless the mesh names an exporter.
+  const tracingEndpoint = opts.management !== undefined ? `http://127.0.0.1:${uiPort}/v1/traces` : undefined
   const cpLog = new LogSink('control-plane', logDir, opts.echo ?? null)
   // resyncGraceMs 0: proxies remembered from an earlier run are gone (this run starts new ones on new
   // ports), so their endpoints must not linger. Applied config does persist across runs.
-  const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, log: line => cpLog.line(line) })
+  const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, tracingEndpoint, log: line => cpLog.line(line) })
     .catch(async err => { await cpLog.close(); throw err })
   const plan = planMesh(controlPlane.resources())
   const ingress = plan.gateways.find(g => g.role === 'ingress')
@@ -198,7 +201,6 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const ctx: StartContext = { mesh, ports, logDir, echo: opts.echo ?? null, readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, backoffMs: opts.restartBackoffMs ?? 200 }
   try {
     const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress') : 0
-    const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI') : 0
     await Promise.all(plan.instances.map(inst => startInstance(ctx, inst)))
     // Instances start in parallel; list them in the mesh file's order.
     const order = new Map(plan.instances.map((inst, i) => [inst.id, i]))
@@ -241,7 +243,7 @@ async function startInstance (ctx: StartContext, inst: PlannedInstance): Promise
     inboundPort: inbound, outboundPort: outbound, adminPort: admin, appPort: app, readinessPath: inst.readinessPath
   }))
   const sidecarProc = mesh.supervisor.add({
-    name: sidecarName, command, args, initialBackoffMs: ctx.backoffMs, log: new LogSink(sidecarName, ctx.logDir, ctx.echo)
+    name: sidecarName, command, args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(sidecarName, ctx.logDir, ctx.echo)
   }, 'sidecars')
   const sidecar: RunningProxy = {
     id: inst.id, role: 'sidecar', service: inst.service, version: inst.version,
@@ -283,7 +285,7 @@ async function startGateway (ctx: StartContext, gw: PlannedGateway, port: number
   const { command, args } = meshworkCommand(gatewayArgs({
     controlPlaneUrl: mesh.controlPlaneUrl, id: gw.id, role: gw.role, gateway: gw.name, namespace: gw.namespace, gatewayPort: port, adminPort: admin
   }))
-  const proc = mesh.supervisor.add({ name, command, args, initialBackoffMs: ctx.backoffMs, log: new LogSink(name, ctx.logDir, ctx.echo) }, 'gateways')
+  const proc = mesh.supervisor.add({ name, command, args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo) }, 'gateways')
   const proxy: RunningProxy = {
     id: gw.id, role: gw.role, adminUrl: `http://127.0.0.1:${admin}`, metricsUrl: `http://127.0.0.1:${admin}/metrics`, gatewayPort: port, process: proc
   }
