@@ -70,3 +70,12 @@ export function startLoad (outboundPort: number, authority: string, concurrency 
     }
   }
 }
+
+/** A real ingress gateway (Proxy with a gateway listener + config client) serving Gateway `name`. */
+export async function startGateway (url: string, id: string, name: string): Promise<{ proxy: Proxy, client: ConfigClient, port: number, close (): Promise<void> }> {
+  const proxy = new Proxy({ listeners: { gateway: LOOP, admin: LOOP }, gatewayName: name, log: () => {} })
+  await proxy.start()
+  const client = startConfigClient(proxy, { url, id, role: 'ingress', gateway: { name }, backoff: { initialMs: 50, maxMs: 400 } })
+  await client.ready
+  return { proxy, client, port: proxy.addresses.gateway!.port, close: async () => { await client.close(); await proxy.stop() } }
+}

@@ -7,7 +7,7 @@ import { after, test } from 'node:test'
 import { startControlPlane, type ControlPlane } from '../../src/controlplane/index.ts'
 import { splitPemCertificates } from '../../src/pki/index.ts'
 import { until } from './helpers.ts'
-import { type MeshNode, startLoad, startSidecar } from './mesh-harness.ts'
+import { type MeshNode, startGateway, startLoad, startSidecar } from './mesh-harness.ts'
 
 const MESH = new URL('./fixtures/two-tier.yaml', import.meta.url).pathname
 const BACKEND_ID = 'spiffe://test.local/ns/default/sa/backend'
@@ -141,4 +141,19 @@ test('an app that goes down leaves the callers\' balancer; traffic keeps flowing
   assert.equal(mid.failed, 0, mid.errors.join('\n'))
   assert.equal(res.failed, 0, res.errors.join('\n'))
   assert.deepEqual([...res.byBody.keys()], ['backend-v2-0'])
+})
+
+test('an ingress gateway gets its routes and reaches the backend over mTLS with its own identity', async () => {
+  const { cp } = await mesh()
+  const gw = await startGateway(cp.url, 'ingress-0', 'ingress')
+  cleanups.push(() => gw.close())
+  assert.equal(gw.proxy.certStore?.spiffeId, 'spiffe://test.local/ns/default/sa/ingress')
+  assert.deepEqual(gw.proxy.snapshot!.routes.map(r => r.metadata.name), ['ingress-backend'])
+  assert.deepEqual(gw.proxy.snapshot!.services.map(s => s.name), ['backend'])
+  const res = await fetch(`http://127.0.0.1:${gw.port}/api/x`, { headers: { host: 'bookinfo.local' } })
+  assert.equal(res.status, 200)
+  assert.equal(await res.text(), 'backend-v1-0')
+  const miss = await fetch(`http://127.0.0.1:${gw.port}/other`)
+  assert.equal(miss.headers.get('x-meshwork-error'), 'MESH_ERR_NO_ROUTE')
+  await miss.arrayBuffer()
 })
