@@ -128,6 +128,8 @@ export async function run (argv: string[]): Promise<number> {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    // Started by `meshwork up` with a stdin lifeline (docs/runtime.md): its end means the runtime died.
+    if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.on('end', stop).on('error', stop).resume()
   })
   await stopSource()
   await proxy.stop()
