@@ -72,3 +72,23 @@ test('meshwork up refuses a taken ingress port with MESH_ERR_PORT_IN_USE and sta
   assert.match(up.err(), /MESH_ERR_PORT_IN_USE/)
   assert.deepEqual(loggedPids(dir), [])
 })
+
+test('if meshwork up is SIGKILLed, its apps and proxies notice (stdin lifeline) and exit on their own', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshwork-up-'))
+  const up = startUp(['--ingress-port', '0', '--control-port', '0', '--data-dir', dir, '--quiet', '--no-ui'])
+  t.after(() => {
+    if (up.child.exitCode === null) up.child.kill('SIGKILL')
+    try {
+      for (const pid of loggedPids(dir)) if (alive(pid)) process.kill(-pid, 'SIGKILL')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  await waitUntil(() => up.out().includes('Press Ctrl-C') || up.child.exitCode !== null, 'meshwork up to be up', 120_000)
+  assert.equal(up.child.exitCode, null, up.err())
+  const pids = loggedPids(dir)
+  assert.equal(pids.length, 14)
+  up.child.kill('SIGKILL')
+  await once(up.child, 'exit')
+  await waitUntil(() => pids.every(pid => !alive(pid)), `orphans to exit (alive: ${pids.filter(alive).join(' ')})`, 30_000)
+})
