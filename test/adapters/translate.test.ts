@@ -8,6 +8,7 @@ import { validateManifest } from '../../src/adapters/kubernetes/validate-manifes
 import { toYamlStream } from '../../src/adapters/kubernetes/manifest-io.ts'
 import { MESHES, translate } from '../../src/adapters/translate.ts'
 import { FIXTURES, assertGolden } from './golden.ts'
+import { strictProblems } from './strict-schema.ts'
 
 const mesh = (): Resource[] => parseResources(readFileSync(join(FIXTURES, 'mesh.yaml'), 'utf8'), 'mesh.yaml').map(l => l.resource)
 type Obj = Record<string, any>
@@ -17,6 +18,11 @@ for (const target of MESHES) {
     const { resources } = translate(mesh(), target)
     assert.ok(resources.length > 0)
     for (const r of resources) assert.deepEqual(validateManifest(r), [], `${(r as Obj).kind}/${(r as Obj).metadata.name}`)
+  })
+
+  test(`${target}: no translated Istio / Gateway API resource carries a field its schema does not define`, () => {
+    const { resources } = translate(mesh(), target)
+    for (const r of resources) assert.deepEqual(strictProblems(r) ?? [], [], `${(r as Obj).kind}/${(r as Obj).metadata.name}`)
   })
 
   test(`${target}: output and unsupported fields match the golden file`, () => {
@@ -47,6 +53,10 @@ test('validateManifest rejects what the published schemas reject (the checks can
   const splitter = { apiVersion: 'consul.hashicorp.com/v1alpha1', kind: 'ServiceSplitter', metadata: { name: 'x' }, spec: { splits: [{ weight: 60, serviceSubset: 'v1' }, { weight: 30, serviceSubset: 'v2' }] } }
   assert.notDeepEqual(validateManifest(splitter), [])
   assert.notDeepEqual(validateManifest({ apiVersion: 'example.com/v1', kind: 'Unknown', metadata: { name: 'x' } }), [])
+  // A misspelt field passes the published schema but not the closed one.
+  const typo = { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { hosts: ['a'], http: [{ retrys: { attempts: 1 } }] } }
+  assert.deepEqual(validateManifest(typo), [])
+  assert.notDeepEqual(strictProblems(typo), [])
 })
 
 test('istio: weighted backends become percentages and version backends become DestinationRule subsets', () => {
