@@ -85,17 +85,22 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
           if (at > t0) await sleep(at - t0)
           t0 = at
         } else if (t0 >= end) break
+        let reply: LoadReply | null = null
         try {
           const res = await client.request({ method: 'GET', path: o.path ?? `/load/${i}`, headers: { host: o.host } })
-          const body = await res.body.text()
-          const reply = { status: res.statusCode, headers: res.headers, body }
-          const bad = check(reply)
-          if (bad !== null) fail(bad)
-          else o.onReply?.(reply)
+          reply = { status: res.statusCode, headers: res.headers, body: await res.body.text() }
         } catch (err) {
           fail(`client ${(err as { code?: string }).code ?? (err as Error).message}`)
         }
         latencies.push(performance.now() - t0)
+        if (reply === null) continue
+        try {
+          const bad = check(reply)
+          if (bad !== null) fail(bad)
+          else o.onReply?.(reply)
+        } catch (err) {
+          fail(`unexpected reply (${(err as Error).message.slice(0, 80)})`)
+        }
       }
     } finally {
       await client.close().catch(() => {})
