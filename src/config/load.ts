@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml'
 import type { z } from 'zod'
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts'
+import { formatPath } from './path.ts'
 import { SCHEMAS, type Kind, type Resource } from './resource.ts'
 
 export interface LoadedResource {
@@ -111,15 +112,8 @@ export function validateResource (value: unknown, file = '<input>'): { ok: true,
   }
 }
 
-/** `spec.rules[0].backendRefs[1].weight` */
-export function formatPath (parts: readonly (string | number | symbol)[]): string {
-  let s = ''
-  for (const p of parts) {
-    if (typeof p === 'number') s += `[${p}]`
-    else s += s === '' ? String(p) : `.${String(p)}`
-  }
-  return s
-}
+// formatPath lives in its own module so the proxy can validate snapshots without loading the YAML parser.
+export { formatPath } from './path.ts'
 
 function lineOf (lc: LineCounter, offset: number): number {
   return lc.linePos(offset).line

@@ -7,7 +7,7 @@ import { Gateway } from './gateway.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfigSpec } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
-import { formatPath } from './load.ts'
+import { formatPath } from './path.ts'
 
 /**
  * One instance of a service the proxy may call. For meshed services the address is the peer sidecar's
