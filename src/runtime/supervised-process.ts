@@ -116,14 +116,21 @@ export class SupervisedProcess extends EventEmitter {
     if (this.firstSpawnAt === 0) this.firstSpawnAt = this.#startedAt
     this.state = 'running'
     this.#exited = new Promise(resolve => {
-      child.once('exit', (code, signal) => {
-        this.#onExit(code, signal)
+      let settled = false
+      const settle = (code: number | null, signal: NodeJS.Signals | null, spawnFailed: boolean): void => {
+        if (settled) return
+        settled = true
+        this.#onExit(code, signal, spawnFailed)
         resolve()
+      }
+      child.once('exit', (code, signal) => settle(code, signal, false))
+      child.on('error', err => {
+        s.log.line(`[meshwork] ${child.pid === undefined ? 'cannot start' : 'error from'} ${s.command}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)
+        // No pid: the command could not be run at all (ENOENT, EACCES); 'exit' will not come.
+        if (child.pid === undefined) settle(null, null, true)
       })
     })
-    child.once('error', err => {
-      s.log.line(`[meshwork] cannot start ${s.command}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)
-    })
+    child.stdin?.on('error', () => {}) // the lifeline is never written to; a dead child's EPIPE is no news
     if (child.stdout !== null) s.log.attach(child.stdout)
     if (child.stderr !== null) s.log.attach(child.stderr)
     if (child.pid !== undefined) {
@@ -134,12 +141,13 @@ export class SupervisedProcess extends EventEmitter {
     }
   }
 
-  #onExit (code: number | null, signal: NodeJS.Signals | null): void {
+  #onExit (code: number | null, signal: NodeJS.Signals | null, spawnFailed: boolean): void {
     const s = this.spec
     this.#child = null
     this.pid = undefined
     const stopping = this.state === 'stopping'
-    const restarting = !stopping && (s.restart ?? true)
+    // A command that cannot be run will not run after a delay either.
+    const restarting = !stopping && !spawnFailed && (s.restart ?? true)
     s.log.line(`[meshwork] ${s.name} exited (${signal ?? `code ${code}`})${restarting ? '' : stopping ? '' : ', not restarting'}`)
     if (!restarting) {
       if (!stopping) this.state = 'stopped'

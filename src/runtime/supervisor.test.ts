@@ -120,6 +120,18 @@ test('startAndWait reports MESH_ERR_RUNTIME_START when the process exits or neve
   await assert.rejects(sup.startAndWait(idle, `http://127.0.0.1:${port}/`, 500), (err: NodeJS.ErrnoException) => err.code === 'MESH_ERR_RUNTIME_START')
 })
 
+test('a command that cannot be run fails at once with MESH_ERR_RUNTIME_START and is not restarted', async t => {
+  const sup = new Supervisor()
+  t.after(() => sup.stopAll())
+  const p = sup.add({ name: 'missing', command: join(dir, 'no-such-program'), args: [], log: new LogSink('missing', dir) })
+  const started = Date.now()
+  await assert.rejects(sup.startAndWait(p, 'http://127.0.0.1:9/', 60_000), (err: NodeJS.ErrnoException) => err.code === 'MESH_ERR_RUNTIME_START')
+  assert.ok(Date.now() - started < 30_000)
+  assert.equal(p.state, 'stopped')
+  assert.equal(p.restarts, 0)
+  await sup.stopAll()
+})
+
 test('PortAllocator never hands out the same port twice and refuses a taken fixed port', async () => {
   const ports = new PortAllocator()
   const got = new Set<number>()
