@@ -114,3 +114,22 @@ test('consul: a wildcard DENY is copied into every named source (Consul applies 
 test('translate refuses an unknown mesh', () => {
   assert.throws(() => translate([], 'kuma' as never), TypeError)
 })
+
+test('istio: a policy on a version becomes that subset\'s trafficPolicy; a second policy on one host is reported', () => {
+  const extra = parseResources(`apiVersion: meshwork.dev/v1alpha1
+kind: DestinationPolicy
+metadata: { name: reviews-v2 }
+spec: { targetRef: { name: reviews-v2 }, loadBalancer: { type: RoundRobin } }
+---
+apiVersion: meshwork.dev/v1alpha1
+kind: DestinationPolicy
+metadata: { name: reviews-again }
+spec: { targetRef: { name: reviews }, loadBalancer: { type: RoundRobin } }
+`, 'extra.yaml').map(l => l.resource)
+  const { resources, unsupported } = translate([...mesh(), ...extra], 'istio')
+  const dr = resources.find(r => (r as Obj).kind === 'DestinationRule' && (r as Obj).spec.host === 'reviews') as Obj
+  assert.deepEqual(dr.spec.subsets.find((s: Obj) => s.name === 'v2').trafficPolicy, { loadBalancer: { simple: 'ROUND_ROBIN' } })
+  assert.equal(dr.spec.trafficPolicy.loadBalancer.simple, 'LEAST_REQUEST', 'the first service-level policy is kept')
+  assert.ok(unsupported.some(u => u.resource === 'DestinationPolicy/default/reviews-again' && u.path === 'spec.targetRef'))
+  for (const r of resources) assert.deepEqual(validateManifest(r), [])
+})

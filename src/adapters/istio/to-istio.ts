@@ -269,6 +269,11 @@ class IstioTranslation {
       const ref = this.idx.resolve(p.spec.targetRef.name)
       const e = entry(ns, ref.service)
       const tp = this.trafficPolicy(p)
+      const taken = ref.subset !== undefined ? Object.keys(e.subsetPolicies.get(ref.subset) ?? {}).length > 0 : e.policy !== undefined
+      if (taken) {
+        this.log.add(resourceKey(p), 'spec.targetRef', `another DestinationPolicy already targets ${p.spec.targetRef.name}; Istio takes one DestinationRule per host, the first is kept`)
+        continue
+      }
       if (ref.subset !== undefined) e.subsetPolicies.set(ref.subset, tp)
       else { e.policy = tp; e.name = p.metadata.name }
     }
