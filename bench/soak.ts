@@ -13,11 +13,12 @@
  * Run:  node --import tsx bench/soak.ts                 (30 min, the full soak)
  *       SOAK_MINUTES=5 node --import tsx bench/soak.ts  (short variant)
  * Env:  SOAK_MINUTES (30), SOAK_RATE (requests/s, 200), SOAK_CONCURRENCY (16), SOAK_SAMPLE_SECONDS (10),
- *       SOAK_WARMUP_MINUTES (min(5, a fifth of the run)), SOAK_RSS_TOLERANCE (0.10), SOAK_FD_SLACK (2),
+ *       SOAK_WARMUP_MINUTES (a fifth of the run, between 2 and 5; start-up caches are released in the first ~2 min), SOAK_RSS_TOLERANCE (0.10), SOAK_FD_SLACK (2),
  *       SOAK_CERT_TTL (MeshConfig duration, 2m), SOAK_JSON (write the series to this file).
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { sumMetric } from '../test/e2e/http-client.ts'
 import { errorPercent, runLoad, summaryLine } from '../test/reliability/load.ts'
 import { echoWorkload, startReliabilityMesh } from '../test/reliability/mesh.ts'
 
@@ -25,18 +26,30 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 30)
 const RATE = Number(process.env.SOAK_RATE ?? 200)
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 16)
 const SAMPLE_S = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10)
-const WARMUP_MIN = Number(process.env.SOAK_WARMUP_MINUTES ?? Math.min(5, MINUTES / 5))
+const WARMUP_MIN = Number(process.env.SOAK_WARMUP_MINUTES ?? Math.min(5, Math.max(2, MINUTES / 5)))
 const RSS_TOLERANCE = Number(process.env.SOAK_RSS_TOLERANCE ?? 0.10)
 const FD_SLACK = Number(process.env.SOAK_FD_SLACK ?? 2)
 const CERT_TTL = process.env.SOAK_CERT_TTL ?? '2m'
 
-interface Sample { t: number, rssKb: number, fds: number }
+interface Sample { t: number, rssKb: number, fds: number, heapMb: number }
 
 /** RSS (kB) and open descriptors of a live process, from /proc. */
 function procSample (pid: number): { rssKb: number, fds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status)
   return { rssKb: rss !== null ? Number(rss[1]) : Number.NaN, fds: readdirSync(`/proc/${pid}/fd`).length }
+}
+
+/** Least-squares slope of (seconds, value) points, per minute. */
+function slopePerMinute (points: [number, number][]): number {
+  if (points.length < 2) return 0
+  const n = points.length
+  const mx = points.reduce((a, p) => a + p[0], 0) / n
+  const my = points.reduce((a, p) => a + p[1], 0) / n
+  let num = 0
+  let den = 0
+  for (const [x, y] of points) { num += (x - mx) * (y - my); den += (x - mx) ** 2 }
+  return den === 0 ? 0 : (num / den) * 60
 }
 
 const MESH = `apiVersion: meshwork.dev/v1alpha1
@@ -53,29 +66,37 @@ try {
   const proxies = rm.mesh.proxies.map(p => ({ id: p.id, pid: p.process.pid! }))
   const series = new Map<string, Sample[]>(proxies.map(p => [p.id, []]))
   const start = Date.now()
-  const sampleAll = (): void => {
+  const admin = new Map(rm.mesh.proxies.map(p => [p.id, p.metricsUrl]))
+  const sampleAll = async (): Promise<void> => {
     const t = Math.round((Date.now() - start) / 1000)
     for (const p of proxies) {
-      try { series.get(p.id)!.push({ t, ...procSample(p.pid) }) } catch { /* process gone: the assertions below catch it */ }
+      let proc: { rssKb: number, fds: number }
+      try { proc = procSample(p.pid) } catch { continue /* process gone: the assertions below catch it */ }
+      let heapMb = Number.NaN
+      try {
+        const text = await (await fetch(admin.get(p.id)!, { signal: AbortSignal.timeout(5000) })).text()
+        heapMb = sumMetric(text, 'nodejs_heap_used_bytes') / 1024 / 1024
+      } catch { /* admin busy: the heap column stays empty for this sample */ }
+      series.get(p.id)!.push({ t, ...proc, heapMb })
     }
   }
-  sampleAll()
-  const sampler = setInterval(sampleAll, SAMPLE_S * 1000)
+  await sampleAll()
+  const sampler = setInterval(() => { void sampleAll() }, SAMPLE_S * 1000)
   const progress = setInterval(() => process.stderr.write(`soak: ${((Date.now() - start) / 60_000).toFixed(1)} / ${MINUTES} min\n`), 60_000)
   const durationMs = MINUTES * 60_000
   const load = await runLoad({ name: `soak ${MINUTES} min @ ${RATE} rps mTLS`, port: rm.entryPort, host: 'echo', durationMs, concurrency: CONCURRENCY, rate: RATE, maxRequests: Math.ceil(RATE * MINUTES * 60) + 1 })
   clearInterval(sampler)
   clearInterval(progress)
-  sampleAll()
+  await sampleAll()
   for (const p of proxies) {
     assert.equal(rm.mesh.proxies.find(x => x.id === p.id)?.process.pid, p.pid, `${p.id} was restarted during the soak`)
   }
 
   console.log(`\nseries (every ${SAMPLE_S} s; warm-up ${WARMUP_MIN} min):`)
-  console.log(['t(s)', ...proxies.flatMap(p => [`${p.id} RSS(MB)`, 'FDs'])].join('\t'))
+  console.log(['t(s)', ...proxies.flatMap(p => [`${p.id} RSS(MB)`, 'heap(MB)', 'FDs'])].join('\t'))
   const rows = Math.max(...[...series.values()].map(s => s.length))
   for (let i = 0; i < rows; i++) {
-    const cells = proxies.flatMap(p => { const s = series.get(p.id)![i]; return s ? [(s.rssKb / 1024).toFixed(1), String(s.fds)] : ['', ''] })
+    const cells = proxies.flatMap(p => { const s = series.get(p.id)![i]; return s ? [(s.rssKb / 1024).toFixed(1), s.heapMb.toFixed(1), String(s.fds)] : ['', '', ''] })
     console.log([series.get(proxies[0].id)![i]?.t ?? '', ...cells].join('\t'))
   }
 
@@ -91,7 +112,9 @@ try {
     const fdFirst = after[0].fds
     const fdLast = after[after.length - 1].fds
     const fdMax = Math.max(...after.map(s => s.fds))
-    verdicts.push(`[soak] ${p.id}: RSS ${(min / 1024).toFixed(1)}–${(max / 1024).toFixed(1)} MB (spread ${(spread * 100).toFixed(1)}%, first ${(rss[0] / 1024).toFixed(1)} → last ${(rss[rss.length - 1] / 1024).toFixed(1)} MB), FDs ${fdFirst} → ${fdLast} (max ${fdMax})`)
+    const slope = slopePerMinute(after.map(s => [s.t, s.rssKb / 1024]))
+    const heapSlope = slopePerMinute(after.filter(s => Number.isFinite(s.heapMb)).map(s => [s.t, s.heapMb]))
+    verdicts.push(`[soak] ${p.id}: RSS ${(min / 1024).toFixed(1)}–${(max / 1024).toFixed(1)} MB (spread ${(spread * 100).toFixed(1)}%, first ${(rss[0] / 1024).toFixed(1)} → last ${(rss[rss.length - 1] / 1024).toFixed(1)} MB, trend ${slope.toFixed(2)} MB/min; heap trend ${heapSlope.toFixed(2)} MB/min), FDs ${fdFirst} → ${fdLast} (max ${fdMax})`)
     if (spread > RSS_TOLERANCE) problems.push(`${p.id}: RSS spread ${(spread * 100).toFixed(1)}% > ${RSS_TOLERANCE * 100}%`)
     if (fdLast > fdFirst + FD_SLACK) problems.push(`${p.id}: FDs grew ${fdFirst} → ${fdLast}`)
   }
