@@ -40,20 +40,30 @@ export function scenarioLoadOptions (s: RunningScenario, load: ScenarioLoad): Lo
 export async function measureScenario (o: MeasureOptions): Promise<Measurement> {
   const opts = parseLoadOptions(scenarioLoadOptions(o.scenario, o.load))
   const trees = o.scenario.proxies.map(p => ({ name: p.name, pids: processTree(p.pid) }))
-  const before: ProcSample[] = trees.map(t => sampleTree(t.pids))
-  const t0 = performance.now()
+  // CPU is sampled at the start and the end of the measured phase (warm-up and drain left out);
+  // if the run stops before a phase mark, the whole run is the window.
+  let before: ProcSample[] = trees.map(t => sampleTree(t.pids))
+  let t0 = performance.now()
+  let after: ProcSample[] | null = null
+  let t1 = 0
+  const onPhase = (phase: 'measure' | 'drain'): void => {
+    if (phase === 'measure') { before = trees.map(t => sampleTree(t.pids)); t0 = performance.now() } else { after = trees.map(t => sampleTree(t.pids)); t1 = performance.now() }
+  }
   let result: LoadResult | null = null
   let error: BenchError | null = null
   try {
-    result = await runLoad(opts, { signal: o.signal, onProgress: o.onProgress })
+    result = await runLoad(opts, { signal: o.signal, onProgress: o.onProgress, onPhase })
   } catch (err) {
     if (!(err instanceof BenchError)) throw err
     error = err
     result = (err.partial as LoadResult | undefined) ?? null
   }
-  const wall = (performance.now() - t0) / 1000
+  if (after === null) { after = trees.map(t => sampleTree(t.pids)); t1 = performance.now() }
+  const wall = (t1 - t0) / 1000
   if (result === null) return { smp: null, error }
-  const proxies = trees.map((t, i) => usageBetween(t.name, before[i], sampleTree(t.pids), wall, result.sent))
+  const requests = result.requests
+  const end = after
+  const proxies = trees.map((t, i) => usageBetween(t.name, before[i], end[i], wall, requests))
   const smp = toSmp({
     result,
     env: o.env,

@@ -18,7 +18,7 @@ export interface LoadResult {
   durationMs: number
   /** Measured requests that got a response. */
   requests: number
-  /** Requests sent in all phases (warm-up included): the denominator of proxy CPU per request. */
+  /** Requests sent in all phases (warm-up included). */
   sent: number
   actualQps: number
   latency: LatencySummary
@@ -48,6 +48,8 @@ export interface LoadProgress {
 
 export interface RunControl {
   onProgress?: (p: LoadProgress) => void
+  /** Called on the main thread when the measured phase starts and when it ends (e.g. to sample proxy CPU). */
+  onPhase?: (phase: 'measure' | 'drain') => void
   signal?: AbortSignal
 }
 
@@ -95,6 +97,7 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
   let startAt = 0
   let progressTimer: NodeJS.Timeout | null = null
   let hardTimer: NodeJS.Timeout | null = null
+  const phaseTimers: NodeJS.Timeout[] = []
 
   const stopAll = (): void => { for (const w of workers) w.postMessage({ type: 'stop' }) }
   const onAbort = (): void => { stopped ??= 'aborted'; stopAll() }
@@ -127,6 +130,12 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
         w.on('error', err => { failure ??= new BenchError(`load generator thread failed: ${err.message}`, { cause: err }); if (++done === workers.length) resolve() })
         w.postMessage({ type: 'start', at: startAt })
       }
+      if (control.onPhase !== undefined) {
+        const onPhase = control.onPhase
+        const until = (t: number): number => Math.max(0, t - (performance.timeOrigin + performance.now()))
+        phaseTimers.push(setTimeout(() => onPhase('measure'), until(startAt + o.warmupMs)))
+        phaseTimers.push(setTimeout(() => onPhase('drain'), until(startAt + totalMs)))
+      }
       // Hard bound: warm-up + measured phase + drain (one request timeout) + slack.
       hardTimer = setTimeout(() => { stopped ??= 'timeout'; resolve() }, totalMs + o.timeoutMs + 10_000)
       let lastMeasured = 0
@@ -155,6 +164,7 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
   } finally {
     if (progressTimer !== null) clearInterval(progressTimer)
     if (hardTimer !== null) clearTimeout(hardTimer)
+    for (const t of phaseTimers) clearTimeout(t)
     control.signal?.removeEventListener('abort', onAbort)
     await Promise.all(workers.map(w => w.terminate()))
   }
