@@ -5,6 +5,7 @@ import { ConfigConflictError, ConfigInvalidError, type ConfigProblem } from '../
 import { type LoadedResource, loadResourceFiles } from '../config/load.ts'
 import { parseDuration } from '../config/common.ts'
 import { DEFAULT_MESH_CONFIG } from '../config/mesh-config.ts'
+import { resourceKey } from '../config/resource.ts'
 import { checkCompiles, mergeResources, parseApplyInput } from './apply.ts'
 import { CaService } from './certificate-authority.ts'
 import { compileSnapshot } from './compile.ts'
@@ -64,17 +65,20 @@ export class ControlPlane extends EventEmitter {
   private readonly store: StateStore
   private readonly fileResources: LoadedResource[]
   private applied: LoadedResource[]
+  /** Keys deleted through the API (file resources included); applying the key again revives it. */
+  private deleted: Set<string>
   private readonly log: (line: string) => void
   private rotation: Promise<unknown> | null = null
 
   /** Use {@link startControlPlane}. */
-  constructor (parts: { registry: Registry, ca: CaService, store: StateStore, fileResources: LoadedResource[], applied: LoadedResource[], certTtlMs: number, opts: ControlPlaneOptions }) {
+  constructor (parts: { registry: Registry, ca: CaService, store: StateStore, fileResources: LoadedResource[], applied: LoadedResource[], deleted: string[], certTtlMs: number, opts: ControlPlaneOptions }) {
     super()
     this.registry = parts.registry
     this.ca = parts.ca
     this.store = parts.store
     this.fileResources = parts.fileResources
     this.applied = parts.applied
+    this.deleted = new Set(parts.deleted)
     this.certTtlMs = parts.certTtlMs
     this.log = parts.opts.log ?? (() => {})
     this.streams = new StreamServer(this.registry, {
@@ -106,9 +110,9 @@ export class ControlPlane extends EventEmitter {
   /** Current config generation (the version of the snapshots being pushed). */
   get version (): string { return String(this.registry.generation) }
 
-  /** Every resource served: the files' resources, overridden or extended by applied ones. */
+  /** Every resource served: the files' resources, overridden or extended by applied ones, minus deleted ones. */
   resources (): LoadedResource[] {
-    return mergeResources(this.fileResources, this.applied).merged
+    return servedResources(this.fileResources, this.applied, this.deleted)
   }
 
   /**
@@ -144,9 +148,37 @@ export class ControlPlane extends EventEmitter {
     const compileProblems = checkCompiles(view, this.registry)
     if (compileProblems.length > 0) return { ok: false, version: this.version, code: new ConfigInvalidError([]).code, problems: compileProblems }
     this.applied = mergeResources(this.applied, incoming).merged
+    for (const l of incoming) this.deleted.delete(resourceKey(l.resource))
     this.registry.setView(view)
     this.log(`applied ${changed.join(', ')} from ${source} → version ${this.version}`)
     return { ok: true, version: this.version, changed }
+  }
+
+  /**
+   * Delete resources by key (`Kind/namespace/name`), all or nothing, with the same checks as apply: a
+   * delete that leaves the mesh inconsistent (e.g. a Workload a route still sends to) is refused.
+   *
+   * @example await cp.delete(['FaultInjection/default/ratings-abort'])
+   */
+  async delete (keys: readonly string[]): Promise<ApplyResult> {
+    const current = this.resources()
+    const present = new Set(current.map(l => resourceKey(l.resource)))
+    const missing = keys.filter(k => !present.has(k))
+    if (missing.length > 0) {
+      return { ok: false, version: this.version, code: new ConfigInvalidError([]).code, problems: missing.map(k => ({ file: '<delete>', path: '', resource: k, reason: `no resource ${k}` })) }
+    }
+    const gone = new Set(keys)
+    const remaining = current.filter(l => !gone.has(resourceKey(l.resource)))
+    const conflicts = findConflicts(remaining)
+    if (conflicts.length > 0) return { ok: false, version: this.version, code: new ConfigConflictError([]).code, problems: conflicts }
+    const view = buildMeshView(remaining)
+    const compileProblems = checkCompiles(view, this.registry)
+    if (compileProblems.length > 0) return { ok: false, version: this.version, code: new ConfigInvalidError([]).code, problems: compileProblems }
+    this.applied = this.applied.filter(l => !gone.has(resourceKey(l.resource)))
+    for (const k of keys) this.deleted.add(k)
+    if (keys.length > 0) this.registry.setView(view)
+    this.log(`deleted ${keys.join(', ')} → version ${this.version}`)
+    return { ok: true, version: this.version, changed: [...keys] }
   }
 
   /**
@@ -205,7 +237,7 @@ export class ControlPlane extends EventEmitter {
   }
 
   private persist (): void {
-    this.store.save(() => ({ generation: this.registry.generation, applied: this.applied, proxies: [...this.registry.proxies.values()] }))
+    this.store.save(() => ({ generation: this.registry.generation, applied: this.applied, deleted: [...this.deleted], proxies: [...this.registry.proxies.values()] }))
   }
 
   async close (): Promise<void> {
@@ -216,6 +248,11 @@ export class ControlPlane extends EventEmitter {
     this.persist()
     await this.store.flush()
   }
+}
+
+function servedResources (files: readonly LoadedResource[], applied: readonly LoadedResource[], deleted: ReadonlySet<string>): LoadedResource[] {
+  const merged = mergeResources(files, applied).merged
+  return deleted.size === 0 ? merged : merged.filter(l => !deleted.has(resourceKey(l.resource)))
 }
 
 export function syncStatus (r: ProxyRecord): SyncStatus {
@@ -238,7 +275,8 @@ export async function startControlPlane (opts: ControlPlaneOptions): Promise<Con
   const store = new StateStore(opts.dataDir)
   const saved = await store.load()
   const applied = saved?.applied ?? []
-  const merged = mergeResources(fileResources, applied).merged
+  const deleted = saved?.deleted ?? []
+  const merged = servedResources(fileResources, applied, new Set(deleted))
   const conflicts = findConflicts(merged)
   if (conflicts.length > 0) throw new ConfigConflictError(conflicts)
   const view = buildMeshView(merged)
@@ -249,7 +287,7 @@ export async function startControlPlane (opts: ControlPlaneOptions): Promise<Con
   registry.view = view
   registry.bump('start')
   if (saved) registry.restore(saved.proxies.filter(p => p && typeof p.id === 'string'), opts.resyncGraceMs ?? 10_000)
-  const cp = new ControlPlane({ registry, ca, store, fileResources, applied, certTtlMs, opts })
+  const cp = new ControlPlane({ registry, ca, store, fileResources, applied, deleted, certTtlMs, opts })
   await cp.listen(opts.host ?? '127.0.0.1', opts.port ?? 15010)
   return cp
 }

@@ -10,7 +10,7 @@ const MAX_BODY = 4 << 20
 /**
  * The control plane's HTTP edge (loopback). Proxies: `POST /v1/stream` (long-lived NDJSON), `/v1/ack`,
  * `/v1/health`, `/v1/certificate`. CLI/runtime: `POST /v1/apply`, `GET /v1/{services,routes,proxies,
- * workloads,status}`, `POST /v1/rotate-root`. Errors → status + `x-meshwork-error` + `{ code, message }`.
+ * workloads,status,resources}`, `DELETE /v1/resources/<Kind>/<ns>/<name>`, `POST /v1/rotate-root`. Errors → status + `x-meshwork-error` + `{ code, message }`.
  */
 export function handleRequest (cp: ControlPlane, req: IncomingMessage, res: ServerResponse): void {
   route(cp, req, res).catch((err: unknown) => {
@@ -76,9 +76,22 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
         const status = result.ok ? 200 : result.code === 'MESH_ERR_CONFIG_CONFLICT' ? 409 : 400
         return sendJson(res, status, { ...result, proxies }, result.ok ? {} : { 'x-meshwork-error': result.code ?? 'MESH_ERR' })
       }
+      case '/v1/delete': {
+        const raw = await readJson(req) as { keys?: unknown } | null
+        const keys = raw?.keys
+        if (!Array.isArray(keys) || !keys.every(k => typeof k === 'string')) throw new BadRequestError('body needs "keys": ["Kind/namespace/name", …]')
+        const result = await cp.delete(keys)
+        return sendJson(res, result.ok ? 200 : result.code === 'MESH_ERR_CONFIG_CONFLICT' ? 409 : 400, result, result.ok ? {} : { 'x-meshwork-error': result.code ?? 'MESH_ERR' })
+      }
       case '/v1/rotate-root':
         return sendJson(res, 200, await cp.rotateRoot())
     }
+  } else if (method === 'DELETE' && path.startsWith('/v1/resources/')) {
+    // DELETE /v1/resources/<Kind>/<namespace>/<name>
+    const key = decodeURIComponent(path.slice('/v1/resources/'.length))
+    const result = await cp.delete([key])
+    const status = result.ok ? 200 : result.code === 'MESH_ERR_CONFIG_CONFLICT' ? 409 : result.problems?.[0]?.reason.startsWith('no resource') ? 404 : 400
+    return sendJson(res, status, result, result.ok ? {} : { 'x-meshwork-error': result.code ?? 'MESH_ERR' })
   } else if (method === 'GET') {
     switch (path) {
       case '/v1/status':

@@ -8,6 +8,8 @@ export interface PersistedState {
   generation: number
   /** Resources applied through the API; on start they override the files' resources of the same key. */
   applied: LoadedResource[]
+  /** Keys deleted through the API (file resources stay deleted across restarts until applied again). */
+  deleted?: string[]
   /** Proxies known at the last save: their endpoints are kept while they reconnect. */
   proxies: ProxyRecord[]
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../../config/common.ts'
 import { loadResourceFiles } from '../../config/load.ts'
+import { resourceKey } from '../../config/resource.ts'
 import { ConfigInvalidError, type ConfigProblem, formatProblem } from '../../errors.ts'
 
 export const usage = `Usage: meshwork apply -f <file.yaml> [-f <more.yaml>…] [options]
@@ -14,6 +15,7 @@ Options:
       --control-plane <url>  default $MESHWORK_CONTROL_PLANE, else http://127.0.0.1:15010
       --wait <dur>           how long to wait for the proxies' ACK/NACK (default 5s; 0s = do not wait)
   -o, --output <fmt>         text (default) or json
+      --delete               delete the resources the files name (Kind/namespace/name) instead
 
 Exit codes: 0 applied and every proxy in sync · 1 refused (invalid, conflicting) or unreachable ·
 3 applied but NACKed by some proxy (they keep serving their last good config) · 4 not in sync in time
@@ -39,14 +41,16 @@ export async function run (argv: string[]): Promise<number> {
       file: { type: 'string', short: 'f', multiple: true },
       'control-plane': { type: 'string' },
       wait: { type: 'string', default: '5s' },
-      output: { type: 'string', short: 'o', default: 'text' }
+      output: { type: 'string', short: 'o', default: 'text' },
+      delete: { type: 'boolean', default: false }
     }
   })
   const files = [...(values.file ?? []), ...positionals]
   if (files.length === 0) { process.stderr.write(usage); return 2 }
   const json = values.output === 'json'
+  let loaded: Awaited<ReturnType<typeof loadResourceFiles>>
   try {
-    await loadResourceFiles(files)
+    loaded = await loadResourceFiles(files)
   } catch (err) {
     if (!(err instanceof ConfigInvalidError)) throw err
     if (json) process.stdout.write(JSON.stringify({ ok: false, code: err.code, problems: err.problems }, null, 2) + '\n')
@@ -54,10 +58,12 @@ export async function run (argv: string[]): Promise<number> {
     return 1
   }
   const url = values['control-plane'] ?? process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010'
-  const body = { files: await Promise.all(files.map(async f => ({ source: f, text: await readFile(f, 'utf8') }))), waitMs: parseDuration(values.wait) }
+  const body = values.delete
+    ? { keys: loaded.map(l => resourceKey(l.resource)) }
+    : { files: await Promise.all(files.map(async f => ({ source: f, text: await readFile(f, 'utf8') }))), waitMs: parseDuration(values.wait) }
   let res: Response
   try {
-    res = await fetch(new URL('/v1/apply', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    res = await fetch(new URL(values.delete ? '/v1/delete' : '/v1/apply', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   } catch (err) {
     process.stderr.write(`meshwork apply: cannot reach the control plane at ${url} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); set --control-plane or $MESHWORK_CONTROL_PLANE\n`)
     return 1
@@ -77,7 +83,7 @@ export async function run (argv: string[]): Promise<number> {
   const pending = proxies.filter(p => p.status === 'PENDING')
   if (!json) {
     if ((r.changed ?? []).length === 0) process.stdout.write(`unchanged: version ${r.version} already has this config\n`)
-    else process.stdout.write(`applied version ${r.version}: ${r.changed!.join(', ')}\n`)
+    else process.stdout.write(`${values.delete ? 'deleted' : 'applied'} version ${r.version}: ${r.changed!.join(', ')}\n`)
     if (proxies.length > 0) process.stdout.write(`proxies: ${proxies.length - nacked.length - pending.length}/${proxies.length} in sync\n`)
     for (const p of nacked) process.stdout.write(`  NACK ${p.id}: ${p.error} (it keeps serving its last good config)\n`)
     for (const p of pending) process.stdout.write(`  PENDING ${p.id}: no answer within ${values.wait}\n`)
