@@ -61,3 +61,8 @@ test('round trip: Meshwork → Istio → Meshwork keeps routes, weights and time
   assert.deepEqual(after.spec.rules[0].timeouts, before.spec.rules[0].timeouts)
   assert.deepEqual(after.spec.rules[0].matches, [{ headers: [{ type: 'Exact', name: 'x-user', value: 'jason' }] }])
 })
+
+test('from istio: a DestinationRule for another namespace\'s host targets that namespace', () => {
+  const { resources } = fromIstio([{ apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'ratings', namespace: 'default' }, spec: { host: 'ratings.prod.svc.cluster.local', trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } } }])
+  assert.deepEqual((resources[0] as Obj).spec.targetRef, { kind: 'Service', name: 'ratings', namespace: 'prod' })
+})

@@ -164,3 +164,15 @@ test('the benchmark Job is a valid Job that is never injected and posts to the m
   assert.match(script, /meshwork bench run http:\/\/productpage\.bookinfo\.svc:9080\/productpage -c 16 -r 1000 -d 30s --label cluster=kubernetes --label mesh=meshwork --json --no-store/)
   assert.match(script, /http:\/\/meshwork-server\.meshwork\.svc:8088\/api\/v1\/benchmarks\/import/)
 })
+
+test('webhook server over plain HTTP: /ready answers, unknown paths are 404, GET /inject is 405', async () => {
+  const srv = await startInjectorServer({ ...OPTS, host: '127.0.0.1', port: 0 })
+  servers.push(srv)
+  assert.equal((await fetch(`${srv.url}/ready`)).status, 200)
+  const missing = await fetch(`${srv.url}/nope`)
+  assert.equal(missing.status, 404)
+  assert.equal((await missing.json()).code, 'MESH_ERR_API_NOT_FOUND')
+  assert.equal((await fetch(`${srv.url}/inject`)).status, 405)
+  const res = await fetch(`${srv.url}/inject`, { method: 'POST', body: JSON.stringify(review(pod(), 'uid-3')) })
+  assert.equal((await res.json()).response.uid, 'uid-3')
+})

@@ -201,22 +201,25 @@ function destinationRule (dr: Obj, key: string, log: UnsupportedLog): Obj[] {
   const spec: Obj = dr.spec ?? {}
   const ns: string = dr.metadata?.namespace ?? 'default'
   const host = k8sName(shortHost(spec.host ?? '?'))
+  // `reviews.other.svc.cluster.local` names a service of another namespace.
+  const hostParts = String(spec.host ?? '').split('.')
+  const hostNs = hostParts.length >= 2 && hostParts[1] !== 'svc' ? hostParts[1] : undefined
   const out: Obj[] = []
   if (spec.exportTo !== undefined) log.add(key, 'spec.exportTo', 'exportTo has no Meshwork equivalent')
   if (spec.workloadSelector !== undefined) log.add(key, 'spec.workloadSelector', 'workloadSelector has no Meshwork equivalent')
-  if (spec.trafficPolicy !== undefined) out.push(policy(spec.trafficPolicy, k8sName(dr.metadata?.name ?? host), ns, host, key, 'spec.trafficPolicy', log))
+  if (spec.trafficPolicy !== undefined) out.push(policy(spec.trafficPolicy, k8sName(dr.metadata?.name ?? host), ns, host, hostNs, key, 'spec.trafficPolicy', log))
   const subsets: Obj[] = spec.subsets ?? []
   subsets.forEach((s, i) => {
     const labels = Object.keys(s.labels ?? {})
     if (labels.some(l => l !== 'version')) log.add(key, `spec.subsets[${i}].labels`, 'Meshwork subsets are versions: a subset is `<service>-<version>` and selects the version label only')
     if (s.labels?.version !== undefined && s.labels.version !== s.name) log.add(key, `spec.subsets[${i}].name`, `backend names use the version label: subset ${s.name} is reached as ${host}-${s.labels.version}`)
-    if (s.trafficPolicy !== undefined) out.push(policy(s.trafficPolicy, k8sName(`${dr.metadata?.name ?? host}-${s.name}`), ns, k8sName(`${host}-${s.labels?.version ?? s.name}`), key, `spec.subsets[${i}].trafficPolicy`, log))
+    if (s.trafficPolicy !== undefined) out.push(policy(s.trafficPolicy, k8sName(`${dr.metadata?.name ?? host}-${s.name}`), ns, k8sName(`${host}-${s.labels?.version ?? s.name}`), hostNs, key, `spec.subsets[${i}].trafficPolicy`, log))
   })
   return out
 }
 
-function policy (tp: Obj, name: string, ns: string, target: string, key: string, path: string, log: UnsupportedLog): Obj {
-  const spec: Obj = { targetRef: { kind: 'Service', name: target } }
+function policy (tp: Obj, name: string, ns: string, target: string, targetNs: string | undefined, key: string, path: string, log: UnsupportedLog): Obj {
+  const spec: Obj = { targetRef: { kind: 'Service', name: target, ...(targetNs !== undefined && targetNs !== ns ? { namespace: targetNs } : {}) } }
   for (const field of ['tls', 'portLevelSettings', 'tunnel', 'proxyProtocol']) if (tp[field] !== undefined) log.add(key, `${path}.${field}`, `${field} has no Meshwork equivalent`)
   const lb = tp.loadBalancer
   if (lb !== undefined) {
