@@ -118,7 +118,7 @@ export const ServiceDefaults = oneCrd('ServiceDefaults', z.object({
   mutualTLSMode: z.enum(['', 'strict', 'permissive']).optional(),
   upstreamConfig: z.object({ defaults: UpstreamConfig.omit({ name: true, namespace: true }).optional(), overrides: z.array(UpstreamConfig).optional() }).strict().optional(),
   rateLimits: z.object({
-    instanceLevel: z.object({ requestsPerSecond: z.number().min(0), requestsMaxBurst: z.number().int().min(0).optional() }).strict()
+    instanceLevel: z.object({ requestsPerSecond: z.number().int().min(0), requestsMaxBurst: z.number().int().min(0).optional() }).strict()
   }).strict().optional(),
   localRequestTimeoutMs: z.number().int().min(0).optional()
 }).strict())

@@ -307,10 +307,11 @@ class ConsulTranslation {
     const ref = this.idx.resolve(rl.spec.targetRef.name)
     const l = rl.spec.local
     const perSecond = { second: 1, minute: 60, hour: 3600 }[l.unit]
-    const rps = Math.round((l.requestsPerUnit / perSecond) * 1000) / 1000
+    // Consul's RequestsPerSecond is an integer (the token bucket's refill rate).
+    const rps = Math.max(1, Math.ceil(l.requestsPerUnit / perSecond))
     this.serviceDefaults(ns, ref.service).rateLimits = { instanceLevel: { requestsPerSecond: rps, requestsMaxBurst: l.burst ?? l.requestsPerUnit } }
     this.log.add(key, 'spec.local', 'service-defaults RateLimits need Consul Enterprise 1.17+; Community edition ignores them')
-    if (l.unit !== 'second') this.log.add(key, 'spec.local.unit', `Consul limits per second: ${l.requestsPerUnit}/${l.unit} becomes ${rps}/second`)
+    if (l.unit !== 'second') this.log.add(key, 'spec.local.unit', `Consul limits in whole requests per second: ${l.requestsPerUnit}/${l.unit} becomes ${rps}/second`)
     if (ref.subset !== undefined) this.log.add(key, 'spec.targetRef.name', `Consul rate limits apply per service: every version of ${ref.service}`)
   }
 }
