@@ -133,3 +133,19 @@ spec: { targetRef: { name: reviews }, loadBalancer: { type: RoundRobin } }
   assert.ok(unsupported.some(u => u.resource === 'DestinationPolicy/default/reviews-again' && u.path === 'spec.targetRef'))
   for (const r of resources) assert.deepEqual(validateManifest(r), [])
 })
+
+test('istio: a redirect rule carries only the redirect (no route, retries or timeout)', () => {
+  const route = parseResources(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: old }
+spec:
+  parentRefs: [{ kind: Gateway, name: ingress }]
+  rules:
+    - matches: [{ path: { type: Exact, value: /old } }]
+      filters: [{ type: RequestRedirect, requestRedirect: { path: { type: ReplaceFullPath, replaceFullPath: /new }, statusCode: 301 } }]
+`, 'r.yaml').map(l => l.resource)
+  const { resources } = translate(route, 'istio')
+  const vs = resources[0] as Obj
+  assert.deepEqual(vs.spec.http[0], { match: [{ uri: { exact: '/old' } }], redirect: { redirectCode: 301, uri: '/new' } })
+  assert.deepEqual(validateManifest(vs), [])
+})

@@ -127,6 +127,8 @@ class IstioTranslation {
       })
     }
     rule.filters?.forEach((f, i) => this.filter(key, ns, f, `${path}.filters[${i}]`, out, rule.matches))
+    // A redirect answers without calling upstream: Istio takes no route, retries or timeout with it.
+    if (redirect !== undefined) return out
     // Gateway API timeouts (GEP-1742): request bounds everything, backendRequest bounds each try.
     const req = rule.timeouts?.request
     const perTry = rule.timeouts?.backendRequest
