@@ -176,3 +176,11 @@ test('webhook server over plain HTTP: /ready answers, unknown paths are 404, GET
   const res = await fetch(`${srv.url}/inject`, { method: 'POST', body: JSON.stringify(review(pod(), 'uid-3')) })
   assert.equal((await res.json()).response.uid, 'uid-3')
 })
+
+test('inject: meshwork.dev/no-proxy extends NO_PROXY for hosts the app reaches directly', () => {
+  const t = deployDocs()[0].spec.template
+  t.metadata.annotations = { 'meshwork.dev/no-proxy': 'kubernetes.default.svc, .example.com' }
+  const { template } = injectPodTemplate(t, OPTS, { name: 'reviews-v1' })
+  const env = template.spec.containers[0].env as Obj[]
+  assert.equal(env.find(e => e.name === 'NO_PROXY').value, '127.0.0.1,localhost,kubernetes.default.svc,.example.com')
+})

@@ -15,6 +15,8 @@ export const INJECT_ANNOTATION = 'meshwork.dev/inject'
 export const STATUS_ANNOTATION = 'meshwork.dev/status'
 export const APP_PORT_ANNOTATION = 'meshwork.dev/app-port'
 export const HEALTH_PATH_ANNOTATION = 'meshwork.dev/app-health-path'
+/** Extra NO_PROXY entries (comma-separated): hosts the app reaches directly, not through the sidecar. */
+export const NO_PROXY_ANNOTATION = 'meshwork.dev/no-proxy'
 export const PORTS = { outbound: 15001, inbound: 15006, admin: 15000 } as const
 
 export interface SidecarOptions {
@@ -93,11 +95,13 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
     proxy.startupProbe = { httpGet: { path: '/ready', port: PORTS.admin }, periodSeconds: 1, failureThreshold: 120 }
   }
 
+  const extra: string | undefined = meta.annotations?.[NO_PROXY_ANNOTATION]
+  const noProxy = ['127.0.0.1', 'localhost', ...(extra ?? '').split(',').map(h => h.trim()).filter(Boolean)].join(',')
   const proxyEnv = [
     { name: 'HTTP_PROXY', value: `http://127.0.0.1:${PORTS.outbound}` },
     { name: 'http_proxy', value: `http://127.0.0.1:${PORTS.outbound}` },
-    { name: 'NO_PROXY', value: '127.0.0.1,localhost' },
-    { name: 'no_proxy', value: '127.0.0.1,localhost' }
+    { name: 'NO_PROXY', value: noProxy },
+    { name: 'no_proxy', value: noProxy }
   ]
   const apps = containers.map(c => {
     const env: Obj[] = c.env ?? []
