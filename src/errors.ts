@@ -63,6 +63,7 @@ export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_REA
 // --- PKI (certificate authority, proxy identity) ---
 export class CsrInvalidError extends MeshError { override code = 'MESH_ERR_CSR_INVALID'; override status = 400 }
 export class CsrIdentityMismatchError extends MeshError { override code = 'MESH_ERR_CSR_IDENTITY_MISMATCH'; override status = 403 }
+export class UnknownWorkloadError extends MeshError { override code = 'MESH_ERR_UNKNOWN_WORKLOAD'; override status = 403 }
 export class CertificateInvalidError extends MeshError { override code = 'MESH_ERR_CERT_INVALID'; override status = 400 }
 
 // --- benchmark (src/bench): each may carry the partial result measured before it stopped ---

@@ -38,7 +38,8 @@ export function compileSnapshot (input: CompileInput, hello: ProxyHello): ProxyS
 export function proxyIdentity (view: MeshView, trustDomain: string, hello: ProxyHello): string {
   if (hello.role === 'sidecar') {
     const svc = view.services.get(hello.service ?? '')
-    const info = svc && hello.version ? svc.versions.get(hello.version) : undefined
+    // The Workload of that version decides; an undeclared version gets its service's account.
+    const info = svc ? (hello.version ? svc.versions.get(hello.version) : undefined) ?? svc.versions.values().next().value : undefined
     return spiffeId(trustDomain, hello.namespace, info?.serviceAccount ?? hello.service ?? hello.id)
   }
   return spiffeId(trustDomain, hello.namespace, hello.gateway?.name ?? `meshwork-${hello.role}`)

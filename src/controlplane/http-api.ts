@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { BadRequestError, MeshError, NoRouteError } from '../errors.ts'
+import { BadRequestError, MeshError, NoRouteError, UnknownWorkloadError } from '../errors.ts'
 import type { ControlPlane } from './control-plane.ts'
 import { syncStatus } from './control-plane.ts'
 import { AckMessage, CertificateRequest, HealthMessage, ProxyHello } from './protocol.ts'
@@ -54,6 +54,7 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
       case '/v1/certificate': {
         const m = parse(CertificateRequest, await readJson(req))
         const rec = proxyOf(cp, m.streamId)
+        checkRegistered(cp, rec.hello)
         const issued = await cp.ca.sign(m.csrPem, rec.identity, cp.certTtlMs)
         rec.certNotAfter = issued.notAfter
         cp.registry.emit('proxy', rec)
@@ -105,6 +106,17 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
     }
   }
   throw new NoRouteError(`no ${method} ${path} on the control plane`)
+}
+
+/** The CA signs only for workloads the mesh declares: a sidecar's service, a gateway's Gateway. */
+function checkRegistered (cp: ControlPlane, hello: ProxyHello): void {
+  const view = cp.registry.view
+  if (hello.role === 'sidecar' && !view.services.has(hello.service ?? '')) {
+    throw new UnknownWorkloadError(`no Workload declares service "${hello.service}"; the CA issues identities only to registered workloads`)
+  }
+  if (hello.role !== 'sidecar' && hello.gateway && !view.gateways.some(g => g.metadata.name === hello.gateway!.name)) {
+    throw new UnknownWorkloadError(`no Gateway named "${hello.gateway.name}"`)
+  }
 }
 
 function proxyOf (cp: ControlPlane, streamId: string) {

@@ -65,6 +65,13 @@ test('a CSR asking for another identity is refused; an unknown stream gets 404',
   assert.equal(garbage.code, 'MESH_ERR_CSR_INVALID')
   const unknown = await post({ streamId: 'nope', csrPem })
   assert.equal(unknown.status, 404)
+  // A sidecar of a service no Workload declares gets no identity at all.
+  const ghost = connect(cp, 'ghost-0', { service: 'ghost', identity: false })
+  await ghost.client.ready
+  const ghostCsr = await createCsr({ ...keys, spiffeId: 'spiffe://test.local/ns/default/sa/ghost' })
+  const refused = await post({ streamId: ghost.client.state.streamId, csrPem: ghostCsr })
+  assert.equal(refused.status, 403)
+  assert.equal(refused.code, 'MESH_ERR_UNKNOWN_WORKLOAD')
 })
 
 test('certificates are renewed automatically at about half their life, with a fresh key', async () => {
