@@ -11,6 +11,7 @@ import { type ScrapeTarget, writePrometheusConfig, writeScrapeTargets } from './
 import { gatewayArgs, sidecarArgs } from './proxy-args.ts'
 import type { SupervisedProcess } from './supervised-process.ts'
 import { Supervisor } from './supervisor.ts'
+import { instanceFingerprint, type ReconcileResult, WorkloadReconciler } from './workload-reconciler.ts'
 
 export interface LocalMeshOptions {
   /** Mesh files; default: the embedded Bookinfo mesh. */
@@ -67,6 +68,8 @@ export interface RunningApp {
   port: number
   sidecar: RunningProxy
   process: SupervisedProcess
+  /** What it was started from; a change of it (through `meshwork apply`) replaces the instance. */
+  spec: PlannedInstance
 }
 
 /**
@@ -88,6 +91,7 @@ export class LocalMesh {
   #management: { close (): Promise<void> } | null = null
   #stopping: Promise<void> | null = null
   readonly #controlLog: LogSink
+  #reconciler: WorkloadReconciler | null = null
 
   constructor (controlPlane: ControlPlane, controlLog: LogSink, supervisor: Supervisor, plan: MeshPlan, dataDir: string) {
     this.controlPlane = controlPlane
@@ -147,9 +151,20 @@ export class LocalMesh {
     return lines.join('\n')
   }
 
+  /**
+   * Start, stop or replace app instances so they match the Workloads the control plane serves now
+   * (after `meshwork apply` changed replicas, added a Workload or changed its command/env). Runs by
+   * itself on every config change; call it to wait for the result. Gateways are not reconciled.
+   */
+  reconcile (): Promise<ReconcileResult> {
+    if (this.#reconciler === null) return Promise.resolve({ started: [], stopped: [], failed: [] })
+    return this.#reconciler.run()
+  }
+
   /** Stop everything in reverse start order: UI, gateways, apps, sidecars, control plane. Idempotent. */
   stop (): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#reconciler?.close()
       if (this.#management !== null) await this.#management.close().catch(() => {})
       await this.supervisor.stopAll()
       await this.controlPlane.close()
@@ -161,6 +176,11 @@ export class LocalMesh {
   /** @internal set by startLocalMesh */
   setManagement (m: { close (): Promise<void> }): void {
     this.#management = m
+  }
+
+  /** @internal set by startLocalMesh once everything runs */
+  setReconciler (r: WorkloadReconciler): void {
+    this.#reconciler = r
   }
 }
 
@@ -203,9 +223,7 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
     const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress') : 0
     await Promise.all(plan.instances.map(inst => startInstance(ctx, inst)))
     // Instances start in parallel; list them in the mesh file's order.
-    const order = new Map(plan.instances.map((inst, i) => [inst.id, i]))
-    mesh.apps.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
-    mesh.proxies.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+    sortByPlan(mesh, plan)
     for (const gw of plan.gateways) {
       await startGateway(ctx, gw, gw === ingress ? ingressPort : await ports.allocate())
     }
@@ -222,7 +240,41 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
     await mesh.stop()
     throw err
   }
+  mesh.setReconciler(new WorkloadReconciler(controlPlane, {
+    plan: () => planMesh(controlPlane.resources()).instances,
+    running: () => mesh.apps.map(a => ({ id: a.id, fingerprint: instanceFingerprint(a.spec) })),
+    start: async inst => {
+      try {
+        await startInstance(ctx, inst)
+      } catch (err) {
+        await stopInstance(ctx, inst.id)
+        throw err
+      }
+      sortByPlan(mesh, planMesh(controlPlane.resources()))
+    },
+    stop: id => stopInstance(ctx, id),
+    changed: () => writeScrapeTargets(prom.targetsPath, mesh.scrapeTargets()),
+    log: line => cpLog.line(`[meshwork] ${line}`)
+  }))
   return mesh
+}
+
+function sortByPlan (mesh: LocalMesh, plan: MeshPlan): void {
+  const order = new Map([...plan.instances.map(i => i.id), ...plan.gateways.map(g => g.id)].map((id, i) => [id, i]))
+  const rank = (id: string): number => order.get(id) ?? Number.MAX_SAFE_INTEGER
+  mesh.apps.sort((a, b) => rank(a.id) - rank(b.id))
+  mesh.proxies.sort((a, b) => rank(a.id) - rank(b.id))
+}
+
+/** Stop one app instance and its sidecar (app first) and forget them; their pids stay in `pids()`. */
+async function stopInstance (ctx: StartContext, id: string): Promise<void> {
+  const { mesh } = ctx
+  const app = mesh.apps.find(a => a.id === id)
+  const sidecar = mesh.proxies.find(p => p.id === id && p.role === 'sidecar')
+  await app?.process.stop()
+  await sidecar?.process.stop()
+  if (app !== undefined) mesh.apps.splice(mesh.apps.indexOf(app), 1)
+  if (sidecar !== undefined) mesh.proxies.splice(mesh.proxies.indexOf(sidecar), 1)
 }
 
 interface StartContext {
@@ -274,7 +326,7 @@ async function startInstance (ctx: StartContext, inst: PlannedInstance): Promise
     stdinLifeline: true,
     log: new LogSink(inst.id, ctx.logDir, ctx.echo)
   }, 'apps')
-  mesh.apps.push({ id: inst.id, service: inst.service, version: inst.version, port: app, sidecar, process: appProc })
+  mesh.apps.push({ id: inst.id, service: inst.service, version: inst.version, port: app, sidecar, process: appProc, spec: inst })
   await mesh.supervisor.startAndWait(appProc, `http://127.0.0.1:${app}${inst.readinessPath}`, ctx.readyTimeoutMs)
 }
 

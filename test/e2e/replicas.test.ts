@@ -105,3 +105,27 @@ test('a killed replica leaves the balancer while down and comes back after its r
   assert.equal(alive(pid), false)
   await waitUntil(async () => (await instances(6)).seen.has('ratings-v1-1'), 'ratings-v1-1 serving again', 30_000, 200)
 })
+
+test('replicas follow the config: applying replicas 4 starts a fourth instance, replicas 2 stops two', async () => {
+  const workload = (replicas: number): string => MESH.split('---\n').find(d => d.includes('kind: Workload'))!.replace('replicas: 3', `replicas: ${replicas}`)
+  const up = await mesh.controlPlane.apply(workload(4), 'scale-up.yaml')
+  assert.equal(up.ok, true, JSON.stringify(up.problems))
+  const r1 = await mesh.reconcile()
+  assert.deepEqual(r1.failed, [])
+  assert.deepEqual(mesh.apps.map(a => a.id), ['ratings-v1-0', 'ratings-v1-1', 'ratings-v1-2', 'ratings-v1-3'])
+  await waitUntil(async () => (await instances(8)).seen.has('ratings-v1-3'), 'ratings-v1-3 to take traffic', 30_000, 200)
+
+  const gone = mesh.apps.filter(a => a.id === 'ratings-v1-2' || a.id === 'ratings-v1-3')
+  const gonePids = gone.flatMap(a => [a.process.pid!, a.sidecar.process.pid!])
+  const down = await mesh.controlPlane.apply(workload(2), 'scale-down.yaml')
+  assert.equal(down.ok, true)
+  await mesh.reconcile()
+  assert.deepEqual(mesh.apps.map(a => a.id), ['ratings-v1-0', 'ratings-v1-1'])
+  assert.deepEqual(mesh.proxies.filter(p => p.role === 'sidecar').map(p => p.id), ['ratings-v1-0', 'ratings-v1-1'])
+  for (const pid of gonePids) assert.equal(alive(pid), false)
+  // Once the control plane drops the stopped endpoints, only the two remaining instances answer.
+  await waitUntil(async () => {
+    const r = await instances(6)
+    return r.failed.length === 0 && [...r.seen].every(id => id === 'ratings-v1-0' || id === 'ratings-v1-1')
+  }, 'traffic on the two remaining instances only', 30_000, 200)
+})
