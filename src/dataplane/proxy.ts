@@ -18,6 +18,7 @@ import { AdminServer } from './admin.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
 import { compileTables, type ProxyTables } from './filters/tables.ts'
+import { H2Inbound } from './listeners/h2-downstream.ts'
 import { Listener } from './listeners/listener.ts'
 import { CertStore, type TlsMaterial } from './tls/cert-store.ts'
 import { createDialer } from './upstream/dial.ts'
@@ -47,6 +48,7 @@ export class Proxy {
   private readonly admin: AdminServer
   private readonly telemetry: ProxyTelemetry
   private started = false
+  private h2Inbound: H2Inbound | null = null
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
   readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
@@ -66,7 +68,12 @@ export class Proxy {
     const l = options.listeners
     if (l.outbound !== undefined) this.listeners.set('outbound', new Listener({ ...l.outbound, handler: outboundHandler(ctx) }))
     if (l.gateway !== undefined) this.listeners.set('gateway', new Listener({ ...l.gateway, handler: gatewayHandler(ctx) }))
-    if (l.inbound !== undefined) this.listeners.set('inbound', new Listener({ ...l.inbound, handler: inboundHandler(ctx), tls: () => this.certs }))
+    if (l.inbound !== undefined) {
+      const handler = inboundHandler(ctx)
+      const h2 = new H2Inbound(handler)
+      this.h2Inbound = h2
+      this.listeners.set('inbound', new Listener({ ...l.inbound, handler, tls: () => this.certs, onH2: (socket, id, sniffed) => h2.accept(socket, id, sniffed) }))
+    }
     this.admin = new AdminServer(l.admin, {
       ready: () => this.started && this.tables !== null,
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
@@ -100,6 +107,7 @@ export class Proxy {
 
   async stop (): Promise<void> {
     this.started = false
+    this.h2Inbound?.close()
     await Promise.all([...this.listeners.values()].map(l => l.stop()))
     await this.admin.stop()
     this.registry.closeAll()

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo } from 'node:net'
 import { Client } from 'undici'
 import type { ProxySnapshotInput } from '../../src/config/snapshot.ts'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import { Proxy, type ProxyOptions } from '../../src/dataplane/proxy.ts'
 
 export interface Origin {
@@ -47,7 +48,7 @@ export async function startOrigin (name: string, handler?: OriginHandler): Promi
 export interface ServiceSpec { port?: number, endpoints: { id: string, port: number, version?: string, tls?: boolean, identity?: string, protocol?: 'http1' | 'h2' }[] }
 
 /** A snapshot with the given services (endpoints on 127.0.0.1), plus anything in `extra`. */
-export function snapshot (version: string, services: Record<string, ServiceSpec>, extra: Partial<ProxySnapshotInput> = {}): ProxySnapshotInput {
+export function snapshot (version: string, services: Record<string, ServiceSpec>, extra: Record<string, unknown> = {}): ProxySnapshotInput {
   return {
     version,
     node: { id: 'test-proxy', service: 'client' },
@@ -58,7 +59,7 @@ export function snapshot (version: string, services: Record<string, ServiceSpec>
       endpoints: s.endpoints.map(e => ({ id: e.id, address: '127.0.0.1', port: e.port, version: e.version, tls: e.tls ?? false, identity: e.identity, protocol: e.protocol ?? 'http1' }))
     })),
     ...extra
-  }
+  } as ProxySnapshotInput
 }
 
 export interface RunningProxy {

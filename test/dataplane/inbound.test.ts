@@ -29,12 +29,12 @@ function serverSnapshot (version: string, mode: 'STRICT' | 'PERMISSIVE' | 'DISAB
   }
 }
 
-function callerSnapshot (version: string, identity: string) {
+function callerSnapshot (version: string, identity: string, protocol: 'http1' | 'h2' = 'http1', tls = true) {
   return {
     version,
     node: { id: 'productpage-v1-0', service: 'productpage' },
     mesh: { mtls: { mode: 'STRICT' as const }, tracing: { enabled: false } },
-    services: [{ name: 'reviews', port: 9080, endpoints: [{ id: 'reviews-v1-0', address: '127.0.0.1', port: server.inbound, version: 'v1', tls: true, identity }] }]
+    services: [{ name: 'reviews', port: 9080, endpoints: [{ id: 'reviews-v1-0', address: '127.0.0.1', port: server.inbound, version: 'v1', tls, identity, protocol }] }]
   }
 }
 
@@ -143,4 +143,34 @@ test('PERMISSIVE accepts plaintext callers; DISABLE too', async () => {
     assert.match(plain, /^HTTP\/1\.1 200 /, mode)
   }
   server.proxy.applySnapshot(serverSnapshot('s3', 'STRICT'))
+})
+
+test('HTTP/2 between sidecars (endpoint protocol h2): mTLS and cleartext, bodies both ways', async () => {
+  for (const [tls, mode] of [[true, 'STRICT'], [false, 'DISABLE']] as const) {
+    assert.equal(server.proxy.applySnapshot(serverSnapshot(`s-h2-${mode}`, mode)).ok, true)
+    assert.equal(caller.proxy.applySnapshot(callerSnapshot(`c-h2-${mode}`, TD + 'reviews', 'h2', tls)).ok, true)
+    const c = client(caller.outbound)
+    try {
+      const get = await c.request({ method: 'GET', path: '/h2/get', headers: { host: 'reviews' } })
+      assert.equal(get.statusCode, 200)
+      const body = await get.body.json() as { url: string, headers: Record<string, string> }
+      assert.equal(body.url, '/h2/get')
+      const post = await c.request({ method: 'POST', path: '/h2/post', headers: { host: 'reviews' }, body: 'x'.repeat(70_000) })
+      assert.equal((await post.body.json() as { body: string }).body.length, 70_000)
+      async function * gen (): AsyncGenerator<Buffer> { for (let i = 0; i < 4; i++) yield Buffer.from(`part${i};`) }
+      const { Readable } = await import('node:stream')
+      const chunked = await c.request({ method: 'POST', path: '/h2/chunked', headers: { host: 'reviews' }, body: Readable.from(gen()) })
+      assert.equal((await chunked.body.json() as { body: string }).body, 'part0;part1;part2;part3;')
+      const denied = await c.request({ method: 'GET', path: '/admin', headers: { host: 'reviews' } })
+      assert.equal(denied.statusCode, 403)
+      assert.equal(denied.headers['x-meshwork-error'], 'MESH_ERR_FORBIDDEN')
+      await denied.body.text()
+    } finally {
+      await c.close()
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${server.admin}/metrics`)).text()
+    assert.match(metrics, /meshwork_requests_total\{direction="inbound"[^}]*route="inbound",code="200"/)
+  }
+  server.proxy.applySnapshot(serverSnapshot('s4', 'STRICT'))
+  caller.proxy.applySnapshot(callerSnapshot('c4', TD + 'reviews'))
 })

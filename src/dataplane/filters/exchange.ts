@@ -14,7 +14,7 @@ import {
 } from '../../errors.ts'
 import type { ResponseHead, RequestHead } from '../http1/head-parser.ts'
 import { serializeRequestHead, serializeResponseHead } from '../http1/serialize.ts'
-import type { BodySink, DownstreamConnection } from '../listeners/downstream-connection.ts'
+import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
 import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
 import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
@@ -22,7 +22,7 @@ import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
 import type { RetryPolicy } from '../router/types.ts'
 import type { EndpointPool } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
-import type { ResponseListener, UpstreamConnection } from '../upstream/upstream-connection.ts'
+import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
 
 /** Request bodies up to this size are kept so the request can be retried or mirrored. */
 export const MAX_REPLAY_BYTES = 64 * 1024
@@ -58,7 +58,7 @@ const ST_DONE = 4
 const ST_BACKOFF = 5
 
 export class Exchange implements BodySink, ResponseListener {
-  readonly ds: DownstreamConnection
+  readonly ds: Downstream
   readonly req: RequestHead
   plan: ForwardPlan | null = null
   /** Listener kind, for telemetry. */
@@ -96,7 +96,7 @@ export class Exchange implements BodySink, ResponseListener {
   private bodyBytes = 0
   private bodyDone = false
   private replayable = true
-  private conn: UpstreamConnection | null = null
+  private conn: UpstreamLike | null = null
   private ep: EndpointState | null = null
   private tryStart = 0
   private tryDeadline = Infinity
@@ -108,7 +108,7 @@ export class Exchange implements BodySink, ResponseListener {
   /** Endpoint of the previous try: a retry prefers another one. */
   private lastEp: EndpointState | null = null
 
-  constructor (ds: DownstreamConnection, req: RequestHead, listener: string, observer: ExchangeObserver | null) {
+  constructor (ds: Downstream, req: RequestHead, listener: string, observer: ExchangeObserver | null) {
     this.ds = ds
     this.req = req
     this.listener = listener
@@ -186,13 +186,15 @@ export class Exchange implements BodySink, ResponseListener {
         this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'), true)
         return
       }
-      conn.socket.once('close', () => breaker.releaseConnection())
+      // an h2 stream has no socket of its own yet (the session is the connection): free the slot now
+      if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
+      else breaker.releaseConnection()
       if (this.state !== ST_CONNECTING || this.ep !== ep) { pool.release(conn); return }
       this.dispatch(conn)
     })
   }
 
-  private dispatch (conn: UpstreamConnection): void {
+  private dispatch (conn: UpstreamLike): void {
     const plan = this.plan!
     const req = this.req
     this.conn = conn

@@ -7,7 +7,7 @@ import { serializeRequestHead } from '../http1/serialize.ts'
 import { FastTimer, now } from '../resilience/clock.ts'
 import type { MirrorTarget } from '../router/types.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
-import type { ResponseListener, UpstreamConnection } from '../upstream/upstream-connection.ts'
+import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
 import type { Exchange, ForwardPlan } from './exchange.ts'
 import type { ProxyTables } from './tables.ts'
 
@@ -35,7 +35,7 @@ function sendCopy (cluster: UpstreamCluster, head: Buffer, body: Buffer[], isHea
   const ep = cluster.pick(null, now())
   if (ep === null) return
   const pool = cluster.poolOf(ep)
-  const start = (conn: UpstreamConnection): void => {
+  const start = (conn: UpstreamLike): void => {
     const l = new DiscardListener(conn)
     conn.send(l, head, body, true, isHead)
   }
@@ -45,9 +45,9 @@ function sendCopy (cluster: UpstreamCluster, head: Buffer, body: Buffer[], isHea
 }
 
 class DiscardListener implements ResponseListener {
-  private readonly timer: FastTimer<UpstreamConnection>
-  constructor (conn: UpstreamConnection) {
-    this.timer = new FastTimer<UpstreamConnection>(c => c.destroy(), conn)
+  private readonly timer: FastTimer<UpstreamLike>
+  constructor (conn: UpstreamLike) {
+    this.timer = new FastTimer<UpstreamLike>(c => c.destroy(), conn)
     this.timer.arm(MIRROR_TIMEOUT_MS)
   }
 

@@ -13,7 +13,7 @@ import {
 } from '../../errors.ts'
 import { getHeader, type RequestHead } from '../http1/head-parser.ts'
 import { serializeSimple } from '../http1/serialize.ts'
-import type { BodySink, DownstreamConnection, RequestHandler } from '../listeners/downstream-connection.ts'
+import type { BodySink, Downstream, RequestHandler } from '../listeners/downstream-connection.ts'
 import { now } from '../resilience/clock.ts'
 import { computeDeadline, parseTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
 import { applyHeaderOps, removeHeader, setHeader } from '../router/header-ops.ts'
@@ -58,7 +58,7 @@ export function gatewayHandler (ctx: PipelineContext): RequestHandler {
   return (ds, req) => routed(ctx, ds, req, 'gateway')
 }
 
-function routed (ctx: PipelineContext, ds: DownstreamConnection, req: RequestHead, kind: 'outbound' | 'gateway'): BodySink {
+function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: 'outbound' | 'gateway'): BodySink {
   const ex = new Exchange(ds, req, kind, ctx.observer)
   const t = ctx.tables()
   if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }

@@ -25,8 +25,27 @@ export interface BodySink {
   onAbort (err: Error): void
 }
 
+/** The client side of one exchange: an HTTP/1.1 connection, or one h2 stream (listeners/h2-downstream.ts). */
+export interface Downstream {
+  /** Where 'drain' is emitted after `write` returned false. */
+  readonly socket: { once (event: 'drain', fn: () => void): unknown }
+  readonly peerIdentity: string | undefined
+  closeAfterResponse: boolean
+  readonly responseStarted: boolean
+  statsKey: unknown
+  statsSlot: unknown
+  statsVersion: string
+  /** HTTP/1.1 response bytes (head, then body as framed by the upstream). */
+  write (chunk: Buffer): boolean
+  endResponse (): void
+  sendError (err: MeshError): void
+  abort (): void
+  pause (): void
+  resume (): void
+}
+
 /** Handles one request; returns where its body goes. Must eventually call `ds.endResponse()` (or `sendError`). */
-export type RequestHandler = (ds: DownstreamConnection, req: RequestHead) => BodySink
+export type RequestHandler = (ds: Downstream, req: RequestHead) => BodySink
 
 /** A sink that drops the body (requests answered without an upstream). */
 export const DISCARD_SINK: BodySink = { onBody () {}, onBodyEnd () {}, onAbort () {} }
@@ -49,7 +68,7 @@ export interface DownstreamOptions {
 /** Default of {@link DownstreamOptions.headTimeoutMs}. */
 export const DEFAULT_HEAD_TIMEOUT_MS = 10_000
 
-export class DownstreamConnection {
+export class DownstreamConnection implements Downstream {
   readonly socket: Socket
   /** SPIFFE ID of the verified peer (mTLS inbound), set by the listener after the handshake. */
   peerIdentity: string | undefined = undefined

@@ -24,7 +24,7 @@ export interface ListenerOptions {
   tls?: () => CertStore | null
   idleTimeoutMs?: number
   /** h2 connections (ALPN `h2` or the cleartext preface) are handed here when set. */
-  onH2?: (socket: Socket, peerIdentity: string | undefined) => void
+  onH2?: (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer) => void
 }
 
 const TLS_HANDSHAKE = 0x16
@@ -105,9 +105,12 @@ export class Listener {
     socket.once('data', (chunk: Buffer) => {
       this.rawSockets.delete(socket)
       socket.pause()
+      if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') {
+        this.options.onH2(socket, undefined, chunk)
+        return
+      }
       socket.unshift(chunk)
       if (chunk[0] === TLS_HANDSHAKE && tls !== undefined) this.startTls(socket, tls())
-      else if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') this.options.onH2(socket, undefined)
       else this.startHttp1(socket, undefined)
     })
   }

@@ -11,7 +11,8 @@
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError } from '../../errors.ts'
-import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.ts'
+import { H2Session, H2UpstreamStream } from './h2-stream.ts'
+import { type ConnectionOwner, UpstreamConnection, type UpstreamLike } from './upstream-connection.ts'
 
 /** Opens a socket to an endpoint; `ready` is the event that says it can carry requests. */
 export type Dialer = (ep: Endpoint) => { socket: Socket, ready: 'connect' | 'secureConnect' }
@@ -38,16 +39,20 @@ export class EndpointPool implements ConnectionOwner {
   readonly idle: UpstreamConnection[] = []
   private readonly dial: Dialer
   private readonly options: PoolOptions
+  /** The multiplexed session when the endpoint speaks h2 (then there is no idle list). */
+  private readonly h2: H2Session | null
 
   constructor (endpoint: Endpoint, dial: Dialer, options: PoolOptions = DEFAULT_POOL_OPTIONS) {
     this.key = poolKey(endpoint)
     this.endpoint = endpoint
     this.dial = dial
     this.options = options
+    this.h2 = endpoint.protocol === 'h2' ? new H2Session(() => this.endpoint, dial, options.connectTimeoutMs) : null
   }
 
-  /** An idle connection, or null. */
-  acquireIdle (): UpstreamConnection | null {
+  /** An idle connection (or a new stream on a ready h2 session), or null. */
+  acquireIdle (): UpstreamLike | null {
+    if (this.h2 !== null) return this.h2.ready ? new H2UpstreamStream(this.h2, this.endpoint.tls ? 'https' : 'http') : null
     const idle = this.idle
     while (idle.length > 0) {
       const c = idle.pop()!
@@ -57,7 +62,12 @@ export class EndpointPool implements ConnectionOwner {
   }
 
   /** Open a new connection; `cb` gets UpstreamConnectError on refusal, TLS/identity failure or timeout. */
-  connect (cb: (err: Error | null, conn: UpstreamConnection | null) => void): void {
+  connect (cb: (err: Error | null, conn: UpstreamLike | null) => void): void {
+    const h2 = this.h2
+    if (h2 !== null) {
+      h2.open(err => cb(err, err === null ? new H2UpstreamStream(h2, this.endpoint.tls ? 'https' : 'http') : null))
+      return
+    }
     let socket: Socket
     let ready: string
     try {
@@ -90,7 +100,8 @@ export class EndpointPool implements ConnectionOwner {
     })
   }
 
-  release (conn: UpstreamConnection): void {
+  release (conn: UpstreamLike): void {
+    if (!(conn instanceof UpstreamConnection)) return // h2 streams end with their response
     if (this.retired || this.idle.length >= this.options.maxIdle) {
       conn.destroy()
       return
@@ -107,6 +118,7 @@ export class EndpointPool implements ConnectionOwner {
   /** Stop reusing: close idle connections now, busy ones when they finish. */
   retire (): void {
     this.retired = true
+    this.h2?.close()
     this.closeIdle()
   }
 

@@ -27,6 +27,19 @@ export interface ResponseListener {
   onUpstreamError (err: Error, responseStarted: boolean): void
 }
 
+/** What an exchange needs from an upstream connection: HTTP/1.1 ({@link UpstreamConnection}) or an h2 stream. */
+export interface UpstreamLike {
+  /** The stream to watch for 'drain' and to pause/resume for backpressure. */
+  readonly socket: { once (event: 'drain' | 'close', fn: () => void): unknown, pause (): unknown, resume (): unknown }
+  readonly closed: boolean
+  /** Requests served by the underlying connection (> 1: reused, eligible for a transparent retry). */
+  readonly served: number
+  send (listener: ResponseListener, head: Buffer, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void
+  writeBody (chunk: Buffer): boolean
+  endRequest (): void
+  destroy (): void
+}
+
 export interface ConnectionOwner {
   release (conn: UpstreamConnection): void
   remove (conn: UpstreamConnection): void
@@ -36,7 +49,7 @@ const S_IDLE = 0
 const S_HEAD = 1
 const S_BODY = 2
 
-export class UpstreamConnection {
+export class UpstreamConnection implements UpstreamLike {
   readonly socket: Socket
   readonly owner: ConnectionOwner
   listener: ResponseListener | null = null
