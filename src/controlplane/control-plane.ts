@@ -84,7 +84,7 @@ export class ControlPlane extends EventEmitter {
     this.streams = new StreamServer(this.registry, {
       maxQueue: parts.opts.maxQueue,
       pingMs: parts.opts.pingMs,
-      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.registry.endpoints(s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
+      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.endpointsAt(version, s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
       helloFor: (rec, streamId) => ({ type: 'hello', streamId, proxyId: rec.id, identity: rec.identity, trustBundlePem: this.ca.trustBundlePem, trustVersion: this.ca.trustVersion })
     })
     this.server = createServer((req, res) => { handleRequest(this, req, res) })
@@ -105,6 +105,20 @@ export class ControlPlane extends EventEmitter {
     })
     const addr = this.server.address() as AddressInfo
     this.url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+  }
+
+  // Perf: a push compiles one snapshot per proxy, each listing every service's endpoints; compute each
+  // service's endpoints once per generation instead of once per proxy (O(services × proxies) per push).
+  private endpointCache: { generation: number, byService: Map<string, ReturnType<Registry['endpoints']>> } = { generation: -1, byService: new Map() }
+
+  private endpointsAt (version: string, service: string): ReturnType<Registry['endpoints']> {
+    const generation = this.registry.generation
+    // Only cache when compiling the current generation (its endpoints are what the registry holds now).
+    if (version !== String(generation)) return this.registry.endpoints(service)
+    if (this.endpointCache.generation !== generation) this.endpointCache = { generation, byService: new Map() }
+    let eps = this.endpointCache.byService.get(service)
+    if (eps === undefined) { eps = this.registry.endpoints(service); this.endpointCache.byService.set(service, eps) }
+    return eps
   }
 
   /** Current config generation (the version of the snapshots being pushed). */
