@@ -34,7 +34,7 @@ function meshFiles (): string[] | undefined {
 }
 
 before(async () => {
-  mesh = await startLocalMesh({ files: meshFiles(), dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1500 })
+  mesh = await startLocalMesh({ files: meshFiles(), dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 2500 })
   ingress = mesh.ingressUrl!
   prom = await startPrometheus({ dir: join(dir, 'prometheus'), targets: mesh.scrapeTargets(), scrapeIntervalMs: 1000 })
 })

@@ -46,7 +46,7 @@ spec: { targetRef: { name: ratings }, loadBalancer: { type: RoundRobin } }
 
 before(async () => {
   writeFileSync(join(dir, 'mesh.yaml'), MESH)
-  mesh = await startLocalMesh({ files: [join(dir, 'mesh.yaml')], dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1500 })
+  mesh = await startLocalMesh({ files: [join(dir, 'mesh.yaml')], dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 2500 })
 })
 
 after(async () => {
