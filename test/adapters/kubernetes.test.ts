@@ -182,5 +182,5 @@ test('inject: meshwork.dev/no-proxy extends NO_PROXY for hosts the app reaches d
   t.metadata.annotations = { 'meshwork.dev/no-proxy': 'kubernetes.default.svc, .example.com' }
   const { template } = injectPodTemplate(t, OPTS, { name: 'reviews-v1' })
   const env = template.spec.containers[0].env as Obj[]
-  assert.equal(env.find(e => e.name === 'NO_PROXY').value, '127.0.0.1,localhost,kubernetes.default.svc,.example.com')
+  assert.equal(env.find(e => e.name === 'NO_PROXY')?.value, '127.0.0.1,localhost,kubernetes.default.svc,.example.com')
 })

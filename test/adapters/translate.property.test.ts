@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { HTTPRoute, type Resource } from '../../src/config/index.ts'
+import { AuthorizationPolicy, DestinationPolicy, FaultInjection, HTTPRoute, RateLimitPolicy, type Resource } from '../../src/config/index.ts'
 import { validateManifest } from '../../src/adapters/kubernetes/validate-manifest.ts'
 import { MESHES, translate } from '../../src/adapters/translate.ts'
 import { strictProblems } from './strict-schema.ts'
@@ -60,6 +60,47 @@ test('any valid HTTPRoute translates to resources that pass the (closed) publish
         assert.deepEqual(strictProblems(o) ?? [], [], `${mesh} ${o.kind}/${o.metadata.name}`)
       }
       for (const u of out.unsupported) assert.ok(u.resource.startsWith('HTTPRoute/default/'))
+    }
+  }), { numRuns: 150, seed: Number(process.env.FC_SEED ?? 20261126) })
+})
+
+const identity = fc.constantFrom('spiffe://cluster.local/ns/default/sa/reviews', 'spiffe://cluster.local/ns/shop/sa/productpage', '*', 'not-a-spiffe-id')
+const authz = fc.record({
+  n: fc.integer({ min: 0, max: 99 }),
+  target: fc.tuple(name, fc.constantFrom('', '-v2')).map(([a, b]) => a + b),
+  action: fc.constantFrom('ALLOW', 'DENY'),
+  rules: fc.array(fc.record({
+    from: fc.option(fc.array(fc.record({ identities: fc.option(fc.array(identity, { minLength: 1, maxLength: 3 }), { nil: undefined }), notIdentities: fc.option(fc.array(identity, { maxLength: 1 }), { nil: undefined }) }, { requiredKeys: [] }), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    to: fc.option(fc.array(fc.record({ paths: fc.option(fc.array(fc.constantFrom('/api/*', '/admin', '*', '/x*'), { minLength: 1, maxLength: 3 }), { nil: undefined }), methods: fc.option(fc.subarray(['GET', 'POST', 'PUT'], { minLength: 1 }), { nil: undefined }) }, { requiredKeys: [] }), { minLength: 1, maxLength: 2 }), { nil: undefined })
+  }, { requiredKeys: [] }), { maxLength: 3 })
+}).map(a => AuthorizationPolicy.safeParse({ apiVersion: 'meshwork.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: `authz-${a.n}` }, spec: { targetRef: { name: a.target }, action: a.action, rules: a.rules } }))
+const policy = fc.record({
+  n: fc.integer({ min: 0, max: 99 }),
+  target: fc.tuple(name, fc.constantFrom('', '-v1')).map(([a, b]) => a + b),
+  lb: fc.option(fc.constantFrom('RoundRobin', 'LeastRequest', 'PeakEWMA'), { nil: undefined }),
+  pool: fc.option(fc.record({ maxConnections: fc.integer({ min: 1, max: 1000 }), maxPendingRequests: fc.integer({ min: 0, max: 100 }), protocol: fc.constantFrom('http1', 'h2') }, { requiredKeys: [] }), { nil: undefined }),
+  od: fc.option(fc.record({ consecutive5xx: fc.integer({ min: 1, max: 10 }), baseEjectionTime: duration }, { requiredKeys: [] }), { nil: undefined })
+}).map(p => DestinationPolicy.safeParse({ apiVersion: 'meshwork.dev/v1alpha1', kind: 'DestinationPolicy', metadata: { name: `policy-${p.n}` }, spec: { targetRef: { name: p.target }, ...(p.lb ? { loadBalancer: { type: p.lb } } : {}), ...(p.pool ? { connectionPool: p.pool } : {}), ...(p.od ? { outlierDetection: p.od } : {}) } }))
+const limit = fc.record({ n: fc.integer({ min: 0, max: 99 }), target: name, rpu: fc.integer({ min: 1, max: 100000 }), unit: fc.constantFrom('second', 'minute', 'hour'), burst: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }) })
+  .map(l => RateLimitPolicy.safeParse({ apiVersion: 'meshwork.dev/v1alpha1', kind: 'RateLimitPolicy', metadata: { name: `limit-${l.n}` }, spec: { targetRef: { name: l.target }, local: { requestsPerUnit: l.rpu, unit: l.unit, ...(l.burst ? { burst: l.burst } : {}) } } }))
+const fault = fc.record({ n: fc.integer({ min: 0, max: 99 }), target: name, matches: fc.option(fc.array(match, { minLength: 1, maxLength: 2 }), { nil: undefined }), pct: fc.integer({ min: 0, max: 100 }) })
+  .map(f => FaultInjection.safeParse({ apiVersion: 'meshwork.dev/v1alpha1', kind: 'FaultInjection', metadata: { name: `fault-${f.n}` }, spec: { targetRef: { name: f.target }, ...(f.matches ? { matches: f.matches } : {}), abort: { httpStatus: 503, percentage: f.pct } } }))
+
+test('any mix of valid routes and policies translates to schema-valid resources for every mesh', () => {
+  fc.assert(fc.property(fc.array(fc.oneof(route, authz, policy, limit, fault), { minLength: 1, maxLength: 8 }), parsed => {
+    fc.pre(parsed.every(p => p.success))
+    const seen = new Set<string>()
+    const resources = parsed.map(p => p.data as Resource).filter(r => !seen.has(`${r.kind}/${r.metadata.name}`) && seen.add(`${r.kind}/${r.metadata.name}`))
+    for (const mesh of MESHES) {
+      const out = translate(resources, mesh)
+      const names = new Set<string>()
+      for (const o of out.resources as Obj[]) {
+        assert.deepEqual(validateManifest(o), [], `${mesh} ${o.kind}/${o.metadata.name}: ${JSON.stringify(o)}`)
+        assert.deepEqual(strictProblems(o) ?? [], [], `${mesh} ${o.kind}/${o.metadata.name}`)
+        const id = `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`
+        assert.ok(!names.has(id), `${mesh}: two objects named ${id}`)
+        names.add(id)
+      }
     }
   }), { numRuns: 150, seed: Number(process.env.FC_SEED ?? 20261126) })
 })

@@ -154,7 +154,9 @@ class ConsulTranslation {
     const total = rule.backendRefs.reduce((s, b) => s + b.weight, 0)
     const splits = rule.backendRefs.map((b, i) => ({ weight: Math.round((b.weight * 10000) / total) / 100, ...this.target(refs[i], ns) }))
     const drift = 100 - splits.reduce((s, x) => s + x.weight, 0)
-    splits[0].weight = Math.round((splits[0].weight + drift) * 100) / 100
+    // Rounding drift goes to the largest split, which it cannot push below zero.
+    const largest = splits.reduce((a, b) => (b.weight > a.weight ? b : a))
+    largest.weight = Math.round((largest.weight + drift) * 100) / 100
     const k = `${refs[0].namespace ?? ns}/${service}`
     const existing = this.splitters.get(k)
     if (existing !== undefined && JSON.stringify(existing.splits) !== JSON.stringify(splits)) {

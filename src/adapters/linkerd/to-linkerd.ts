@@ -29,9 +29,15 @@ export function toLinkerd (input: readonly Resource[]): { resources: Obj[], unsu
   for (const g of by('Gateway')) log.add(resourceKey(g), 'spec', 'Linkerd has no ingress gateway; use a Gateway API implementation for north-south traffic and mesh it')
   for (const r of by('HTTPRoute')) out.push(...route(r, idx, log))
   for (const f of by('FaultInjection')) log.add(resourceKey(f), 'spec', 'Linkerd has no fault injection (it was removed with SMI TrafficSplit); use a fault-injecting backend in an HTTPRoute split instead')
+  const annotated = new Set<string>()
   for (const p of by('DestinationPolicy')) {
     const svc = destination(p, log)
-    if (Object.keys(svc.metadata.annotations).length > 0) out.push(svc)
+    const k = `${svc.metadata.namespace}/${svc.metadata.name}`
+    if (annotated.has(k)) {
+      log.add(resourceKey(p), 'spec.targetRef', `another DestinationPolicy already targets ${p.spec.targetRef.name}; its Service annotations are kept`)
+      continue
+    }
+    if (Object.keys(svc.metadata.annotations).length > 0) { out.push(svc); annotated.add(k) }
   }
   for (const m of by('MeshConfig')) out.push(meshConfig(m, log))
 
