@@ -31,7 +31,7 @@ export function mirror (ex: Exchange, t: ProxyTables, targets: readonly MirrorTa
   }
 }
 
-function sendCopy (cluster: UpstreamCluster, head: Buffer, body: Buffer[], isHead: boolean): void {
+function sendCopy (cluster: UpstreamCluster, head: string, body: Buffer[], isHead: boolean): void {
   const ep = cluster.pick(null, now())
   if (ep === null) return
   const pool = cluster.poolOf(ep)

@@ -226,7 +226,9 @@ export class DownstreamConnection implements Downstream {
   }
 
   private protocolError (err: Error): void {
-    const e = err instanceof MeshError ? err : new BadRequestError('malformed request', { cause: err })
+    // a MeshError here is the codec refusing the request; anything else is a bug in a handler: answer 500
+    // MESH_ERR (never a misleading 400) and keep the process serving
+    const e = err instanceof MeshError ? err : new MeshError(`internal error: ${(err as Error).message}`, { cause: err })
     if (this.state === S_BODY) {
       this.sink.onAbort(e)
       if (!this.responseStarted && !this.responseDone) {

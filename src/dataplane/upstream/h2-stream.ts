@@ -81,9 +81,10 @@ export class H2UpstreamStream implements UpstreamLike {
 
   constructor (private readonly h2: H2Session, private readonly scheme: string) {}
 
-  send (listener: ResponseListener, head: Buffer, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
     this.listener = listener
-    const req = parseRequestHead(head, 0, head.length)
+    const raw = Buffer.from(head, 'latin1')
+    const req = parseRequestHead(raw, 0, raw.length)
     const headers: Record<string, string | string[]> = {
       ':method': req.method,
       ':path': req.target,

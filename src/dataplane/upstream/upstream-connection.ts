@@ -34,7 +34,8 @@ export interface UpstreamLike {
   readonly closed: boolean
   /** Requests served by the underlying connection (> 1: reused, eligible for a transparent retry). */
   readonly served: number
-  send (listener: ResponseListener, head: Buffer, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void
+  /** `head` is the latin1 request head (serializeRequestHead). */
+  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void
   writeBody (chunk: Buffer): boolean
   endRequest (): void
   destroy (): void
@@ -77,7 +78,7 @@ export class UpstreamConnection implements UpstreamLike {
   }
 
   /** Start a request: write its head (and any body bytes already known). `requestDone` when no more body follows. */
-  send (listener: ResponseListener, head: Buffer, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
     this.listener = listener
     this.state = S_HEAD
     this.headRequest = isHead
@@ -86,11 +87,11 @@ export class UpstreamConnection implements UpstreamLike {
     this.served++
     const s = this.socket
     if (body === null || body.length === 0) {
-      s.write(head)
+      s.write(head, 'latin1')
     } else {
       // Perf: cork so head and body leave in one writev.
       s.cork()
-      s.write(head)
+      s.write(head, 'latin1')
       for (let i = 0; i < body.length; i++) s.write(body[i])
       s.uncork()
     }
