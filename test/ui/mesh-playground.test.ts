@@ -152,7 +152,11 @@ test('tap: a live list of requests for a service', async () => {
 test('traces: recent traces from the proxies as a waterfall', async () => {
   await page.goto(`${server!.url}/#/traces`)
   await page.getByTestId('trace-list').waitFor({ timeout: 30_000 })
-  await page.locator('[data-testid=trace-list] tbody tr').first().click()
+  // The newest traces may still be in flight (each proxy exports its spans on its own schedule):
+  // pick a complete Bookinfo trace, from the ingress through productpage, reviews and ratings.
+  const full = page.locator('[data-testid=trace-list] tbody tr', { hasText: 'ingress: GET' }).filter({ hasText: 'ratings' })
+  await full.first().waitFor({ timeout: 30_000 })
+  await full.first().click()
   await page.getByTestId('waterfall').waitFor()
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=waterfall] .wf-row').length >= 4, undefined, { timeout: 15_000 })
   const text = await page.getByTestId('waterfall').textContent() ?? ''
