@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { checkSnapshot, type ProxySnapshot } from '../config/snapshot.ts'
 import { MeshError, SnapshotRejectedError } from '../errors.ts'
 import { AdminServer } from './admin.ts'
+import { createHttpProbe } from './resilience/health-check.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
 import { compileTables, type ProxyTables } from './filters/tables.ts'
@@ -48,6 +49,8 @@ export class Proxy {
   private readonly admin: AdminServer
   private readonly telemetry: ProxyTelemetry
   private started = false
+  /** Health-check probe: plain HTTP, or mTLS with this proxy's identity for peer sidecars. */
+  private readonly probe = createHttpProbe({ tls: ep => this.certs?.clientOptions(ep.endpoint.identity) ?? null })
   private h2Inbound: H2Inbound | null = null
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
@@ -107,6 +110,7 @@ export class Proxy {
 
   async stop (): Promise<void> {
     this.started = false
+    if (this.tables !== null) await Promise.all(this.tables.healthCheckers.map(hc => hc.stop()))
     this.h2Inbound?.close()
     await Promise.all([...this.listeners.values()].map(l => l.stop()))
     await this.admin.stop()
@@ -124,7 +128,8 @@ export class Proxy {
       next = compileTables(snap, this.registry, {
         gatewayName: this.listeners.has('gateway') ? (this.options.gatewayName ?? snap.node.id) : undefined,
         previous: this.tables,
-        hooks: { onEject: (cluster, ep) => this.telemetry.onEject(cluster, ep) }
+        hooks: { onEject: (cluster, ep) => this.telemetry.onEject(cluster, ep) },
+        probe: this.probe
       })
     } catch (err) {
       const error = err instanceof SnapshotRejectedError
@@ -135,7 +140,10 @@ export class Proxy {
       return { ok: false, error }
     }
     // Perf + correctness: one reference swap; requests in flight hold the tables they started with.
+    const prev = this.tables
     this.tables = next
+    if (prev !== null) for (const hc of prev.healthCheckers) void hc.stop()
+    for (const hc of next.healthCheckers) hc.start()
     this.telemetry.onSnapshot(next)
     return { ok: true, version: next.version }
   }

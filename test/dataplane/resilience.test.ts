@@ -15,6 +15,7 @@ let slow: Origin // waits `?ms=` before answering
 let bad: Origin // always 500
 let good: Origin
 let good2: Origin
+let sick: Origin // answers requests, but its /healthz says 503
 let p: RunningProxy
 const failures = new Map<string, number>()
 
@@ -34,28 +35,37 @@ before(async () => {
   bad = await startOrigin('bad', (_req, res) => { res.writeHead(500); res.end('bad') })
   good = await startOrigin('good')
   good2 = await startOrigin('good2')
+  sick = await startOrigin('sick', (req, res) => {
+    res.writeHead(req.url === '/healthz' ? 503 : 200)
+    res.end(JSON.stringify({ name: 'sick' }))
+  })
   p = await startProxy(snapshot('res-1', {
     flaky: { endpoints: [{ id: 'flaky-0', port: flaky.port }] },
     slow: { endpoints: [{ id: 'slow-0', port: slow.port }] },
     limited: { endpoints: [{ id: 'limited-0', port: slow.port }] },
     mixed: { endpoints: [{ id: 'bad-0', port: bad.port }, { id: 'good-0', port: good.port }] },
-    rr: { endpoints: [{ id: 'good-a', port: good.port }, { id: 'good-b', port: good2.port }] }
+    rr: { endpoints: [{ id: 'good-a', port: good.port }, { id: 'good-b', port: good2.port }] },
+    nobudget: { endpoints: [{ id: 'flaky-nb', port: flaky.port }] },
+    checked: { endpoints: [{ id: 'sick-0', port: sick.port }, { id: 'good-c', port: good.port }] }
   }, {
     routes: [
       route('flaky', 'flaky', { backendRefs: [{ name: 'flaky' }], retry: { attempts: 3, backoff: '1ms', codes: [503] } }),
-      route('slow', 'slow', { backendRefs: [{ name: 'slow' }], timeouts: { request: '300ms', backendRequest: '100ms' }, retry: { attempts: 1, backoff: '1ms' } })
+      route('slow', 'slow', { backendRefs: [{ name: 'slow' }], timeouts: { request: '300ms', backendRequest: '100ms' }, retry: { attempts: 1, backoff: '1ms' } }),
+      route('nobudget', 'nobudget', { backendRefs: [{ name: 'nobudget' }], retry: { attempts: 3, backoff: '1ms', codes: [503] } })
     ],
     destinationPolicies: [
       policy('limited', 'limited', { connectionPool: { maxRequests: 1 } }),
       policy('mixed', 'mixed', { loadBalancer: { type: 'RoundRobin' }, outlierDetection: { consecutive5xx: 3, interval: '1s', baseEjectionTime: '30s', maxEjectionPercent: 50 } }),
-      policy('rr', 'rr', { loadBalancer: { type: 'RoundRobin' } })
+      policy('rr', 'rr', { loadBalancer: { type: 'RoundRobin' } }),
+      policy('nobudget', 'nobudget', { retryBudget: { ratio: 0, minRetriesPerSecond: 0 } }),
+      policy('checked', 'checked', { loadBalancer: { type: 'RoundRobin' }, healthCheck: { path: '/healthz', interval: '100ms', timeout: '1s', unhealthyThreshold: 1 } })
     ]
   }))
 })
 
 after(async () => {
   await p.close()
-  await Promise.all([flaky, slow, bad, good, good2].map(o => o.close()))
+  await Promise.all([flaky, slow, bad, good, good2, sick].map(o => o.close()))
 })
 
 async function call (host: string, path: string, opts: { method?: string, headers?: Record<string, string>, body?: Buffer | string } = {}) {
@@ -126,4 +136,22 @@ test('RoundRobin from the DestinationPolicy alternates endpoints', async () => {
   for (let i = 0; i < 6; i++) names.push(JSON.parse((await call('rr', '/x')).text).name)
   for (let i = 2; i < 6; i++) assert.equal(names[i], names[i - 2])
   assert.notEqual(names[0], names[1])
+})
+
+test('an empty retry budget stops retries', async () => {
+  const r = await call('nobudget', '/x?key=nb')
+  assert.equal(r.status, 503)
+  assert.equal(failures.get('nb'), 1)
+})
+
+test('active health check (DestinationPolicy.healthCheck) takes the endpoint failing its probe out', async () => {
+  const deadline = Date.now() + 10_000
+  let names: string[] = []
+  while (Date.now() < deadline) {
+    names = []
+    for (let i = 0; i < 6; i++) names.push(JSON.parse((await call('checked', '/x')).text).name)
+    if (names.every(n => n === 'good')) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  assert.deepEqual(names, Array(6).fill('good'))
 })

@@ -12,6 +12,7 @@ import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { Endpoint, ProxySnapshot } from '../../config/snapshot.ts'
 import { type Authorizer, compileAuthorization } from '../authz/authorizer.ts'
 import { type CompiledFault, compileFault } from '../resilience/fault.ts'
+import { HealthChecker, type HealthProbe } from '../resilience/health-check.ts'
 import { TokenBucket } from '../resilience/rate-limiter.ts'
 import { type CompiledMatch, compileMatch } from '../router/route-match.ts'
 import { compileRouteTable, type RouteTable } from '../router/route-table.ts'
@@ -39,6 +40,8 @@ export interface ProxyTables {
   readonly faults: InboundFault[] | null
   readonly defaultTimeoutMs: number
   readonly mtlsMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'
+  /** Active health checks of clusters whose DestinationPolicy asks for one (started by the proxy on swap). */
+  readonly healthCheckers: HealthChecker[]
 }
 
 export interface CompileOptions {
@@ -46,6 +49,8 @@ export interface CompileOptions {
   hooks?: ClusterHooks
   /** Previous tables: token buckets of unchanged policies carry over, so a swap does not refill them. */
   previous?: ProxyTables | null
+  /** Probe used by active health checks (TLS-aware); default plain HTTP. */
+  probe?: HealthProbe
 }
 
 export const LOCAL_CLUSTER = 'local-app'
@@ -72,10 +77,18 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
 
   const clusters = new Map<string, UpstreamCluster>()
   const usedPools = new Set<string>()
+  const healthCheckers: HealthChecker[] = []
   for (const c of outbound.clusters.values()) {
     const policy = policyFor(snapshot.destinationPolicies, c.name, c.service)
-    clusters.set(c.name, new UpstreamCluster(c.name, c.service, c.endpoints, policy, registry, opts.hooks))
+    const cluster = new UpstreamCluster(c.name, c.service, c.endpoints, policy, registry, opts.hooks)
+    clusters.set(c.name, cluster)
     for (const e of c.endpoints) usedPools.add(poolKey(e))
+    // one checker per policy target: a subset cluster (`reviews-v2`) shares the service's states, so only the
+    // cluster the policy names probes
+    const hc = policy?.spec.healthCheck
+    if (hc !== undefined && policy!.spec.targetRef.name === c.name) {
+      healthCheckers.push(HealthChecker.fromPolicy(hc, () => cluster.states, { probe: opts.probe }))
+    }
   }
   let local: UpstreamCluster | null = null
   if (localEndpoint !== null) {
@@ -122,7 +135,8 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
     rateLimit,
     faults,
     defaultTimeoutMs: parseDuration(snapshot.mesh.defaultTimeout),
-    mtlsMode: snapshot.mesh.mtls.mode
+    mtlsMode: snapshot.mesh.mtls.mode,
+    healthCheckers
   })
 }
 
