@@ -68,13 +68,21 @@ export class ControlPlaneBackend implements MeshBackend {
     }
   }
 
-  async apply (yaml: string, source: string, opts: { prune?: boolean } = {}): Promise<ApplyResult> {
+  async apply (yaml: string, source: string): Promise<ApplyResult> {
+    return await this.#post('/v1/apply', { text: yaml, source, waitMs: 3000 })
+  }
+
+  async delete (keys: string[]): Promise<ApplyResult> {
+    return await this.#post('/v1/delete', { keys })
+  }
+
+  async #post (path: string, payload: unknown): Promise<ApplyResult> {
     let res: Response
     try {
-      res = await fetch(`${this.url}/v1/apply`, {
+      res = await fetch(`${this.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: yaml, source, waitMs: 3000, prune: opts.prune === true }),
+        body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.#timeoutMs + 5000)
       })
     } catch (err) {

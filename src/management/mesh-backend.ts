@@ -31,5 +31,7 @@ export interface MeshBackend {
   status (): Promise<{ connected: boolean, version?: string, error?: string }>
   resources (): Promise<Resource[]>
   apply (yaml: string, source: string): Promise<ApplyResult>
+  /** Delete resources by `Kind/namespace/name`, all or nothing, with the control plane's consistency checks. */
+  delete (keys: string[]): Promise<ApplyResult>
   proxies (): Promise<ProxyInfo[]>
 }

@@ -173,3 +173,22 @@ test('benchmarks: scenarios listed, bad bodies refused with a stable code, a run
   const list = await call('/api/v1/benchmarks')
   assert.ok(list.json.runs.some((x: any) => x.id === id))
 })
+
+test('apply with prune deletes what the editor removed (e.g. a fault), checked by the control plane', async () => {
+  const fault = `apiVersion: meshwork.dev/v1alpha1
+kind: FaultInjection
+metadata: { name: ratings-fault }
+spec:
+  targetRef: { name: ratings }
+  abort: { httpStatus: 503, percentage: 50 }
+`
+  assert.equal((await call('/api/v1/config/apply', { yaml: fault })).status, 200)
+  const withFault = (await call('/api/v1/config')).json.yaml as string
+  assert.match(withFault, /ratings-fault/)
+  const without = withFault.split('---\n').filter(doc => !doc.includes('kind: FaultInjection')).join('---\n')
+  const d = await call('/api/v1/config/diff', { yaml: without, prune: true })
+  assert.deepEqual(d.json.changes.map((c: any) => [c.key, c.change]), [['FaultInjection/default/ratings-fault', 'removed']])
+  const a = await call('/api/v1/config/apply', { yaml: without, prune: true })
+  assert.equal(a.status, 200, JSON.stringify(a.json))
+  assert.doesNotMatch((await call('/api/v1/config')).json.yaml, /ratings-fault/)
+})

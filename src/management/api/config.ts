@@ -46,11 +46,15 @@ export async function registerConfigRoutes (app: FastifyInstance, ctx: Managemen
     return { ok: true, changes: diffResources(current, r.resources, { prune }) }
   })
 
+  // With `prune`, the text is the whole desired config (the editor shows all of it): resources missing
+  // from it are deleted after the rest is applied, each step checked by the control plane.
   app.post('/api/v1/config/apply', { schema: { body: YamlBody } }, async (req, reply) => {
-    const { yaml } = req.body as { yaml: string }
+    const { yaml, prune } = req.body as { yaml: string, prune?: boolean }
     const r = validate(yaml)
     if (!r.ok) return reply.status(400).send({ ok: false, code: 'MESH_ERR_CONFIG_INVALID', problems: r.problems })
-    const result = await ctx.backend.apply(yaml, '<ui>')
+    const removed = prune === true ? diffResources(await ctx.backend.resources(), r.resources, { prune: true }).filter(c => c.change === 'removed').map(c => c.key) : []
+    let result = await ctx.backend.apply(yaml, '<ui>')
+    if (result.ok && removed.length > 0) result = await ctx.backend.delete(removed)
     ctx.events.publish('config', { ok: result.ok, version: result.version, code: result.code, message: result.message })
     if (!result.ok) return reply.status(result.code === 'MESH_ERR_CONFIG_CONFLICT' ? 409 : result.code === 'MESH_ERR_CONTROL_PLANE_UNAVAILABLE' ? 503 : 400).send(result)
     return result

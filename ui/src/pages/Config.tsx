@@ -37,7 +37,7 @@ export function ConfigPage () {
   const review = async (): Promise<void> => {
     setResult(null)
     try {
-      const d = await api<{ changes: Change[] }>('/config/diff', { body: { yaml: text } })
+      const d = await api<{ changes: Change[] }>('/config/diff', { body: { yaml: text, prune: true } })
       setChanges(d.changes)
     } catch (e) {
       const err = e as ApiError
@@ -47,7 +47,7 @@ export function ConfigPage () {
   const apply = async (): Promise<void> => {
     setBusy(true)
     try {
-      const r = await api<{ version: string }>('/config/apply', { body: { yaml: text } })
+      const r = await api<{ version: string }>('/config/apply', { body: { yaml: text, prune: true } })
       setResult({ ok: true, message: `Applied: version ${r.version}. The proxies have it; watch the topology.` })
       setChanges(null)
     } catch (e) {
