@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { MeshError } from '../errors.ts'
 import { type CertificateAuthority, createIntermediateCa, createRootCa, parseCertificate, signCsr } from '../pki/index.ts'
 import type { IssuedCertificate } from './protocol.ts'
 
@@ -41,11 +42,19 @@ export class CaService {
   static async open (opts: { dataDir?: string, trustDomain: string }): Promise<CaService> {
     const file = opts.dataDir ? join(opts.dataDir, 'ca.json') : null
     if (file) {
+      let text: string | null = null
       try {
-        const state = JSON.parse(await readFile(file, 'utf8')) as CaState
-        return new CaService(state, file)
+        text = await readFile(file, 'utf8')
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+      if (text !== null) {
+        try {
+          return new CaService(JSON.parse(text) as CaState, file)
+        } catch (err) {
+          // Never silently replace a mesh's CA: every proxy's trust depends on it.
+          throw new MeshError(`${file} is not a readable CA state (${(err as Error).message}); restore it or remove it to create a new CA`)
+        }
       }
     }
     const first = await newGeneration(1, opts.trustDomain)

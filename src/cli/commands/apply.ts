@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { parseDuration } from '../../config/common.ts'
+import { Duration, parseDuration } from '../../config/common.ts'
 import { loadResourceFiles } from '../../config/load.ts'
 import { resourceKey } from '../../config/resource.ts'
 import { ConfigInvalidError, type ConfigProblem, formatProblem } from '../../errors.ts'
@@ -48,6 +48,7 @@ export async function run (argv: string[]): Promise<number> {
   const files = [...(values.file ?? []), ...positionals]
   if (files.length === 0) { process.stderr.write(usage); return 2 }
   const json = values.output === 'json'
+  if (!Duration.safeParse(values.wait).success) throw new ConfigInvalidError([{ file: '<flags>', path: '--wait', reason: `must be a duration such as "5s", got "${values.wait}"` }])
   let loaded: Awaited<ReturnType<typeof loadResourceFiles>>
   try {
     loaded = await loadResourceFiles(files)

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { parseDuration } from '../../config/common.ts'
+import { Duration, parseDuration } from '../../config/common.ts'
+import { ConfigInvalidError } from '../../errors.ts'
 import { startControlPlane } from '../../controlplane/index.ts'
 
 export const usage = `Usage: meshwork control -f <mesh.yaml> [-f <more.yaml>…] [options]
@@ -33,13 +34,19 @@ export async function run (argv: string[]): Promise<number> {
     process.stderr.write(usage)
     return 2
   }
+  const port = Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigInvalidError([{ file: '<flags>', path: '--port', reason: `must be a port number, got "${values.port}"` }])
+  const ttl = values['cert-ttl']
+  if (ttl !== undefined && (!Duration.safeParse(ttl).success || parseDuration(ttl) < 1000)) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--cert-ttl', reason: `must be a duration of at least 1s such as "10m" or "1h", got "${ttl}"` }])
+  }
   const cp = await startControlPlane({
     files,
     host: values.host,
-    port: Number(values.port),
+    port,
     dataDir: values['data-dir'],
     trustDomain: values['trust-domain'],
-    certTtlMs: values['cert-ttl'] ? parseDuration(values['cert-ttl']) : undefined,
+    certTtlMs: ttl !== undefined ? parseDuration(ttl) : undefined,
     log: line => process.stderr.write(`control: ${line}\n`)
   })
   process.stdout.write(`meshwork control plane listening on ${cp.url} (version ${cp.version}, ${cp.registry.view.services.size} services)\n`)
