@@ -152,5 +152,8 @@ export class Proxy {
   setTlsMaterial (material: TlsMaterial): void {
     if (this.certs === null) this.certs = new CertStore(material)
     else this.certs.update(material)
+    // idle upstream connections still carry the old certificate: drop them so the next calls present the new
+    // one (connections busy with a request finish on the old one)
+    this.registry.closeIdle()
   }
 }

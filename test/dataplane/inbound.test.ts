@@ -6,6 +6,7 @@ import { client, raw, startOrigin, startProxy, type Origin, type RunningProxy } 
 
 const TD = 'spiffe://cluster.local/ns/default/sa/'
 let caPem: string
+let rootCa: Awaited<ReturnType<typeof createRootCa>>
 let ids: Record<string, TestIdentity>
 let otherCa: { certPem: string, id: TestIdentity }
 let app: Origin
@@ -40,6 +41,7 @@ function callerSnapshot (version: string, identity: string, protocol: 'http1' | 
 
 before(async () => {
   const root = await createRootCa({ commonName: 'test root', ttlMs: 3_600_000 })
+  rootCa = root
   caPem = root.certPem
   ids = {
     reviews: await issueTestIdentity(root, TD + 'reviews', 3_600_000),
@@ -173,4 +175,17 @@ test('HTTP/2 between sidecars (endpoint protocol h2): mTLS and cleartext, bodies
   }
   server.proxy.applySnapshot(serverSnapshot('s4', 'STRICT'))
   caller.proxy.applySnapshot(callerSnapshot('c4', TD + 'reviews'))
+})
+
+test('setTlsMaterial rotates the identity: the next calls present the new certificate', async () => {
+  const rotated = await issueTestIdentity(rootCa, TD + 'productpage-rotated', 3_600_000)
+  assert.equal((await viaCaller('/before-rotation')).status, 200)
+  caller.proxy.setTlsMaterial({ certPem: rotated.certPem, keyPem: rotated.privateKeyPem, trustBundlePem: caPem })
+  try {
+    assert.equal((await viaCaller('/after-rotation')).status, 200)
+    const metrics = await (await fetch(`http://127.0.0.1:${server.admin}/metrics`)).text()
+    assert.match(metrics, /meshwork_requests_total\{direction="inbound",source="spiffe:\/\/cluster\.local\/ns\/default\/sa\/productpage-rotated"/)
+  } finally {
+    caller.proxy.setTlsMaterial({ certPem: ids.productpage.certPem, keyPem: ids.productpage.privateKeyPem, trustBundlePem: caPem })
+  }
 })

@@ -123,6 +123,7 @@ export class EndpointPool implements ConnectionOwner {
   }
 
   closeIdle (): void {
+    this.h2?.close()
     const list = this.idle.splice(0)
     for (const c of list) {
       c.closed = true

@@ -51,6 +51,11 @@ export class PoolRegistry {
     }
   }
 
+  /** Close idle connections (and h2 sessions) everywhere: the next requests dial with the current identity. */
+  closeIdle (): void {
+    for (const p of this.pools.values()) p.closeIdle()
+  }
+
   closeAll (): void {
     for (const p of this.pools.values()) p.retire()
     this.pools.clear()
