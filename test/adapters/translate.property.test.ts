@@ -104,3 +104,32 @@ test('any mix of valid routes and policies translates to schema-valid resources 
     }
   }), { numRuns: 150, seed: Number(process.env.FC_SEED ?? 20261126) })
 })
+
+test('fromIstio never throws on malformed Istio objects and returns only valid Meshwork resources', async () => {
+  const { fromIstio } = await import('../../src/adapters/translate.ts')
+  const { validateResource } = await import('../../src/config/index.ts')
+  const istioish = fc.record({
+    apiVersion: fc.constantFrom('networking.istio.io/v1beta1', 'networking.istio.io/v1', 'v1'),
+    kind: fc.constantFrom('VirtualService', 'DestinationRule', 'Gateway'),
+    metadata: fc.record({ name: fc.string({ maxLength: 70 }), namespace: fc.constantFrom('default', 'prod') }),
+    spec: fc.oneof(fc.jsonValue(), fc.record({
+      hosts: fc.array(fc.constantFrom('reviews', 'ratings.prod.svc.cluster.local', '*'), { maxLength: 2 }),
+      gateways: fc.option(fc.array(fc.constantFrom('mesh', 'istio-system/gw', 'gw')), { nil: undefined }),
+      host: fc.constantFrom('reviews', 'a.b.svc.cluster.local'),
+      http: fc.array(fc.record({
+        match: fc.option(fc.array(fc.jsonValue(), { maxLength: 2 }), { nil: undefined }),
+        route: fc.option(fc.array(fc.record({ destination: fc.record({ host: fc.constantFrom('reviews', 'x'), subset: fc.option(fc.constantFrom('v1', 'v2'), { nil: undefined }) }), weight: fc.option(fc.integer({ min: -5, max: 200 }), { nil: undefined }) }), { maxLength: 3 }), { nil: undefined }),
+        retries: fc.option(fc.record({ attempts: fc.integer({ min: -1, max: 20 }), retryOn: fc.string(), perTryTimeout: fc.constantFrom('1s', 'x', '0.25s') }, { requiredKeys: [] }), { nil: undefined }),
+        timeout: fc.option(fc.constantFrom('10s', 'abc', '0s', '1.5s'), { nil: undefined }),
+        fault: fc.option(fc.jsonValue(), { nil: undefined })
+      }, { requiredKeys: [] }), { maxLength: 3 }),
+      trafficPolicy: fc.option(fc.jsonValue(), { nil: undefined }),
+      subsets: fc.option(fc.array(fc.record({ name: fc.string(), labels: fc.dictionary(fc.string(), fc.string()), trafficPolicy: fc.option(fc.jsonValue(), { nil: undefined }) }), { maxLength: 2 }), { nil: undefined })
+    }, { requiredKeys: [] }))
+  })
+  fc.assert(fc.property(fc.array(fc.oneof(istioish, fc.jsonValue()), { maxLength: 4 }), objects => {
+    const { resources, unsupported } = fromIstio(objects)
+    for (const r of resources) assert.equal(validateResource(r).ok, true)
+    for (const u of unsupported) assert.equal(u.mesh, 'meshwork')
+  }), { numRuns: 300, seed: Number(process.env.FC_SEED ?? 20261126) })
+})

@@ -27,9 +27,17 @@ export function fromIstio (objects: readonly unknown[]): { resources: Resource[]
       log.add(key, 'apiVersion', 'only networking.istio.io VirtualService and DestinationRule are read')
       continue
     }
-    if (obj.kind === 'VirtualService') raw.push(...virtualService(obj, key, log))
-    else if (obj.kind === 'DestinationRule') raw.push(...destinationRule(obj, key, log))
-    else log.add(key, 'kind', `${String(obj.kind)} is not translated (VirtualService and DestinationRule are)`)
+    if (obj.kind !== 'VirtualService' && obj.kind !== 'DestinationRule') {
+      log.add(key, 'kind', `${String(obj.kind)} is not translated (VirtualService and DestinationRule are)`)
+      continue
+    }
+    // Input comes from users and the UI: a shape the Istio schema would reject is reported, never thrown.
+    try {
+      const clean = withoutNulls(obj) as Obj
+      raw.push(...(obj.kind === 'VirtualService' ? virtualService(clean, key, log) : destinationRule(clean, key, log)))
+    } catch (err) {
+      log.add(key, 'spec', `not a readable ${String(obj.kind)}: ${(err as Error).message}`)
+    }
   }
   const resources: Resource[] = []
   for (const r of raw) {
@@ -38,6 +46,13 @@ export function fromIstio (objects: readonly unknown[]): { resources: Resource[]
     else for (const p of v.problems) log.add(`${r.kind}/${r.metadata.namespace}/${r.metadata.name}`, p.path, `the translated resource is not valid Meshwork config: ${p.reason}`)
   }
   return { resources, unsupported: log.items }
+}
+
+/** JSON `null` reads as absent (YAML `key:` with no value is null); arrays lose their null items. */
+function withoutNulls (v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter(x => x !== null).map(withoutNulls)
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]))
+  return v
 }
 
 function virtualService (vs: Obj, key: string, log: UnsupportedLog): Obj[] {
