@@ -184,3 +184,12 @@ test('inject: meshwork.dev/no-proxy extends NO_PROXY for hosts the app reaches d
   const env = template.spec.containers[0].env as Obj[]
   assert.equal(env.find(e => e.name === 'NO_PROXY')?.value, '127.0.0.1,localhost,kubernetes.default.svc,.example.com')
 })
+
+test('webhook: any Pod CREATE review gets an allowed response with its uid, whatever the pod looks like', async () => {
+  const fc = (await import('fast-check')).default
+  fc.assert(fc.property(fc.oneof(fc.jsonValue(), fc.record({ metadata: fc.jsonValue(), spec: fc.oneof(fc.jsonValue(), fc.record({ containers: fc.array(fc.jsonValue(), { maxLength: 3 }) })) }, { requiredKeys: [] })), p => {
+    const res = handleAdmissionReview(review(p as Obj, 'uid-p'), OPTS)
+    assert.equal(res.response.uid, 'uid-p')
+    assert.equal(res.response.allowed, true)
+  }), { numRuns: 300, seed: 7 })
+})

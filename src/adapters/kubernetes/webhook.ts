@@ -27,11 +27,16 @@ export function handleAdmissionReview (review: unknown, opts: SidecarOptions): A
   const base: AdmissionReviewResponse = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: req.uid, allowed: true } }
   const pod: Obj | undefined = req.object
   if (req.kind?.kind !== 'Pod' || req.operation !== 'CREATE' || typeof pod !== 'object' || pod === null) return base
-  const name = String(pod.metadata?.name ?? pod.metadata?.generateName ?? 'pod')
-  const { template, outcome } = injectPodTemplate({ metadata: pod.metadata ?? {}, spec: pod.spec ?? {} }, opts, { name })
-  if (outcome !== 'injected') return base
-  const patch = podPatch(pod, template as { metadata: Obj, spec: Obj })
-  return { ...base, response: { ...base.response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } }
+  try {
+    const name = String(pod.metadata?.name ?? pod.metadata?.generateName ?? 'pod')
+    const { template, outcome } = injectPodTemplate({ metadata: pod.metadata ?? {}, spec: pod.spec ?? {} }, opts, { name })
+    if (outcome !== 'injected') return base
+    const patch = podPatch(pod, template as { metadata: Obj, spec: Obj })
+    return { ...base, response: { ...base.response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } }
+  } catch (err) {
+    // A pod the injector cannot read is admitted unchanged, with the reason shown to the user by kubectl.
+    return { ...base, response: { ...base.response, warnings: [`meshwork: sidecar not injected: ${(err as Error).message}`] } }
+  }
 }
 
 /**
