@@ -85,7 +85,7 @@ export class ControlPlane extends EventEmitter {
       maxQueue: parts.opts.maxQueue,
       pingMs: parts.opts.pingMs,
       compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.endpointsAt(version, s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
-      helloFor: (rec, streamId) => ({ type: 'hello', streamId, proxyId: rec.id, identity: rec.identity, trustBundlePem: this.ca.trustBundlePem, trustVersion: this.ca.trustVersion })
+      helloFor: (rec, streamId) => ({ type: 'hello', streamId, proxyId: rec.id, identity: rec.identity, trustBundlePem: this.ca.trustBundlePem, trustVersion: this.ca.trustVersion, issuer: this.ca.issuingGeneration })
     })
     this.server = createServer((req, res) => { handleRequest(this, req, res) })
     this.server.requestTimeout = 30_000

@@ -56,7 +56,7 @@ export type CertificateRequest = z.infer<typeof CertificateRequest>
 
 /** What the control plane writes on a stream, one JSON object per line. */
 export type StreamMessage =
-  | { type: 'hello', streamId: string, proxyId: string, identity: string | null, trustBundlePem: string, trustVersion: string }
+  | { type: 'hello', streamId: string, proxyId: string, identity: string | null, trustBundlePem: string, trustVersion: string, issuer: number }
   | { type: 'snapshot', version: string, snapshot: unknown }
   | { type: 'trust', version: string, trustBundlePem: string, reissue: boolean }
   | { type: 'ping' }

@@ -168,7 +168,7 @@ export class ConfigClient extends EventEmitter {
         this.state.connected = true
         this.state.streamId = msg.streamId as string
         this.emit('connected', msg.streamId)
-        this.identity?.attach(this.state.streamId, msg.identity as string, msg.trustBundlePem as string, msg.trustVersion as string)
+        this.identity?.attach(this.state.streamId, msg.identity as string, msg.trustBundlePem as string, msg.trustVersion as string, msg.issuer as number | undefined)
         void this.post('/v1/ack', { type: 'trust', version: msg.trustVersion, ok: true })
         if (this.probe) {
           this.probe.start()

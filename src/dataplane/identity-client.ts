@@ -18,6 +18,8 @@ export class IdentityClient extends EventEmitter {
   private material: TlsMaterial | null = null
   private trustVersion: string | null = null
   private trustBundlePem: string | null = null
+  /** Root generation of the CA that issued the current leaf. */
+  private issuer: number | null = null
   private renewAt = 0
   private renewTimer: NodeJS.Timeout | null = null
   private renewing: Promise<void> | null = null
@@ -31,13 +33,15 @@ export class IdentityClient extends EventEmitter {
   }
 
   /** A stream is up: adopt its trust bundle and renew when there is no certificate or one is due. */
-  attach (streamId: string, identity: string, trustBundlePem: string, trustVersion: string): void {
+  attach (streamId: string, identity: string, trustBundlePem: string, trustVersion: string, issuer?: number): void {
     this.streamId = streamId
     const identityChanged = this.identity !== null && this.identity !== identity
     this.identity = identity
     this.trustVersion = null // a new stream's hello is authoritative (versions restart with a new CA)
     this.updateTrust(trustBundlePem, trustVersion, false)
-    if (!this.hasCertificate || identityChanged || Date.now() >= this.renewAt) void this.renew()
+    // A root rotation that happened while this proxy was away: its leaf is from a root peers may no longer trust.
+    const staleIssuer = issuer !== undefined && this.issuer !== null && issuer !== this.issuer
+    if (!this.hasCertificate || identityChanged || staleIssuer || Date.now() >= this.renewAt) void this.renew()
   }
 
   detach (): void {
@@ -89,6 +93,7 @@ export class IdentityClient extends EventEmitter {
       this.material = { certPem, keyPem: keys.privateKeyPem, trustBundlePem: this.trustBundlePem ?? trustBundlePem }
       this.target.setTlsMaterial?.(this.material)
       this.hasCertificate = true
+      this.issuer = issuer
       const info = parseCertificate(certPem)
       // Renew at ~half of the remaining life (notBefore is backdated for clock skew, so it is not the
       // issue time), ±10 % jitter so a mesh of proxies does not renew in one burst.

@@ -112,6 +112,20 @@ test('root rotation: old+new roots trusted, leaves re-issued from the new root, 
   assert.ok(cp.registry.connected().every(r => r.certIssuer === 2))
 })
 
+test('a proxy away during a root rotation renews on reconnect (its leaf is from the dropped root)', async () => {
+  const cp = await mesh()
+  const { proxy, client } = connect(cp, 'backend-v2-away', { backoff: { initialMs: 4000, maxMs: 4000 } })
+  await client.ready
+  const oldCert = proxy.tls!.certPem
+  cp.streams.streams.get(client.state.streamId!)!.res.destroy()
+  await until(() => !client.state.connected, 5000, 'disconnected')
+  await cp.rotateRoot({ stepTimeoutMs: 5000 })
+  assert.equal(client.state.connected, false, 'rotation finished while the proxy was away')
+  await until(() => client.state.connected && proxy.tls!.certPem !== oldCert, 15_000, 'renewed after reconnect')
+  assert.ok(chainsTo(proxy.tls!.certPem, cp.ca.trustBundlePem))
+  assert.equal(proxy.tls!.trustBundlePem, cp.ca.trustBundlePem)
+})
+
 test('a restarted control plane keeps its CA, the applied config and the known endpoints; proxies reconnect', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshwork-cp-'))
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
