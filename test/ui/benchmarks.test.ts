@@ -1,35 +1,18 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
-import { startControlPlane } from '../../src/controlplane/index.ts'
-import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
-import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
-import { launchBrowser, screenshot } from './browser.ts'
+import type { Page } from 'playwright-core'
+import { screenshot, startPlayground } from './browser.ts'
 
-const ROOT = join(import.meta.dirname, '..', '..')
-let dir: string
-let cp: Awaited<ReturnType<typeof startControlPlane>>
-let server: ManagementServer
-let browser: Browser
+let playground: Awaited<ReturnType<typeof startPlayground>>
 let page: Page
+const server = { get url (): string { return playground.url } }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mw-ui-bench-'))
-  cp = await startControlPlane({ files: [join(ROOT, 'samples', 'bookinfo', 'mesh.yaml')], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
-  server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
-  browser = await launchBrowser()
-  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, acceptDownloads: true })
-  page = await context.newPage()
+  playground = await startPlayground({ width: 1500, height: 1000 })
+  page = playground.page
 })
-after(async () => {
-  await browser?.close()
-  await server?.close()
-  await cp?.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+after(async () => { await playground?.close() })
 
 async function startRun (scenarios: string[], seconds: number): Promise<void> {
   await page.goto(`${server.url}/#/benchmarks`)

@@ -23,3 +23,33 @@ export async function screenshot (page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true })
   return file
 }
+
+/**
+ * A control plane on the Bookinfo mesh file, the management server in front of it (no proxies to
+ * scrape) and a Chromium page: what the UI tests that need no running mesh share. `close()` stops all.
+ */
+export async function startPlayground (viewport = { width: 1400, height: 900 }): Promise<{ cpUrl: string, url: string, page: Page, close (): Promise<void> }> {
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { startControlPlane } = await import('../../src/controlplane/index.ts')
+  const { ControlPlaneBackend } = await import('../../src/management/control-plane-backend.ts')
+  const { startManagementServer } = await import('../../src/management/server.ts')
+  const root = join(import.meta.dirname, '..', '..')
+  const dir = mkdtempSync(join(tmpdir(), 'mw-ui-'))
+  const cp = await startControlPlane({ files: [join(root, 'samples', 'bookinfo', 'mesh.yaml')], host: '127.0.0.1', port: 0, dataDir: join(dir, 'cp') })
+  const server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(root, 'ui', 'dist') })
+  const browser = await launchBrowser()
+  const context = await browser.newContext({ viewport, acceptDownloads: true })
+  const page = await context.newPage()
+  return {
+    cpUrl: cp.url,
+    url: server.url,
+    page,
+    async close () {
+      await browser.close()
+      await server.close()
+      await cp.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
