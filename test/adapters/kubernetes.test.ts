@@ -35,14 +35,16 @@ test('install renders valid manifests for the control and management planes', ()
   assert.match(cm.data['mesh.yaml'], /kind: MeshConfig/)
 })
 
-test('install --webhook adds the injector and a MutatingWebhookConfiguration, all valid; golden file', () => {
-  const objects = renderInstall({ namespace: 'mesh-system', image: 'meshwork/meshwork:0.1.0', webhook: true, webhookTls: FAKE_TLS })
+test('install --webhook --ingress adds the injector, a MutatingWebhookConfiguration and the ingress gateway, all valid; golden file', () => {
+  const objects = renderInstall({ namespace: 'mesh-system', image: 'meshwork/meshwork:0.1.0', webhook: true, webhookTls: FAKE_TLS, ingressGateway: 'ingress' })
   for (const o of objects) assert.deepEqual(validateManifest(o), [], `${o.kind}/${o.metadata.name}`)
   const mwc = objects.find(o => o.kind === 'MutatingWebhookConfiguration')!
   const hook = mwc.webhooks[0]
   assert.deepEqual(hook.clientConfig.service, { name: 'meshwork-injector', namespace: 'mesh-system', path: '/inject', port: 443 })
   assert.equal(Buffer.from(hook.clientConfig.caBundle, 'base64').toString(), FAKE_TLS.caPem)
   assert.equal(hook.failurePolicy, 'Ignore')
+  const gw = objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'meshwork-ingress')!
+  assert.deepEqual(gw.spec.template.spec.containers[0].args.slice(0, 7), ['proxy', '--control-plane', 'http://meshwork-control.mesh-system.svc:15010', '--id', '$(POD_NAME)', '--role', 'ingress'])
   assertGolden('install-webhook.yaml', toYamlStream(objects))
 })
 

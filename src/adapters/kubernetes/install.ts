@@ -20,7 +20,14 @@ export interface InstallOptions {
   /** Mesh resources put in the control plane's ConfigMap; default: a MeshConfig with the defaults. */
   mesh?: readonly Resource[]
   nativeSidecar?: boolean
+  /**
+   * Name of a Meshwork `Gateway` (gatewayClassName `meshwork`) to run as the ingress gateway: a
+   * `meshwork proxy --role ingress` Deployment behind a LoadBalancer Service (port 80 → 8080).
+   */
+  ingressGateway?: string
 }
+
+export const INGRESS_PORT = 8080
 
 /** In-cluster URL of the control plane. */
 export function controlPlaneUrl (namespace: string): string {
@@ -113,7 +120,39 @@ export function renderInstall (opts: InstallOptions): Obj[] {
     service(ns, 'meshwork-server', labels('management-plane'), SERVER_PORT)
   ]
   if (opts.webhook === true) out.push(...injector(opts, labels('injector')))
+  if (opts.ingressGateway !== undefined) out.push(...ingress(opts, opts.ingressGateway, labels('ingress-gateway')))
   return out
+}
+
+function ingress (opts: InstallOptions, gateway: string, labels: Record<string, string>): Obj[] {
+  const ns = opts.namespace
+  return [
+    deployment(ns, 'meshwork-ingress', labels, {
+      containers: [{
+        name: 'proxy',
+        image: opts.image,
+        args: ['proxy', '--control-plane', controlPlaneUrl(ns), '--id', '$(POD_NAME)', '--role', 'ingress', '--gateway', gateway, '--namespace', '$(POD_NAMESPACE)', '--listen', `0.0.0.0:${INGRESS_PORT}`, '--admin', '0.0.0.0:15000'],
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }
+        ],
+        ports: [{ name: 'http', containerPort: INGRESS_PORT }, { name: 'mw-admin', containerPort: 15000 }],
+        readinessProbe: { httpGet: { path: '/ready', port: 15000 }, periodSeconds: 2 },
+        resources: { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '512Mi' } },
+        securityContext: securityContext()
+      }]
+    }),
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'meshwork-ingress', namespace: ns, labels },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { 'app.kubernetes.io/name': 'meshwork', 'app.kubernetes.io/component': 'ingress-gateway' },
+        ports: [{ name: 'http', port: 80, targetPort: INGRESS_PORT }]
+      }
+    }
+  ]
 }
 
 function injector (opts: InstallOptions, labels: Record<string, string>): Obj[] {

@@ -20,10 +20,12 @@ Options:
                            certificate) and a MutatingWebhookConfiguration for namespaces labelled
                            meshwork.dev/inject=enabled
   --no-native-sidecar      injected sidecars as regular containers (clusters older than Kubernetes 1.29)
+  --ingress <gateway>      run the Meshwork Gateway of that name as the ingress gateway (Deployment +
+                           LoadBalancer Service, port 80)
 `
 
 export async function run (argv: string[]): Promise<number> {
-  let values: { kubernetes?: boolean, namespace?: string, image?: string, file?: string[], webhook?: boolean, 'no-native-sidecar'?: boolean }
+  let values: { kubernetes?: boolean, namespace?: string, image?: string, file?: string[], webhook?: boolean, 'no-native-sidecar'?: boolean, ingress?: string }
   try {
     values = parseArgs({
       args: argv,
@@ -33,7 +35,8 @@ export async function run (argv: string[]): Promise<number> {
         image: { type: 'string', default: DEFAULT_IMAGE },
         file: { type: 'string', short: 'f', multiple: true },
         webhook: { type: 'boolean', default: false },
-        'no-native-sidecar': { type: 'boolean', default: false }
+        'no-native-sidecar': { type: 'boolean', default: false },
+        ingress: { type: 'string' }
       },
       strict: true
     }).values
@@ -48,7 +51,7 @@ export async function run (argv: string[]): Promise<number> {
   const ns = values.namespace!
   const mesh = values.file !== undefined ? (await loadResourceFiles(values.file)).map(l => l.resource) : undefined
   const webhookTls = values.webhook === true ? await createWebhookTls([`meshwork-injector.${ns}.svc`, `meshwork-injector.${ns}.svc.cluster.local`]) : undefined
-  const objects = renderInstall({ namespace: ns, image: values.image!, webhook: values.webhook, webhookTls, mesh, nativeSidecar: values['no-native-sidecar'] !== true })
+  const objects = renderInstall({ namespace: ns, image: values.image!, webhook: values.webhook, webhookTls, mesh, nativeSidecar: values['no-native-sidecar'] !== true, ingressGateway: values.ingress })
   process.stdout.write(toYamlStream(objects))
   return 0
 }
