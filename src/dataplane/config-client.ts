@@ -136,8 +136,12 @@ export class ConfigClient extends EventEmitter {
     req.on('error', err => fail((err as NodeJS.ErrnoException).code ?? err.message))
     req.on('response', res => {
       if (res.statusCode !== 200) {
-        res.resume()
-        fail(`HTTP ${res.statusCode} ${res.headers['x-meshwork-error'] ?? ''}`.trim())
+        // Say why (e.g. an invalid hello) in the log line of every retry.
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => { if (body.length < 500) body += c })
+        res.on('end', () => fail(`HTTP ${res.statusCode} ${res.headers['x-meshwork-error'] ?? ''} ${body.slice(0, 300)}`.trim()))
+        res.on('error', () => fail(`HTTP ${res.statusCode}`))
         return
       }
       res.setEncoding('utf8')

@@ -206,3 +206,23 @@ test('delete: removed from every snapshot; refused when something still needs it
   cleanups.push(() => cp2.close())
   assert.ok(!cp2.resources().some(l => l.resource.kind === 'FaultInjection'), 'still deleted after a restart')
 })
+
+test('a hello that does not say who the proxy is is refused with 400 and the reason', async () => {
+  const cp = await mesh()
+  const post = async (body: unknown) => {
+    const res = await fetch(new URL('/v1/stream', cp.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { status: res.status, code: res.headers.get('x-meshwork-error'), body: await res.json() as { code: string, message: string } }
+  }
+  const noService = await post({ id: 'x', role: 'sidecar' })
+  assert.equal(noService.status, 400)
+  assert.equal(noService.code, 'MESH_ERR_BAD_REQUEST')
+  assert.match(noService.body.message, /^service: /)
+  const unknownField = await post({ id: 'x', service: 'backend', colour: 'red' })
+  assert.equal(unknownField.code, 'MESH_ERR_BAD_REQUEST')
+  assert.equal(cp.registry.proxies.size, 0)
+  const logs: string[] = []
+  const client = startConfigClient(new FakeProxy(), { url: cp.url, id: 'x', role: 'sidecar', identity: false, backoff: { initialMs: 20, maxMs: 50 }, log: l => logs.push(l) })
+  cleanups.push(() => client.close())
+  await until(() => logs.length >= 2, 5000, 'retries logged')
+  assert.match(logs[0], /HTTP 400 MESH_ERR_BAD_REQUEST/)
+})
