@@ -226,3 +226,16 @@ test('a hello that does not say who the proxy is is refused with 400 and the rea
   await until(() => logs.length >= 2, 5000, 'retries logged')
   assert.match(logs[0], /HTTP 400 MESH_ERR_BAD_REQUEST/)
 })
+
+test('changes made in the same tick are pushed as one snapshot', async () => {
+  const cp = await mesh()
+  const { proxy, client } = connect(cp, 'backend-coalesce')
+  await client.ready
+  await cp.waitForSync(5000)
+  const before = proxy.applied.length
+  const results = await Promise.all([1, 2, 3].map(w => cp.apply(ROUTE_V2.replace('weight: 100', `weight: ${w}`), `w${w}.yaml`)))
+  assert.ok(results.every(r => r.ok))
+  await cp.waitForSync(5000)
+  assert.equal(proxy.applied.length, before + 1)
+  assert.equal(proxy.snapshot!.version, results[2].version)
+})
