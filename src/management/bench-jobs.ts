@@ -4,7 +4,8 @@ import { runSuite, summarizeSuite, type ScenarioSummary, type SuiteEvent } from 
 import { BASELINE, SCENARIOS, type ScenarioName } from '../bench/scenarios/scenarios.ts'
 import { decodeHistogram, mergeHistograms } from '../bench/loadgen/histogram.ts'
 import type { PerformanceTestResult } from '../bench/smp.ts'
-import { ApiNotFoundError, BenchBusyError, MeshError } from '../errors.ts'
+import { ApiBadRequestError, ApiNotFoundError, BenchBusyError, MeshError } from '../errors.ts'
+import { importFortio } from '../bench/fortio.ts'
 
 export interface StartRequest { scenarios: ScenarioName[], rate: number, durationMs: number, connections: number, repeats: number }
 
@@ -113,6 +114,35 @@ export class BenchJobs {
     })
     this.#jobs.set(id, job)
     return view(job)
+  }
+
+  /**
+   * Store results produced elsewhere (a benchmark Job in a cluster POSTs `meshwork bench run --json`
+   * output; fortio JSON is accepted too) as a run of their own.
+   */
+  import (body: unknown): JobView {
+    const items = Array.isArray(body) ? body : [body]
+    const results: PerformanceTestResult[] = []
+    for (const item of items) {
+      const o = item as Record<string, any> | null
+      if (o !== null && typeof o === 'object' && typeof o.partial === 'object' && o.partial !== null) results.push(o.partial as PerformanceTestResult)
+      else if (o !== null && typeof o === 'object' && typeof o.smp_version === 'string' && typeof o.meshwork === 'object') results.push(o as unknown as PerformanceTestResult)
+      else if (o !== null && typeof o === 'object' && ('DurationHistogram' in o || 'RequestedQPS' in o)) {
+        try {
+          results.push(importFortio(o, { mesh: { type: 'unknown', version: '', config: {} } }))
+        } catch (err) {
+          throw new ApiBadRequestError(`not a fortio result: ${(err as Error).message}`)
+        }
+      } else throw new ApiBadRequestError('body must be an SMP result (meshwork bench run --json), a list of them, or a fortio JSON result')
+    }
+    if (results.length === 0) throw new ApiBadRequestError('nothing to import')
+    const group = randomUUID()
+    const createdAt = new Date().toISOString()
+    for (const r of results) this.#store.save({ ...r, id: randomUUID(), meshwork: { ...r.meshwork, group, source: r.meshwork?.source ?? 'import' } })
+    const scenarios = [...new Set(results.map(r => r.meshwork?.scenario ?? 'run'))]
+    const name = `imported: ${scenarios.join(', ')}`
+    this.#store.saveGroup({ id: group, kind: 'suite', createdAt, name, summary: summarizeSuite(results, scenarios) })
+    return { id: group, name, createdAt, status: 'done', scenarios }
   }
 
   cancel (id: string): JobView {

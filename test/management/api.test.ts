@@ -192,3 +192,21 @@ spec:
   assert.equal(a.status, 200, JSON.stringify(a.json))
   assert.doesNotMatch((await call('/api/v1/config')).json.yaml, /ratings-fault/)
 })
+
+test('benchmarks: results POSTed by an in-cluster Job (SMP or fortio JSON) are imported as a run', async () => {
+  const runs = (await call('/api/v1/benchmarks')).json.runs
+  const done = runs.find((r: any) => r.status === 'done')
+  assert.ok(done, 'needs the earlier benchmark run')
+  const smp = await fetch(`${server.url}/api/v1/benchmarks/${done.id}/export`).then(x => x.json()) as any[]
+  const imp = await call('/api/v1/benchmarks/import', smp[0])
+  assert.equal(imp.status, 201, JSON.stringify(imp.json))
+  const view = (await call(`/api/v1/benchmarks/${imp.json.id}`)).json
+  assert.equal(view.results.length, 1)
+  const fortio = { RequestedQPS: '100', ActualQPS: 99.5, ActualDuration: 1e9, NumThreads: 2, RunType: 'HTTP', StartTime: '2026-11-25T10:00:00Z', URL: 'http://127.0.0.1/', RetCodes: { 200: 100 },
+    DurationHistogram: { Count: 100, Min: 0.001, Max: 0.01, Sum: 0.3, Avg: 0.003, StdDev: 0.001, Data: [{ Start: 0.001, End: 0.002, Percent: 50, Count: 50 }, { Start: 0.002, End: 0.01, Percent: 100, Count: 50 }], Percentiles: [{ Percentile: 50, Value: 0.002 }, { Percentile: 90, Value: 0.008 }, { Percentile: 99, Value: 0.0099 }] } }
+  const f = await call('/api/v1/benchmarks/import', fortio)
+  assert.equal(f.status, 201, JSON.stringify(f.json))
+  const bad = await call('/api/v1/benchmarks/import', { hello: 'world' })
+  assert.equal(bad.status, 400)
+  assert.equal(bad.json.code, 'MESH_ERR_API_BAD_REQUEST')
+})

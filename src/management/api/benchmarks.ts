@@ -28,6 +28,7 @@ export function benchmarkRoutes (app: FastifyInstance, ctx: ManagementContext): 
     const run = jobs.start({ scenarios: b.scenarios, rate: b.rate ?? 200, durationMs: b.durationMs ?? 5000, connections: b.connections ?? 16, repeats: b.repeats ?? 1 })
     return reply.status(202).send(run)
   })
+  app.post('/api/v1/benchmarks/import', async (req, reply) => reply.status(201).send(jobs.import(req.body)))
   app.get('/api/v1/benchmarks/compare', async (req) => {
     const ids = String((req.query as { ids?: string }).ids ?? '').split(',').filter(s => s !== '').slice(0, 8)
     return { runs: ids.map(id => jobs.get(id)) }
