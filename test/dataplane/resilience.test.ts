@@ -16,6 +16,7 @@ let bad: Origin // always 500
 let good: Origin
 let good2: Origin
 let sick: Origin // answers requests, but its /healthz says 503
+let slowB: Origin // like slow, for the connections-limit test (own pool)
 let p: RunningProxy
 const failures = new Map<string, number>()
 
@@ -35,6 +36,10 @@ before(async () => {
   bad = await startOrigin('bad', (_req, res) => { res.writeHead(500); res.end('bad') })
   good = await startOrigin('good')
   good2 = await startOrigin('good2')
+  slowB = await startOrigin('slowB', (req, res) => {
+    const ms = Number(new URL(req.url!, 'http://x').searchParams.get('ms') ?? 0)
+    setTimeout(() => res.end('ok'), ms)
+  })
   sick = await startOrigin('sick', (req, res) => {
     res.writeHead(req.url === '/healthz' ? 503 : 200)
     res.end(JSON.stringify({ name: 'sick' }))
@@ -46,6 +51,7 @@ before(async () => {
     mixed: { endpoints: [{ id: 'bad-0', port: bad.port }, { id: 'good-0', port: good.port }] },
     rr: { endpoints: [{ id: 'good-a', port: good.port }, { id: 'good-b', port: good2.port }] },
     nobudget: { endpoints: [{ id: 'flaky-nb', port: flaky.port }] },
+    pooled: { endpoints: [{ id: 'pooled-0', port: slowB.port }] },
     checked: { endpoints: [{ id: 'sick-0', port: sick.port }, { id: 'good-c', port: good.port }] }
   }, {
     routes: [
@@ -58,6 +64,7 @@ before(async () => {
       policy('mixed', 'mixed', { loadBalancer: { type: 'RoundRobin' }, outlierDetection: { consecutive5xx: 3, interval: '1s', baseEjectionTime: '30s', maxEjectionPercent: 50 } }),
       policy('rr', 'rr', { loadBalancer: { type: 'RoundRobin' } }),
       policy('nobudget', 'nobudget', { retryBudget: { ratio: 0, minRetriesPerSecond: 0 } }),
+      policy('pooled', 'pooled', { connectionPool: { maxConnections: 1, maxPendingRequests: 1 } }),
       policy('checked', 'checked', { loadBalancer: { type: 'RoundRobin' }, healthCheck: { path: '/healthz', interval: '100ms', timeout: '1s', unhealthyThreshold: 1 } })
     ]
   }))
@@ -65,7 +72,7 @@ before(async () => {
 
 after(async () => {
   await p.close()
-  await Promise.all([flaky, slow, bad, good, good2, sick].map(o => o.close()))
+  await Promise.all([flaky, slow, bad, good, good2, sick, slowB].map(o => o.close()))
 })
 
 async function call (host: string, path: string, opts: { method?: string, headers?: Record<string, string>, body?: Buffer | string } = {}) {
@@ -154,4 +161,16 @@ test('active health check (DestinationPolicy.healthCheck) takes the endpoint fai
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   assert.deepEqual(names, Array(6).fill('good'))
+})
+
+test('connections limit: one request waits as pending for the connection, one more gets MESH_ERR_CIRCUIT_OPEN', async () => {
+  const first = call('pooled', '/x?ms=400')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  const second = call('pooled', '/x?ms=0')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  const third = await call('pooled', '/x?ms=0')
+  assert.equal(third.status, 503)
+  assert.equal(third.headers['x-meshwork-error'], 'MESH_ERR_CIRCUIT_OPEN')
+  assert.equal((await first).status, 200)
+  assert.equal((await second).status, 200)
 })

@@ -167,12 +167,31 @@ export class Exchange implements BodySink, ResponseListener {
     const conn = pool.acquireIdle()
     if (conn !== null) { this.dispatch(conn); return }
     this.state = ST_CONNECTING
-    if (!cl.breaker.tryAcquireConnection()) {
+    this.connectOrWait(pool)
+  }
+
+  /**
+   * Dial a new connection if the connections limit allows it; else wait (maxPendingRequests) for a connection
+   * of this endpoint to be released, or answer MESH_ERR_CIRCUIT_OPEN. The try's timer bounds the wait.
+   */
+  private connectOrWait (pool: EndpointPool): void {
+    const breaker = this.plan!.cluster.breaker
+    if (breaker.tryAcquireConnection()) { this.connect(pool); return }
+    if (!breaker.tryEnterPending()) {
       this.endTry(0, false)
-      this.fail(new CircuitOpenError(`${cl.name}: connections limit reached`))
+      this.fail(new CircuitOpenError(`${this.plan!.cluster.name}: connections and pending limits reached`))
       return
     }
-    this.connect(pool)
+    const ep = this.ep
+    pool.wait(conn => {
+      breaker.leavePending()
+      if (this.state !== ST_CONNECTING || this.ep !== ep) {
+        if (conn !== null) pool.release(conn)
+        return
+      }
+      if (conn !== null) this.dispatch(conn)
+      else this.connectOrWait(pool) // a connection closed: its slot is free to dial
+    })
   }
 
   private connect (pool: EndpointPool): void {

@@ -37,6 +37,7 @@ export class EndpointPool implements ConnectionOwner {
   open = 0
   retired = false
   readonly idle: UpstreamConnection[] = []
+  private readonly waiters: ((conn: UpstreamConnection | null) => void)[] = []
   private readonly dial: Dialer
   private readonly options: PoolOptions
   /** The multiplexed session when the endpoint speaks h2 (then there is no idle list). */
@@ -100,8 +101,20 @@ export class EndpointPool implements ConnectionOwner {
     })
   }
 
+  /**
+   * Wait for a connection (circuit breaker: connections limit reached, request pending). `fn` gets a released
+   * connection, or null when one closed (its slot is free: dial). Waiters are served first in, first out.
+   */
+  wait (fn: (conn: UpstreamConnection | null) => void): void {
+    this.waiters.push(fn)
+  }
+
   release (conn: UpstreamLike): void {
     if (!(conn instanceof UpstreamConnection)) return // h2 streams end with their response
+    if (this.waiters.length > 0 && !this.retired && !conn.closed) {
+      this.waiters.shift()!(conn)
+      return
+    }
     if (this.retired || this.idle.length >= this.options.maxIdle) {
       conn.destroy()
       return
@@ -113,6 +126,12 @@ export class EndpointPool implements ConnectionOwner {
     this.open--
     const i = this.idle.indexOf(conn)
     if (i !== -1) this.idle.splice(i, 1)
+    // the breaker's connection slot is released by the connection's 'close' listener (exchange.ts), which
+    // runs after this; let a waiter dial on the next tick
+    if (this.waiters.length > 0) {
+      const w = this.waiters.shift()!
+      setImmediate(() => w(null))
+    }
   }
 
   /** Stop reusing: close idle connections now, busy ones when they finish. */
