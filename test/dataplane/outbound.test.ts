@@ -142,3 +142,12 @@ test('admin /ready and /config report the applied snapshot', async () => {
   assert.equal(c.status, 200)
   assert.equal(JSON.parse(c.body).version, 'v1')
 })
+
+test('an HTTP/1.0 client gets a chunked upstream response decoded, ended by close', async () => {
+  const out = await raw(p.outbound, 'GET /stream HTTP/1.0\r\nHost: ratings\r\n\r\n', 10_000)
+  const headEnd = out.indexOf('\r\n\r\n')
+  const head = out.slice(0, headEnd).toLowerCase()
+  assert.match(head, /^http\/1\.1 200 /)
+  assert.ok(!head.includes('transfer-encoding'), head)
+  assert.equal(out.length - headEnd - 4, 64 * 64 * 1024)
+})

@@ -85,6 +85,7 @@ test('B3 on input is accepted and turned into traceparent', async () => {
   const seen = (await r.body.json() as { headers: Record<string, string> }).headers
   await c.close()
   assert.match(seen.traceparent, /^00-80f198ee56343ba864fe8b2a57d3eff7-[0-9a-f]{16}-01$/)
+  assert.equal(seen.b3, undefined)
 })
 
 test('golden metrics and the JSON access log record each request', async () => {

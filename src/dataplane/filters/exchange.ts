@@ -13,6 +13,7 @@ import {
   UpstreamResetError, UpstreamTimeoutError
 } from '../../errors.ts'
 import type { ResponseHead, RequestHead } from '../http1/head-parser.ts'
+import { ChunkDecoder } from '../http1/chunk-codec.ts'
 import { serializeRequestHead, serializeResponseHead } from '../http1/serialize.ts'
 import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
 import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
@@ -105,6 +106,8 @@ export class Exchange implements BodySink, ResponseListener {
   private transparentRetried = false
   private dsPausedForBody = false
   private upstreamPaused = false
+  /** Set when a chunked response goes to an HTTP/1.0 client (decoded, body ended by close). */
+  private dechunk: ChunkDecoder | null = null
   /** Endpoint of the previous try: a retry prefers another one. */
   private lastEp: EndpointState | null = null
 
@@ -291,25 +294,39 @@ export class Exchange implements BodySink, ResponseListener {
     this.chunks = []
     const ds = this.ds
     this.bytesOut = bodyEnd - headEnd
-    const noLength = head.contentLength < 0 && !head.chunked && status !== 204 && status !== 304 && this.req.method !== 'HEAD'
+    const bodyless = status === 204 || status === 304 || this.req.method === 'HEAD'
+    const noLength = head.contentLength < 0 && !head.chunked && !bodyless
     if (noLength) ds.closeAfterResponse = true
+    // An HTTP/1.0 client cannot read chunked coding: decode it and let the connection close end the body.
+    if (head.chunked && this.req.minor === 0 && !bodyless) {
+      this.dechunk = new ChunkDecoder()
+      ds.closeAfterResponse = true
+    }
     let ok: boolean
     if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
       // Perf: nothing to change in the head: forward the raw bytes (head and first body bytes) in one write.
       ok = ds.write(bodyEnd === chunk.length && headStart === 0 ? chunk : chunk.subarray(headStart, bodyEnd))
     } else {
       const headers = plan.responseHeaders !== null ? applyHeaderOps(plan.responseHeaders, head.headers) : head.headers
-      const out = serializeResponseHead(status, headers, head.chunked ? -1 : head.contentLength, head.chunked, ds.closeAfterResponse, head.connectionTokens)
+      const chunked = head.chunked && this.dechunk === null
+      const out = serializeResponseHead(status, headers, head.chunked ? -1 : head.contentLength, chunked, ds.closeAfterResponse, head.connectionTokens)
       ok = ds.write(out)
-      if (bodyEnd > headEnd) ok = ds.write(chunk.subarray(headEnd, bodyEnd))
+      if (bodyEnd > headEnd) ok = this.writeBody(chunk.subarray(headEnd, bodyEnd))
     }
     if (!ok) this.waitDownstreamDrain()
+  }
+
+  private writeBody (chunk: Buffer): boolean {
+    if (this.dechunk === null) return this.ds.write(chunk)
+    let ok = true
+    this.dechunk.push(chunk, data => { ok = this.ds.write(data) })
+    return ok
   }
 
   onResponseBody (chunk: Buffer): void {
     if (this.state !== ST_RESPONDING) return
     this.bytesOut += chunk.length
-    if (!this.ds.write(chunk)) this.waitDownstreamDrain()
+    if (!this.writeBody(chunk)) this.waitDownstreamDrain()
   }
 
   onResponseEnd (): void {

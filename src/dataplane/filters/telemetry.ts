@@ -90,6 +90,11 @@ export class ProxyTelemetry implements ExchangeObserver {
     ex.trace = span
     removeHeader(headers, 'traceparent')
     removeHeader(headers, 'tracestate')
+    // B3 from the caller was turned into the W3C context: do not forward a stale B3 parent next to it
+    for (let i = 0; i < headers.length; i += 2) {
+      const n = headers[i]
+      if (n === 'b3' || n.startsWith('x-b3-')) { removeB3(headers); break }
+    }
     let out = 'traceparent: ' + formatTraceparent(span.traceId, span.spanId, span.sampled) + '\r\n'
     if (span.tracestate !== '') out += 'tracestate: ' + span.tracestate + '\r\n'
     return out
@@ -197,4 +202,8 @@ export class ProxyTelemetry implements ExchangeObserver {
       error_code: ex.errorCode ?? undefined
     })
   }
+}
+
+function removeB3 (headers: string[]): void {
+  for (const n of ['b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags']) removeHeader(headers, n)
 }
