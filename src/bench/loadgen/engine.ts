@@ -39,6 +39,8 @@ export interface EngineReport {
   stoppedAt: number
   /** True when no connection ever came up. */
   unreachable: boolean
+  /** Last connection-loss cause. */
+  lastCloseCode: string
 }
 
 interface Slot {
@@ -81,6 +83,7 @@ export class LoadEngine {
   private lastCompletion = 0
   private stopping = false
   private unreachableReported = false
+  private lastCloseCode = ''
   private finished = false
   private pumpTimer: NodeJS.Timeout | null = null
   private pumpAt = Number.POSITIVE_INFINITY
@@ -169,7 +172,8 @@ export class LoadEngine {
       measureStart: performance.timeOrigin + this.tm,
       lastCompletion: performance.timeOrigin + (this.lastCompletion || t),
       stoppedAt: performance.timeOrigin + Math.min(t, this.tEnd),
-      unreachable: !this.slots.some(s => s.everReady)
+      unreachable: !this.slots.some(s => s.everReady),
+      lastCloseCode: this.lastCloseCode
     })
   }
 
@@ -181,7 +185,6 @@ export class LoadEngine {
       onReady: () => {
         s.ready = true
         s.everReady = true
-        s.failures = 0
         this.next(s)
       },
       onResponse: (status: number) => this.onResponse(s, status),
@@ -192,6 +195,7 @@ export class LoadEngine {
 
   private onResponse (s: Slot, status: number): void {
     s.busy = false
+    s.failures = 0
     const t = now()
     this.completed++
     if (s.startedAt >= this.tm && s.startedAt < this.tEnd) {
@@ -214,6 +218,7 @@ export class LoadEngine {
   }
 
   private onClose (s: Slot, code: string): void {
+    this.lastCloseCode = code
     const wasBusy = s.busy
     s.busy = false
     s.ready = false
@@ -223,8 +228,11 @@ export class LoadEngine {
     } else if (!s.everReady || code !== 'ECLOSED') {
       this.connectErrors[code] = (this.connectErrors[code] ?? 0) + 1
     }
+    // Consecutive losses without a response in between. No response ever and every connection lost
+    // repeatedly (refused, TLS failure, wrong protocol): the target is unusable; say so now rather
+    // than retrying until the end of the run.
     s.failures++
-    if (!this.unreachableReported && !this.slots.some(x => x.everReady) && this.slots.every(x => x.failures > 0)) {
+    if (!this.unreachableReported && this.completed === 0 && this.slots.every(x => x.failures >= (x.everReady ? 3 : 1))) {
       this.unreachableReported = true
       this.onUnreachable(code)
     }

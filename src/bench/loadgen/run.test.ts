@@ -24,8 +24,11 @@ after(async () => {
 })
 
 async function listen (server: net.Server): Promise<number> {
+  // Track raw connections (TLS and h2 servers included) so close() does not wait for idle keep-alives.
+  const sockets = new Set<net.Socket>()
+  server.on('connection', (s: net.Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
-  closers.push(() => new Promise(r => { (server as http.Server).closeAllConnections?.(); server.close(r) }))
+  closers.push(() => new Promise(r => { for (const s of sockets) s.destroy(); server.close(r) }))
   return (server.address() as net.AddressInfo).port
 }
 
@@ -154,4 +157,16 @@ test('an AbortSignal stops the run with MESH_ERR_BENCH_ABORTED and what was meas
     assert.ok(err.partial.requests > 0)
     return true
   })
+})
+
+test('a target speaking another protocol (h2 to an HTTP/1.1-only server) ends fast as unreachable, not at the end of the run', async () => {
+  const t = Date.now()
+  await assert.rejects(runLoad({ url: `http://127.0.0.1:${ok.port}/`, protocol: 'h2', connections: 2, threads: 1, requests: 100, durationMs: 120_000, warmupMs: 0 }), { code: 'MESH_ERR_BENCH_TARGET_UNREACHABLE' })
+  assert.ok(Date.now() - t < 30_000, `took ${Date.now() - t} ms`)
+})
+
+test('a server that accepts and closes at once is reported as unreachable', async () => {
+  const server = net.createServer(s => { s.destroy() })
+  const port = await listen(server)
+  await assert.rejects(runLoad({ url: `http://127.0.0.1:${port}/`, connections: 2, threads: 1, durationMs: 60_000, warmupMs: 0 }), { code: 'MESH_ERR_BENCH_TARGET_UNREACHABLE' })
 })

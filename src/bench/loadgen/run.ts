@@ -93,6 +93,7 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
   }
   const startedWall = Date.now()
   let stopped: LoadResult['stopped']
+  let unreachableCode: string | undefined
   let failure: BenchError | null = null
   let startAt = 0
   let progressTimer: NodeJS.Timeout | null = null
@@ -123,7 +124,7 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
         const w = workers[i]
         w.on('message', (m: { type: string, code?: string, report?: EngineReport, message?: string } & EngineProgress) => {
           if (m.type === 'progress') progress[i] = m
-          else if (m.type === 'unreachable') { if (stopped === undefined) { stopped = 'unreachable'; stopAll() } }
+          else if (m.type === 'unreachable') { unreachableCode ??= m.code; if (stopped === undefined) { stopped = 'unreachable'; stopAll() } }
           else if (m.type === 'failed') failure ??= new BenchError(`load generator thread failed: ${m.message}`)
           else if (m.type === 'done') { reports[i] = m.report!; if (++done === workers.length) resolve() }
         })
@@ -174,8 +175,8 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
   if (stopped === 'aborted') throw new BenchAbortedError('benchmark aborted', { partial: result })
   if (stopped === 'timeout') throw new BenchTimeoutError('the load run overran its time bound and was stopped', { partial: result })
   if (stopped === 'unreachable' || (result.requests === 0 && Object.keys(result.connectErrors).length > 0)) {
-    const codes = Object.keys(result.connectErrors).join(', ') || 'no connection'
-    throw new BenchTargetUnreachableError(`cannot connect to ${o.url} (${codes})`, { partial: result })
+    const codes = [...new Set([...Object.keys(result.connectErrors), ...(unreachableCode ? [unreachableCode] : [])])].join(', ') || 'no connection'
+    throw new BenchTargetUnreachableError(`no response from ${o.url}: every connection failed or was closed before answering (${codes})`, { partial: result })
   }
   if (result.requests === 0 && Object.keys(result.errors).length > 0) {
     throw new BenchTargetErrorsError(`every request to ${o.url} failed (${Object.keys(result.errors).join(', ')})`, { partial: result })
