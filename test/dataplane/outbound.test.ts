@@ -151,3 +151,18 @@ test('an HTTP/1.0 client gets a chunked upstream response decoded, ended by clos
   assert.ok(!head.includes('transfer-encoding'), head)
   assert.equal(out.length - headEnd - 4, 64 * 64 * 1024)
 })
+
+test('an upstream that answers before reading the request body: the client gets that answer', async () => {
+  const early = await startOrigin('early', (_req, res) => { res.end('early') })
+  // a handler that answers at once, before the body arrives
+  early.server.removeAllListeners('request')
+  early.server.on('request', (_req, res) => { res.writeHead(413, { connection: 'close' }); res.end('too big') })
+  const q = await startProxy(snapshot('e1', { early: { endpoints: [{ id: 'early-0', port: early.port }] } }))
+  try {
+    const out = await raw(q.outbound, 'POST /up HTTP/1.1\r\nHost: early\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(1000), 5000)
+    assert.match(out, /^HTTP\/1\.1 413 /)
+  } finally {
+    await q.close()
+    await early.close()
+  }
+})

@@ -108,6 +108,8 @@ export class Exchange implements BodySink, ResponseListener {
   private upstreamPaused = false
   /** Set when a chunked response goes to an HTTP/1.0 client (decoded, body ended by close). */
   private dechunk: ChunkDecoder | null = null
+  /** Number of the current try: callbacks of an abandoned try (timeout, retry) recognise themselves. */
+  private tryId = 0
   /** Endpoint of the previous try: a retry prefers another one. */
   private lastEp: EndpointState | null = null
 
@@ -163,6 +165,7 @@ export class Exchange implements BodySink, ResponseListener {
       this.endpointVersion = e.version ?? ''
     }
     ep.onStart()
+    this.tryId++
     this.tryStart = preciseNow()
     this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
     this.armTimer()
@@ -185,10 +188,10 @@ export class Exchange implements BodySink, ResponseListener {
       this.fail(new CircuitOpenError(`${this.plan!.cluster.name}: connections and pending limits reached`))
       return
     }
-    const ep = this.ep
+    const id = this.tryId
     pool.wait(conn => {
       breaker.leavePending()
-      if (this.state !== ST_CONNECTING || this.ep !== ep) {
+      if (this.state !== ST_CONNECTING || this.tryId !== id) {
         if (conn !== null) pool.release(conn)
         return
       }
@@ -199,11 +202,11 @@ export class Exchange implements BodySink, ResponseListener {
 
   private connect (pool: EndpointPool): void {
     const breaker = this.plan!.cluster.breaker
-    const ep = this.ep
+    const id = this.tryId
     pool.connect((err, conn) => {
       if (err !== null || conn === null) {
         breaker.releaseConnection()
-        if (this.state !== ST_CONNECTING || this.ep !== ep) return
+        if (this.state !== ST_CONNECTING || this.tryId !== id) return
         this.endTry(0, true)
         this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'), true)
         return
@@ -211,7 +214,7 @@ export class Exchange implements BodySink, ResponseListener {
       // an h2 stream has no socket of its own yet (the session is the connection): free the slot now
       if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
       else breaker.releaseConnection()
-      if (this.state !== ST_CONNECTING || this.ep !== ep) { pool.release(conn); return }
+      if (this.state !== ST_CONNECTING || this.tryId !== id) { pool.release(conn); return }
       this.dispatch(conn)
     })
   }
@@ -235,7 +238,8 @@ export class Exchange implements BodySink, ResponseListener {
   onBody (chunk: Buffer): void {
     if (this.state === ST_DONE) return
     this.bytesIn += chunk.length
-    const sending = this.state === ST_SENT && this.conn !== null
+    // after a response head the upstream may still be reading the body (early response): keep streaming
+    const sending = (this.state === ST_SENT || this.state === ST_RESPONDING) && this.conn !== null
     if (this.replayable) {
       this.bodyBytes += chunk.length
       if (this.bodyBytes > MAX_REPLAY_BYTES) this.replayable = false
@@ -254,7 +258,7 @@ export class Exchange implements BodySink, ResponseListener {
   onBodyEnd (): void {
     this.bodyDone = true
     if (this.afterBody !== null && this.replayable && this.state !== ST_DONE) this.afterBody(this.chunks)
-    if (this.state === ST_SENT && this.conn !== null) this.conn.endRequest()
+    if ((this.state === ST_SENT || this.state === ST_RESPONDING) && this.conn !== null) this.conn.endRequest()
   }
 
   onAbort (_err: Error): void {
@@ -331,6 +335,8 @@ export class Exchange implements BodySink, ResponseListener {
 
   onResponseEnd (): void {
     if (this.state !== ST_RESPONDING) return
+    // answered before the whole request body went up: the connection cannot carry another request
+    if (!this.bodyDone && this.conn !== null) this.conn.destroy()
     this.conn = null
     this.ds.endResponse()
     this.finish()
