@@ -71,7 +71,9 @@ export async function startReliabilityMesh (label: string, resources: string): P
     },
     stop: async () => {
       await mesh.stop()
-      rmSync(dir, { recursive: true, force: true })
+      // RELIABILITY_KEEP_DIR=1 keeps the logs of every process (and the control plane's state) to debug a failure.
+      if (process.env.RELIABILITY_KEEP_DIR === '1') console.log(`[reliability] ${label}: logs kept in ${dir}`)
+      else rmSync(dir, { recursive: true, force: true })
     }
   }
 }
