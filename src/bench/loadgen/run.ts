@@ -54,6 +54,8 @@ export interface RunControl {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
+/** Perf: a larger young generation means fewer scavenges on the per-request path. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 64 }
 const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url)
 
 /**
@@ -61,10 +63,10 @@ const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.m
  * worker registers tsx itself before importing the entry. Built (dist) code loads worker.js directly.
  */
 function startWorker (job: EngineJob): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData: job })
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData: job, resourceLimits: WORKER_LIMITS })
   const tsx = import.meta.resolve('tsx/esm/api')
   const boot = `import(${JSON.stringify(tsx)}).then(m => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(boot, { eval: true, workerData: job })
+  return new Worker(boot, { eval: true, workerData: job, resourceLimits: WORKER_LIMITS })
 }
 const STARTUP_BOUND_MS = 20_000
 
