@@ -18,6 +18,8 @@ export interface SuiteOptions {
   onEvent?: (e: SuiteEvent) => void
   /** Results go here as they are measured (e.g. the store), partial ones included. */
   onResult?: (r: PerformanceTestResult) => void
+  /** Called with what was measured when the suite is aborted (before MESH_ERR_BENCH_ABORTED is thrown). */
+  onAborted?: (partial: PerformanceTestResult[]) => void
 }
 
 export type SuiteEvent =
@@ -95,6 +97,9 @@ export async function runSuite (o: SuiteOptions): Promise<SuiteResult> {
       }
     }
     otlpExports = topo.otlp?.exports ?? null
+  } catch (err) {
+    if (err instanceof BenchAbortedError) o.onAborted?.(results)
+    throw err
   } finally {
     await topo.stop()
   }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import {
   BenchStore, captureEnvironment, exportFortio, importFortio, type LoadProgress, type LoadResult, measureCeiling,
   type PerformanceTestResult, resolveDataDir, runLoad, runSearch, runSuite, runSweep, SCENARIO_NAMES, type ScenarioLoad,
-  type ScenarioName, scenarioAvailability, toSmp
+  type ScenarioName, scenarioAvailability, summarizeSuite, toSmp
 } from '../../bench/index.ts'
 import { formatCeiling, formatCompare, formatList, formatResult, formatSearch, formatSuite, formatSweep, progressLine } from '../../bench/report.ts'
 import { isScenarioName } from '../../bench/scenarios/scenarios.ts'
@@ -286,6 +286,7 @@ async function cmdSuite (v: Flags, out: Output): Promise<number> {
     const r = await runSuite({
       scenarios,
       repeat,
+      onAborted: partial => out.emit({ error: { code: 'MESH_ERR_BENCH_ABORTED' }, summary: summarizeSuite(partial, scenarios), results: partial }, () => `aborted; what was measured:\n${formatSuite(summarizeSuite(partial, scenarios), repeat)}`),
       load,
       bodySize: v['body-size'] ? parsePositiveInt(v['body-size'], '--body-size') : undefined,
       signal: interruptSignal(),
