@@ -1,7 +1,8 @@
 /**
  * The proxy's admin listener (node:http: not on the hot path).
  *
- *   GET /ready    200 `ready` once a snapshot is applied and every listener is up, else 503 MESH_ERR_NOT_READY
+ *   GET /ready    200 `ready` once every listener is up, a snapshot is applied and (identity from a control
+ *                 plane, mTLS needing one) a certificate is installed; else 503 MESH_ERR_NOT_READY
  *   GET /config   the applied snapshot as JSON: `{ version, snapshot }` (503 before the first one)
  *   GET /metrics  Prometheus text exposition
  *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews`, `?direction=`,
@@ -16,6 +17,8 @@ import { type MeshError, NotReadyError } from '../errors.ts'
 
 export interface AdminView {
   ready (): boolean
+  /** Why `ready()` is false (the 503 body), optional. */
+  notReadyReason? (): string
   config (): { version: string, snapshot: unknown } | null
   metrics (): string
   /** Serves `/tap` (NDJSON stream of finished requests; `?service=`, `?direction=`, `?limit=`). */
@@ -52,7 +55,7 @@ export class AdminServer {
     switch (url.pathname) {
       case '/ready':
         if (this.view.ready()) { this.send(res, 200, 'text/plain', 'ready\n'); return }
-        this.error(res, new NotReadyError('no snapshot applied yet or listeners not up'))
+        this.error(res, new NotReadyError(this.view.notReadyReason?.() || 'no snapshot applied yet or listeners not up'))
         return
       case '/config': {
         const c = this.view.config()

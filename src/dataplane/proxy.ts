@@ -34,6 +34,11 @@ export interface ProxyOptions {
   tls?: TlsMaterial
   /** Name of the Gateway resource a gateway listener serves (default: node.id of the snapshot). */
   gatewayName?: string
+  /**
+   * The identity comes from a control plane (`--control-plane`): `/ready` answers 503 until a certificate
+   * is installed whenever the applied snapshot needs one (see {@link needsIdentity}).
+   */
+  requireIdentity?: boolean
   log?: (line: string) => void
 }
 
@@ -78,11 +83,23 @@ export class Proxy {
       this.listeners.set('inbound', new Listener({ ...l.inbound, handler, tls: () => this.certs, onH2: (socket, id, sniffed) => h2.accept(socket, id, sniffed) }))
     }
     this.admin = new AdminServer(l.admin, {
-      ready: () => this.started && this.tables !== null,
+      ready: () => this.readiness() === null,
+      notReadyReason: () => this.readiness() ?? '',
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
       metrics: () => this.telemetry.metricsText(),
       tap: (req, res) => this.telemetry.tapHandler(req, res)
     })
+  }
+
+  /** Why the proxy cannot serve yet (null = ready): listeners, snapshot, then identity. */
+  private readiness (): string | null {
+    if (!this.started) return 'listeners not up yet'
+    const t = this.tables
+    if (t === null) return 'no snapshot applied yet'
+    if (this.options.requireIdentity === true && this.certs === null && needsIdentity(t, this.listeners.has('inbound'))) {
+      return `mTLS is ${t.mtlsMode} and no certificate is installed yet`
+    }
+    return null
   }
 
   /** The applied snapshot (deeply frozen), or null. */
@@ -156,4 +173,15 @@ export class Proxy {
     // one (connections busy with a request finish on the old one)
     this.registry.closeIdle()
   }
+}
+
+/**
+ * Whether serving needs a certificate: mTLS STRICT always; PERMISSIVE when an upstream endpoint is dialed
+ * with TLS or when the proxy has an inbound listener (peer sidecars dial it with mTLS); DISABLE never.
+ */
+export function needsIdentity (t: ProxyTables, hasInbound: boolean): boolean {
+  if (t.mtlsMode === 'DISABLE') return false
+  if (t.mtlsMode === 'STRICT' || hasInbound) return true
+  for (const s of t.snapshot.services) for (const e of s.endpoints) if (e.tls) return true
+  return false
 }

@@ -1,12 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type ControlPlane, startControlPlane } from '../controlplane/control-plane.ts'
-import { RuntimeStartError } from '../errors.ts'
 import { LogSink } from './log-sink.ts'
 import { type MeshPlan, type PlannedGateway, type PlannedInstance, planMesh } from './mesh-plan.ts'
 import { defaultMeshFile, meshworkCommand } from './meshwork-command.ts'
 import { PortAllocator } from './ports.ts'
-import { waitForHttpOk } from './readiness.ts'
 import { type ScrapeTarget, writePrometheusConfig, writeScrapeTargets } from './prometheus.ts'
 import { gatewayArgs, sidecarArgs } from './proxy-args.ts'
 import type { SupervisedProcess } from './supervised-process.ts'
@@ -303,8 +301,8 @@ async function startInstance (ctx: StartContext, inst: PlannedInstance): Promise
     inboundPort: inbound, outboundPort: outbound, process: sidecarProc
   }
   mesh.proxies.push(sidecar)
+  // the sidecar's /ready includes its certificate when mTLS needs one (it runs with --control-plane)
   await mesh.supervisor.startAndWait(sidecarProc, `${sidecar.adminUrl}/ready`, ctx.readyTimeoutMs)
-  await waitForIdentity(ctx, sidecar)
 
   const appProc = mesh.supervisor.add({
     name: inst.id,
@@ -343,27 +341,7 @@ async function startGateway (ctx: StartContext, gw: PlannedGateway, port: number
   }
   mesh.proxies.push(proxy)
   await mesh.supervisor.startAndWait(proc, `${proxy.adminUrl}/ready`, ctx.readyTimeoutMs)
-  await waitForIdentity(ctx, proxy)
   const url = `http://127.0.0.1:${port}`
   if (gw.role === 'ingress' && mesh.ingressUrl === null) mesh.ingressUrl = url
   if (gw.role === 'egress' && mesh.egressUrl === null) mesh.egressUrl = url
-}
-
-/**
- * A proxy's admin `/ready` says it has a snapshot; with mTLS on it also needs its certificate before its
- * first call, so wait until the control plane has issued one to it (and it is connected), then ask
- * `/ready` once more so the proxy has handled the CA's answer.
- */
-async function waitForIdentity (ctx: StartContext, proxy: RunningProxy): Promise<void> {
-  const cp = ctx.mesh.controlPlane
-  if (cp.registry.view.meshConfig.mtls.mode === 'DISABLE') return
-  const deadline = Date.now() + ctx.readyTimeoutMs
-  for (;;) {
-    const rec = cp.registry.proxies.get(proxy.id)
-    if (rec?.connected && rec.certNotAfter !== null) break
-    if (Date.now() > deadline) throw new RuntimeStartError(`${proxy.id} got no certificate from the control plane within ${ctx.readyTimeoutMs} ms; see ${proxy.process.spec.log.path}`)
-    if (proxy.process.state !== 'running') throw new RuntimeStartError(`${proxy.id} exited while waiting for its certificate; see ${proxy.process.spec.log.path}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-  await waitForHttpOk(`${proxy.adminUrl}/ready`, { timeoutMs: ctx.readyTimeoutMs })
 }

@@ -85,6 +85,8 @@ export async function run (argv: string[]): Promise<number> {
       admin: hostPort('--admin', v.admin)!
     },
     tls,
+    // identity from the control plane: /ready waits for the certificate when mTLS needs one
+    requireIdentity: v['control-plane'] !== undefined && tls === undefined,
     gatewayName: v.gateway
   })
   await proxy.start()
