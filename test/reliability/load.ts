@@ -20,7 +20,7 @@ export interface LoadOptions {
   host: string
   path?: string
   durationMs: number
-  /** Hard bound on requests sent (default: 5 000 per second of duration, at least 10 000). */
+  /** Hard bound on requests sent (default: 20 000 per second of duration, at least 10 000). */
   maxRequests?: number
   concurrency: number
   /** Requests per second over all clients (paced); absent = closed loop, as fast as answers come. */
@@ -57,7 +57,7 @@ function defaultCheck (r: LoadReply): string | null {
 }
 
 export async function runLoad (o: LoadOptions): Promise<LoadResult> {
-  const maxRequests = o.maxRequests ?? Math.max(10_000, Math.ceil(o.durationMs / 1000 * 5_000))
+  const maxRequests = o.maxRequests ?? Math.max(10_000, Math.ceil(o.durationMs / 1000 * 20_000))
   const timeoutMs = o.timeoutMs ?? 15_000
   const check = o.check ?? defaultCheck
   const latencies: number[] = []
