@@ -15,7 +15,7 @@
  * Run: node --import tsx bench/proxy-overhead.ts
  * Env: BENCH_DURATION (s, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
  *      BENCH_SCENARIOS (comma list of scenario ids to run), BENCH_JSON (write results to this file),
- *      BENCH_NODE_ARGS (node flags of the Meshwork proxies, default `--max-semi-space-size=4`; add e.g.
+ *      BENCH_NODE_ARGS (node flags of the Meshwork proxies, default PROXY_NODE_FLAGS of src/runtime/proxy-node-flags.ts; add e.g.
  *      `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile), BENCH_PROXY_RUNNER=tsx (run the sources through tsx).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -24,6 +24,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createRootCa, issueTestIdentity } from '../src/pki/index.ts'
+import { PROXY_NODE_FLAGS } from '../src/runtime/proxy-node-flags.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -33,8 +34,8 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',').map(s => s.trim()).filter(B
 const ROOT = resolve(import.meta.dirname, '..')
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 const BODY = 'x'.repeat(99) + '\n'
-/** Node flags of the Meshwork proxies (see bench/README.md: memory vs GC work). */
-const DEFAULT_NODE_ARGS = '--max-semi-space-size=4'
+/** Node flags of the Meshwork proxies: the same as every launched proxy (src/runtime/proxy-node-flags.ts). */
+const DEFAULT_NODE_ARGS = PROXY_NODE_FLAGS.join(' ')
 
 interface Scenario {
   id: string
