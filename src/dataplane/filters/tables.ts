@@ -12,11 +12,13 @@ import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { Endpoint, ProxySnapshot } from '../../config/snapshot.ts'
 import { type Authorizer, compileAuthorization } from '../authz/authorizer.ts'
 import { type CompiledFault, compileFault } from '../resilience/fault.ts'
+import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { HealthChecker, type HealthProbe } from '../resilience/health-check.ts'
+import { RetryBudget } from '../resilience/retry-budget.ts'
 import { TokenBucket } from '../resilience/rate-limiter.ts'
 import { type CompiledMatch, compileMatch } from '../router/route-match.ts'
 import { compileRouteTable, type RouteTable } from '../router/route-table.ts'
-import { type ClusterHooks, type PoolRegistry, UpstreamCluster } from '../upstream/upstream-cluster.ts'
+import { type ClusterHooks, type ClusterLimits, type PoolRegistry, UpstreamCluster } from '../upstream/upstream-cluster.ts'
 import { poolKey } from '../upstream/pool.ts'
 
 export interface InboundFault {
@@ -42,12 +44,23 @@ export interface ProxyTables {
   readonly mtlsMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'
   /** Active health checks of clusters whose DestinationPolicy asks for one (started by the proxy on swap). */
   readonly healthCheckers: HealthChecker[]
+  /** Circuit breakers and retry budgets by {@link limitsKey} (carried to the next tables). */
+  readonly limits: Map<string, SharedLimits>
+}
+
+/** One circuit breaker + retry budget, with the policy text they were built from (to detect a change). */
+export interface SharedLimits extends ClusterLimits {
+  readonly connectionPool: string
+  readonly retryBudget: string
 }
 
 export interface CompileOptions {
   gatewayName?: string
   hooks?: ClusterHooks
-  /** Previous tables: token buckets of unchanged policies carry over, so a swap does not refill them. */
+  /**
+   * Previous tables: token buckets, circuit breakers and retry budgets of unchanged policies carry over, so a
+   * swap neither refills nor resets them; a changed connectionPool gets new limits over the same counters.
+   */
   previous?: ProxyTables | null
   /** Probe used by active health checks (TLS-aware); default plain HTTP. */
   probe?: HealthProbe
@@ -78,9 +91,12 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
   const clusters = new Map<string, UpstreamCluster>()
   const usedPools = new Set<string>()
   const healthCheckers: HealthChecker[] = []
+  const limits = new Map<string, SharedLimits>()
+  const prevLimits = opts.previous?.limits
   for (const c of outbound.clusters.values()) {
     const policy = policyFor(snapshot.destinationPolicies, c.name, c.service)
-    const cluster = new UpstreamCluster(c.name, c.service, c.endpoints, policy, registry, opts.hooks)
+    const shared = sharedLimits(limits, prevLimits, limitsKey(c.name, policy), policy, opts.previous?.clusters.get(c.name))
+    const cluster = new UpstreamCluster(c.name, c.service, c.endpoints, policy, registry, opts.hooks, shared)
     clusters.set(c.name, cluster)
     for (const e of c.endpoints) usedPools.add(poolKey(e))
     // one checker per policy target: a subset cluster (`reviews-v2`) shares the service's states, so only the
@@ -92,7 +108,8 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
   }
   let local: UpstreamCluster | null = null
   if (localEndpoint !== null) {
-    local = new UpstreamCluster(LOCAL_CLUSTER, snapshot.node.service ?? LOCAL_CLUSTER, [localEndpoint], undefined, registry, opts.hooks)
+    const shared = sharedLimits(limits, prevLimits, 'local:', undefined)
+    local = new UpstreamCluster(LOCAL_CLUSTER, snapshot.node.service ?? LOCAL_CLUSTER, [localEndpoint], undefined, registry, opts.hooks, shared)
     usedPools.add(poolKey(localEndpoint))
   }
   registry.retireUnused(usedPools)
@@ -136,7 +153,8 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
     faults,
     defaultTimeoutMs: parseDuration(snapshot.mesh.defaultTimeout),
     mtlsMode: snapshot.mesh.mtls.mode,
-    healthCheckers
+    healthCheckers,
+    limits
   })
 }
 
@@ -148,4 +166,35 @@ function policyFor (policies: readonly DestinationPolicy[], cluster: string, ser
     if (p.spec.targetRef.name === service) found = p
   }
   return found
+}
+
+/**
+ * Which clusters share a circuit breaker and a retry budget: all the clusters a DestinationPolicy applies to
+ * (a policy on `reviews` covers `reviews` and `reviews-v2`, whose endpoints share one connection pool, so
+ * `maxConnections` bounds the connections to the service); a cluster without a policy has its own.
+ */
+function limitsKey (cluster: string, policy: DestinationPolicy | undefined): string {
+  return policy === undefined ? 'cluster:' + cluster : 'policy:' + policy.spec.targetRef.name
+}
+
+/** The limits of `key` in these tables: already built, carried from the previous tables, or new. */
+function sharedLimits (
+  limits: Map<string, SharedLimits>, prev: Map<string, SharedLimits> | undefined, key: string, policy: DestinationPolicy | undefined,
+  prevCluster?: UpstreamCluster
+): SharedLimits {
+  const have = limits.get(key)
+  if (have !== undefined) return have
+  const spec = policy?.spec
+  const connectionPool = JSON.stringify(spec?.connectionPool ?? null)
+  const retryBudget = JSON.stringify(spec?.retryBudget ?? null)
+  const old = prev?.get(key)
+  let breaker: CircuitBreaker
+  // a cluster that moved to another key (a policy was added or removed) keeps counting what it holds
+  if (old === undefined) breaker = prevCluster !== undefined ? prevCluster.breaker.withLimits(spec?.connectionPool ?? {}) : CircuitBreaker.fromPolicy(spec?.connectionPool)
+  else if (old.connectionPool === connectionPool) breaker = old.breaker
+  else breaker = old.breaker.withLimits(spec?.connectionPool ?? {})
+  const budget = old !== undefined && old.retryBudget === retryBudget ? old.budget : RetryBudget.fromPolicy(spec?.retryBudget)
+  const made: SharedLimits = { breaker, budget, connectionPool, retryBudget }
+  limits.set(key, made)
+  return made
 }

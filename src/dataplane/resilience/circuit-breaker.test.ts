@@ -56,3 +56,15 @@ test('an overflow is answered with MESH_ERR_CIRCUIT_OPEN (503)', () => {
   assert.equal(err.code, 'MESH_ERR_CIRCUIT_OPEN')
   assert.equal(err.status, 503)
 })
+
+test('withLimits keeps the counters: what the old breaker holds counts against the new limits and releases into them', () => {
+  const old = new CircuitBreaker({ maxRequests: 3 })
+  assert.ok(old.tryAcquire())
+  assert.ok(old.tryAcquire())
+  const next = old.withLimits({ maxRequests: 2 })
+  assert.equal(next.tryAcquire(), false, 'two in flight on the old breaker fill the new limit')
+  old.release()
+  assert.equal(next.requests, 1)
+  assert.ok(next.tryAcquire())
+  assert.equal(old.requests, 2, 'one counter set, seen from both')
+})

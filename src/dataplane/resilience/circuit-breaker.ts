@@ -30,59 +30,85 @@ export interface CircuitBreakerLimits {
  * if (!cb.tryAcquire()) throw circuitOpenError('requests', 'reviews')
  * try { … } finally { cb.release() }
  */
+/** What is held right now (connections open, requests pending, requests in flight): shared across swaps. */
+export interface BreakerCounts {
+  connections: number
+  pending: number
+  requests: number
+}
+
 export class CircuitBreaker {
   readonly maxConnections: number
   readonly maxPendingRequests: number
   readonly maxRequests: number
-  connections = 0
-  pending = 0
-  requests = 0
+  /**
+   * Counters of held resources. A breaker rebuilt on a snapshot swap with new limits shares the counters of
+   * the one it replaces ({@link CircuitBreaker.withLimits}): requests and connections in flight on the old
+   * breaker still count against the new limits and release into the same counters.
+   */
+  readonly counts: BreakerCounts
   /** Refusals per limit, for metrics. */
   overflowConnections = 0
   overflowPending = 0
   overflowRequests = 0
 
-  constructor (limits: CircuitBreakerLimits = {}) {
+  constructor (limits: CircuitBreakerLimits = {}, counts: BreakerCounts = { connections: 0, pending: 0, requests: 0 }) {
     this.maxConnections = limits.maxConnections ?? Infinity
     this.maxPendingRequests = limits.maxPendingRequests ?? Infinity
     this.maxRequests = limits.maxRequests ?? Infinity
+    this.counts = counts
   }
 
   static fromPolicy (spec: ConnectionPoolSpec | undefined): CircuitBreaker {
     return new CircuitBreaker(spec ?? {})
   }
 
+  /** A breaker with other limits over the same counters (a policy changed on a snapshot swap). */
+  withLimits (limits: CircuitBreakerLimits): CircuitBreaker {
+    return new CircuitBreaker(limits, this.counts)
+  }
+
+  get connections (): number { return this.counts.connections }
+  get pending (): number { return this.counts.pending }
+  get requests (): number { return this.counts.requests }
+
   /** Take a request slot (maxRequests). */
   tryAcquire (): boolean {
-    if (this.requests >= this.maxRequests) { this.overflowRequests++; return false }
-    this.requests++
+    const c = this.counts
+    if (c.requests >= this.maxRequests) { this.overflowRequests++; return false }
+    c.requests++
     return true
   }
 
   release (): void {
-    if (this.requests > 0) this.requests--
+    const c = this.counts
+    if (c.requests > 0) c.requests--
   }
 
   /** Before dialing a new connection (maxConnections). False → queue as pending instead, or refuse. */
   tryAcquireConnection (): boolean {
-    if (this.connections >= this.maxConnections) { this.overflowConnections++; return false }
-    this.connections++
+    const c = this.counts
+    if (c.connections >= this.maxConnections) { this.overflowConnections++; return false }
+    c.connections++
     return true
   }
 
   releaseConnection (): void {
-    if (this.connections > 0) this.connections--
+    const c = this.counts
+    if (c.connections > 0) c.connections--
   }
 
   /** Before waiting for a connection (maxPendingRequests). False → refuse with CIRCUIT_OPEN. */
   tryEnterPending (): boolean {
-    if (this.pending >= this.maxPendingRequests) { this.overflowPending++; return false }
-    this.pending++
+    const c = this.counts
+    if (c.pending >= this.maxPendingRequests) { this.overflowPending++; return false }
+    c.pending++
     return true
   }
 
   leavePending (): void {
-    if (this.pending > 0) this.pending--
+    const c = this.counts
+    if (c.pending > 0) c.pending--
   }
 }
 

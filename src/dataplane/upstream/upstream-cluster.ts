@@ -66,6 +66,15 @@ export interface ClusterHooks {
   onEject?: (cluster: string, ep: EndpointState) => void
 }
 
+/**
+ * Circuit breaker and retry budget given to a cluster instead of fresh ones: shared by the clusters of one
+ * DestinationPolicy (`reviews`, `reviews-v2` call the same endpoint pools) and carried across snapshot swaps.
+ */
+export interface ClusterLimits {
+  breaker: CircuitBreaker
+  budget: RetryBudget
+}
+
 export class UpstreamCluster {
   readonly name: string
   readonly service: string
@@ -78,16 +87,16 @@ export class UpstreamCluster {
   /** Pool per endpoint id. */
   readonly pools = new Map<string, EndpointPool>()
 
-  constructor (name: string, service: string, endpoints: readonly Endpoint[], policy: DestinationPolicy | undefined, registry: PoolRegistry, hooks: ClusterHooks = {}) {
+  constructor (name: string, service: string, endpoints: readonly Endpoint[], policy: DestinationPolicy | undefined, registry: PoolRegistry, hooks: ClusterHooks = {}, limits?: ClusterLimits) {
     this.name = name
     this.service = service
     this.states = endpoints.map(e => registry.states.get(e.id) ?? new EndpointState(e))
     const spec = policy?.spec
     this.balancer = createBalancer(spec?.loadBalancer?.type ?? 'LeastRequest')
-    this.breaker = CircuitBreaker.fromPolicy(spec?.connectionPool)
+    this.breaker = limits?.breaker ?? CircuitBreaker.fromPolicy(spec?.connectionPool)
     const onEject = hooks.onEject
     this.outlier = OutlierDetector.fromPolicy(spec?.outlierDetection, onEject ? { onEject: ep => onEject(name, ep) } : undefined)
-    this.budget = RetryBudget.fromPolicy(spec?.retryBudget)
+    this.budget = limits?.budget ?? RetryBudget.fromPolicy(spec?.retryBudget)
     const options: PoolOptions = {
       connectTimeoutMs: spec?.connectionPool ? parseDuration(spec.connectionPool.connectTimeout) : 1000,
       idleTimeoutMs: spec?.connectionPool ? parseDuration(spec.connectionPool.idleTimeout) : 60_000,
