@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events'
-import { createCsr, generateKeyPair, parseCertificate } from '../pki/index.ts'
+import { X509Certificate } from 'node:crypto'
+// Perf: not '../pki/index.ts', which loads @peculiar/x509 (~12 MB a sidecar does not need): see tls/csr.ts.
+import { generateKeyPair } from '../pki/keys.ts'
 import type { ControlPlaneHttp } from './control-plane-http.ts'
 import type { TlsMaterial } from './tls/cert-store.ts'
+import { createProxyCsr } from './tls/csr.ts'
 
 /**
  * The proxy's identity: makes its own key pair (the private key never leaves the process), sends only
@@ -80,7 +83,7 @@ export class IdentityClient extends EventEmitter {
     if (streamId === null || identity === null || this.closed) return
     try {
       const keys = await generateKeyPair()
-      const csrPem = await createCsr({ ...keys, spiffeId: identity })
+      const csrPem = createProxyCsr(keys.privateKeyPem, keys.publicKeyPem, identity)
       const res = await this.http.post('/v1/certificate', { streamId, csrPem })
       if (res.status !== 200) throw new Error(`${res.body?.code ?? res.status}: ${res.body?.message ?? ''}`)
       const { certPem, trustBundlePem, trustVersion, notAfter, issuer } = res.body as { certPem: string, trustBundlePem: string, trustVersion: string, notAfter: string, issuer: number }
@@ -94,11 +97,11 @@ export class IdentityClient extends EventEmitter {
       this.target.setTlsMaterial?.(this.material)
       this.hasCertificate = true
       this.issuer = issuer
-      const info = parseCertificate(certPem)
+      const validTo = new Date(new X509Certificate(certPem).validTo)
       // Renew at ~half of the remaining life (notBefore is backdated for clock skew, so it is not the
       // issue time), ±10 % jitter so a mesh of proxies does not renew in one burst.
       const now = Date.now()
-      this.renewAt = now + (info.notAfter.getTime() - now) * (0.45 + Math.random() * 0.1)
+      this.renewAt = now + (validTo.getTime() - now) * (0.45 + Math.random() * 0.1)
       this.schedule(this.renewAt - Date.now())
       this.emit('certificate', notAfter)
       void this.http.post('/v1/ack', { streamId, type: 'certificate', version: String(issuer), ok: true }).catch(() => {})
