@@ -20,7 +20,7 @@ import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
 import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
 import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
-import type { RetryPolicy } from '../router/types.ts'
+import { backoffMs, isRetryableParts, type RetryPolicy } from '../resilience/retry.ts'
 import type { EndpointPool } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
 import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
@@ -208,7 +208,7 @@ export class Exchange implements BodySink, ResponseListener {
         breaker.releaseConnection()
         if (this.state !== ST_CONNECTING || this.tryId !== id) return
         this.endTry(0, true)
-        this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'), true)
+        this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'))
         return
       }
       // an h2 stream has no socket of its own yet (the session is the connection): free the slot now
@@ -287,6 +287,7 @@ export class Exchange implements BodySink, ResponseListener {
     const status = head.status
     this.endTry(status, false)
     const retry = plan.retry
+    // Perf: the status test of isRetryableParts inlined (the policy's flat table indexed by status)
     if (retry !== null && retry.codes[status] === 1 && this.mayRetry(retry)) {
       this.conn!.destroy()
       this.conn = null
@@ -361,7 +362,7 @@ export class Exchange implements BodySink, ResponseListener {
       this.attempt(null)
       return
     }
-    this.upstreamFailed(err instanceof MeshError ? err : new UpstreamResetError(err.message), false)
+    this.upstreamFailed(err instanceof MeshError ? err : new UpstreamResetError(err.message))
   }
 
   private waitDownstreamDrain (): void {
@@ -377,9 +378,10 @@ export class Exchange implements BodySink, ResponseListener {
 
   // --- failures, retries, timers ----------------------------------------------------------------------
 
-  private upstreamFailed (err: MeshError, connectFailure: boolean): void {
+  private upstreamFailed (err: MeshError): void {
     const retry = this.plan!.retry
-    if (retry !== null && (retry.onConnectFailure || !connectFailure) && this.mayRetry(retry)) {
+    // a connect failure or a reset before any response byte (resilience/retry.ts: both need onConnectFailure)
+    if (retry !== null && isRetryableParts(retry, 0, true, false) && this.mayRetry(retry)) {
       this.scheduleRetry(retry)
       return
     }
@@ -398,9 +400,8 @@ export class Exchange implements BodySink, ResponseListener {
     this.retries++
     const exclude = this.lastEp
     this.state = ST_BACKOFF
-    // exponential backoff with jitter (±50%), like Envoy's default retry back-off
-    const base = retry.backoffMs * (1 << (this.retries - 1))
-    const delay = base * (0.5 + Math.random())
+    // exponential backoff with full jitter, capped at 10 × base (Envoy's retry back-off; resilience/retry.ts)
+    const delay = backoffMs(this.retries, retry.backoffMs)
     if (delay < 1) { this.attempt(exclude); return }
     this.tryDeadline = Infinity
     const t = new FastTimer<Exchange>(ex => { if (ex.state === ST_BACKOFF) ex.attempt(exclude) }, this)
@@ -429,7 +430,7 @@ export class Exchange implements BodySink, ResponseListener {
       return
     }
     this.endTry(0, false)
-    if (!overall && plan.retry !== null && this.mayRetry(plan.retry)) {
+    if (!overall && plan.retry !== null && isRetryableParts(plan.retry, 0, false, true) && this.mayRetry(plan.retry)) {
       this.state = ST_IDLE
       this.scheduleRetry(plan.retry)
       return

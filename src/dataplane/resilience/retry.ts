@@ -1,12 +1,14 @@
 /**
- * Retry policy of a route rule (Gateway API GEP-1731 `retry`, per-try timeout from GEP-1742
- * `timeouts.backendRequest`), and a generic retry loop that respects a retry budget and a deadline.
+ * Retry policy of a route rule (Gateway API GEP-1731 `retry`): the one implementation, compiled by the router
+ * (`compile-rule.ts`) and applied by the proxy's exchange (`filters/exchange.ts`) with `isRetryableParts`
+ * and `backoffMs`; `runWithRetries` is the same rules as a promise loop for code off the request path.
  *
  * `attempts` is the number of *retries* (GEP-1731: "maximum number of times an individual request …
  * should be retried"), so attempts: 2 means up to 3 tries.
  * Backoff is exponential with full jitter (Envoy, AWS "full jitter"): retry n waits a uniform random
  * time in [0, min(10 × base, base × (2ⁿ − 1))). GEP-1731 calls `backoff` a minimum; like Envoy we treat
  * it as the base interval, so a wait can be shorter than `backoff`.
+ * The per-try timeout (`timeouts.backendRequest`, GEP-1742) belongs to the rule, not to this policy.
  */
 import { parseDuration } from '../../config/common.ts'
 import type { RouteRule } from '../../config/http-route.ts'
@@ -15,18 +17,16 @@ import { now as coarseNow } from './clock.ts'
 import type { RetryBudget } from './retry-budget.ts'
 
 type RetrySpec = NonNullable<RouteRule['retry']>
-type TimeoutsSpec = RouteRule['timeouts']
 
 export interface RetryPolicy {
-  /** Retries after the first try. */
-  readonly retries: number
+  /** Retries after the first try (Gateway API `attempts`). */
+  readonly attempts: number
+  /** Base interval of the backoff. */
   readonly backoffMs: number
-  /** Statuses 400–599 that are retried. Perf: a flat lookup table indexed by status − 400. */
+  /** `codes[status] === 1` when that response status is retried. Perf: a flat table indexed by status (0–599). */
   readonly codes: Uint8Array
   /** Retry connect failures and resets before any response byte. */
   readonly onConnectFailure: boolean
-  /** Per-try timeout (`timeouts.backendRequest`), or 0 for none. */
-  readonly perTryTimeoutMs: number
 }
 
 /** What one try produced, as far as retrying is concerned. */
@@ -41,18 +41,17 @@ export interface RetryOutcome {
 
 /**
  * Compile once per snapshot. Returns null when the rule has no `retry` block or 0 attempts.
- * @example const policy = compileRetryPolicy(rule.retry, rule.timeouts)
+ * @example const policy = compileRetryPolicy(rule.retry)
  */
-export function compileRetryPolicy (retry: RetrySpec | undefined, timeouts?: TimeoutsSpec): RetryPolicy | null {
+export function compileRetryPolicy (retry: RetrySpec | undefined): RetryPolicy | null {
   if (retry === undefined || retry.attempts <= 0) return null
-  const codes = new Uint8Array(200)
-  for (const c of retry.codes) if (c >= 400 && c <= 599) codes[c - 400] = 1
+  const codes = new Uint8Array(600)
+  for (const c of retry.codes) if (c >= 400 && c <= 599) codes[c] = 1
   return Object.freeze({
-    retries: retry.attempts,
+    attempts: retry.attempts,
     backoffMs: parseDuration(retry.backoff),
     codes,
-    onConnectFailure: retry.onConnectFailure,
-    perTryTimeoutMs: timeouts?.backendRequest ? parseDuration(timeouts.backendRequest) : 0
+    onConnectFailure: retry.onConnectFailure
   })
 }
 
@@ -69,8 +68,8 @@ export function isRetryable (policy: RetryPolicy, outcome: RetryOutcome): boolea
 /** Positional form of `isRetryable`. Perf: no outcome object on the hot path. `status` 0 = no response. */
 export function isRetryableParts (policy: RetryPolicy, status: number, connectFailureOrReset: boolean, timedOut: boolean): boolean {
   if (connectFailureOrReset) return policy.onConnectFailure
-  if (timedOut) return policy.codes[504 - 400] === 1
-  return status >= 400 && status <= 599 && policy.codes[status - 400] === 1
+  if (timedOut) return policy.codes[504] === 1
+  return status < 600 && policy.codes[status] === 1
 }
 
 /**
@@ -136,7 +135,7 @@ export async function runWithRetries<O extends RetryOutcome> (
     if (policy === null || !isRetryable(policy, outcome)) {
       return { outcome, tries, stop: isFailure(outcome) ? 'not-retryable' : 'success' }
     }
-    if (tries > policy.retries) return { outcome, tries, stop: 'attempts' }
+    if (tries > policy.attempts) return { outcome, tries, stop: 'attempts' }
     const wait = backoffMs(tries, policy.backoffMs, rand())
     t = clock()
     if (deadlineAt - t - wait < minTryMs) return { outcome, tries, stop: 'deadline' }

@@ -5,7 +5,8 @@ import type { Cluster } from './clusters.ts'
 import { compileHeaderOps } from './header-ops.ts'
 import { compileRedirect } from './redirect.ts'
 import { compileRewrite } from './rewrite.ts'
-import type { BackendPick, CompiledRule, MirrorTarget, RetryPolicy } from './types.ts'
+import { compileRetryPolicy } from '../resilience/retry.ts'
+import type { BackendPick, CompiledRule, MirrorTarget } from './types.ts'
 
 /** A backendRef as the router sees it: the cluster it names and its weight. */
 export interface WeightedBackend { pick: BackendPick, weight: number }
@@ -60,13 +61,6 @@ export function makePicker (backends: WeightedBackend[]): (rand?: number) => Bac
   }
 }
 
-function compileRetry (r: NonNullable<RouteRule['retry']>): RetryPolicy | null {
-  if (r.attempts === 0) return null
-  const codes = new Uint8Array(600)
-  for (const c of r.codes) codes[c] = 1
-  return Object.freeze({ attempts: r.attempts, backoffMs: parseDuration(r.backoff), codes, onConnectFailure: r.onConnectFailure })
-}
-
 /** GEP-1742: a zero duration disables the timeout. */
 function timeoutOf (d: string | undefined): number | null {
   if (d === undefined) return null
@@ -116,7 +110,7 @@ export function compileRule (rule: RouteRule, index: number, clusters: Map<strin
     mirrors: mirrors.length > 0 ? mirrors : null,
     timeoutMs: timeoutOf(rule.timeouts?.request),
     perTryTimeoutMs: timeoutOf(rule.timeouts?.backendRequest),
-    retry: rule.retry === undefined ? null : compileRetry(rule.retry)
+    retry: compileRetryPolicy(rule.retry)
   })
 }
 

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../resilience/retry.ts'
 import type { HeaderOps } from './header-ops.ts'
 
 /**
@@ -23,14 +24,8 @@ export interface BackendPick {
   port?: number
 }
 
-export interface RetryPolicy {
-  /** Retries after the first try (Gateway API `attempts`). */
-  attempts: number
-  backoffMs: number
-  /** `codes[status] === 1` when that response status is retried (index 0–599). */
-  codes: Uint8Array
-  onConnectFailure: boolean
-}
+/** The route's retry policy: one implementation, in `resilience/retry.ts` (compiled there, used by the exchange). */
+export type { RetryPolicy } from '../resilience/retry.ts'
 
 export interface MirrorTarget {
   cluster: string
