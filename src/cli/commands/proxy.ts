@@ -135,5 +135,7 @@ export async function run (argv: string[]): Promise<number> {
   })
   await stopSource()
   await proxy.stop()
+  // A resumed stdin lifeline is a live handle: without this the stopped process never exits (SIGKILL after 5 s).
+  if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.destroy()
   return 0
 }
