@@ -4,7 +4,7 @@
  * The load enters through the outbound listener of the `client` workload's sidecar (the test plays that
  * app), so every request crosses a sidecar pair: client sidecar → (mTLS) → server sidecar → app.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -71,9 +71,13 @@ export async function startReliabilityMesh (label: string, resources: string): P
     },
     stop: async () => {
       await mesh.stop()
+      // Every process must stop on SIGTERM (drain, then exit), not be SIGKILLed by the supervisor.
+      const logs = join(dir, 'data', 'logs')
+      const killed = readdirSync(logs).filter(f => readFileSync(join(logs, f), 'utf8').includes('did not stop within'))
       // RELIABILITY_KEEP_DIR=1 keeps the logs of every process (and the control plane's state) to debug a failure.
       if (process.env.RELIABILITY_KEEP_DIR === '1') console.log(`[reliability] ${label}: logs kept in ${dir}`)
       else rmSync(dir, { recursive: true, force: true })
+      if (killed.length > 0) throw new Error(`not stopped by SIGTERM (SIGKILLed): ${killed.join(', ')}`)
     }
   }
 }
