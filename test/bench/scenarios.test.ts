@@ -27,7 +27,9 @@ test('suite: every scenario runs interleaved and repeated; medians, ratios to no
     assert.deepEqual(s.proxies.map(p => p.name), ['client-sidecar', 'server-sidecar'])
     for (const p of s.proxies) {
       assert.ok(p.rssBytes > 1e6, `${s.scenario}/${p.name} rss ${p.rssBytes}`)
-      assert.ok(p.cpuUsPerRequest > 0, `${s.scenario}/${p.name} cpu ${p.cpuUsPerRequest}`)
+      // /proc CPU times tick every 10 ms: 100 requests through nginx/HAProxy (~10 µs each) may read 0.
+      assert.ok(Number.isFinite(p.cpuUsPerRequest) && p.cpuUsPerRequest >= 0, `${s.scenario}/${p.name} cpu ${p.cpuUsPerRequest}`)
+      if (s.mesh === 'meshwork') assert.ok(p.cpuUsPerRequest > 0, `${s.scenario}/${p.name} cpu ${p.cpuUsPerRequest}`)
     }
   }
   const smp = r.results[0]
