@@ -7,12 +7,16 @@
  *   start ─▶ PICK ─▶ CONNECT (idle conn, or dial) ─▶ SENT ─head─▶ RESPONDING ─end─▶ DONE
  *              ▲                                      │ retryable status / reset / per-try timeout
  *              └────────── backoff ◀──────────────────┘ (attempts left, budget, deadline, replayable body)
+ *
+ * A WebSocket upgrade (`Connection: upgrade`, `Upgrade: websocket`) is forwarded with its upgrade headers and
+ * never retried; a 101 from upstream turns the exchange into a TUNNEL (filters/tunnel.ts) that ends, and is
+ * reported to telemetry with status 101 and the tunnel's duration, when either side closes.
  */
 import {
   CircuitOpenError, DeadlineExceededError, MeshError, NoHealthyUpstreamError, UpstreamConnectError,
   UpstreamResetError, UpstreamTimeoutError
 } from '../../errors.ts'
-import type { ResponseHead, RequestHead } from '../http1/head-parser.ts'
+import { getHeader, type ResponseHead, type RequestHead } from '../http1/head-parser.ts'
 import { ChunkDecoder } from '../http1/chunk-codec.ts'
 import { serializeRequestHead, serializeResponseHead } from '../http1/serialize.ts'
 import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
@@ -24,6 +28,8 @@ import { backoffMs, isRetryableParts, type RetryPolicy } from '../resilience/ret
 import type { EndpointPool } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
 import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
+import type { Socket } from 'node:net'
+import { spliceTunnel } from './tunnel.ts'
 
 /** Request bodies up to this size are kept so the request can be retried or mirrored. */
 export const MAX_REPLAY_BYTES = 64 * 1024
@@ -57,6 +63,16 @@ const ST_SENT = 2
 const ST_RESPONDING = 3
 const ST_DONE = 4
 const ST_BACKOFF = 5
+const ST_TUNNEL = 6
+
+const WS_UPGRADE_HEADERS = 'connection: upgrade\r\nupgrade: websocket\r\n'
+
+/** `Connection: upgrade` + `Upgrade: websocket` (the only upgrade passed through; h2c and others are dropped). */
+function isWebSocketUpgrade (req: RequestHead): boolean {
+  if (!req.upgrade || req.connectionTokens === null || !req.connectionTokens.includes('upgrade')) return false
+  const u = getHeader(req.headers, 'upgrade')
+  return u !== undefined && u.toLowerCase() === 'websocket'
+}
 
 export class Exchange implements BodySink, ResponseListener {
   readonly ds: Downstream
@@ -112,6 +128,8 @@ export class Exchange implements BodySink, ResponseListener {
   private tryId = 0
   /** Endpoint of the previous try: a retry prefers another one. */
   private lastEp: EndpointState | null = null
+  /** A WebSocket upgrade is forwarded (upgrade headers kept, no retries, 101 → tunnel). */
+  private upgrading = false
 
   constructor (ds: Downstream, req: RequestHead, listener: string, observer: ExchangeObserver | null) {
     this.ds = ds
@@ -143,6 +161,7 @@ export class Exchange implements BodySink, ResponseListener {
     if (!cl.breaker.tryAcquire()) { this.fail(new CircuitOpenError(`${cl.name}: requests limit reached`)); return }
     this.breakerHeld = true
     cl.budget.recordRequest()
+    if (this.req.upgrade && this.ds.takeOver !== undefined && isWebSocketUpgrade(this.req)) this.upgrading = true
     if (plan.deadlineAt !== Infinity) {
       if (plan.deadlineAt - now() <= 0) { this.fail(new DeadlineExceededError(`no time budget left to call ${cl.name}`)); return }
     }
@@ -225,6 +244,11 @@ export class Exchange implements BodySink, ResponseListener {
     this.conn = conn
     this.state = ST_SENT
     let extra = plan.extra
+    if (this.upgrading) {
+      // an h2 upstream cannot take an HTTP/1.1 upgrade: send it as a plain request (upgrade headers dropped)
+      if (this.ep !== null && this.ep.endpoint.protocol === 'h2') this.upgrading = false
+      else extra += WS_UPGRADE_HEADERS
+    }
     if (plan.deadlineAt !== Infinity) extra += TIMEOUT_HEADER + ': ' + formatTimeoutHeader(plan.deadlineAt - now()) + '\r\n'
     const head = serializeRequestHead(req.method, plan.path, plan.headers, req.chunked ? -1 : req.contentLength, req.chunked, req.connectionTokens, extra)
     const chunks = this.chunks
@@ -262,7 +286,7 @@ export class Exchange implements BodySink, ResponseListener {
   }
 
   onAbort (_err: Error): void {
-    if (this.state === ST_DONE) return
+    if (this.state === ST_DONE || this.state === ST_TUNNEL) return
     this.errorCode ??= 'MESH_ERR_CLIENT_CLOSED'
     if (this.conn !== null) { this.conn.destroy(); this.conn = null }
     if (this.ep !== null && this.state !== ST_BACKOFF) this.endTry(0, false)
@@ -389,7 +413,7 @@ export class Exchange implements BodySink, ResponseListener {
   }
 
   private mayRetry (retry: RetryPolicy): boolean {
-    if (this.retries >= retry.attempts || !this.replayable || !this.bodyDone) return false
+    if (this.upgrading || this.retries >= retry.attempts || !this.replayable || !this.bodyDone) return false
     const plan = this.plan!
     const left = plan.deadlineAt - now()
     if (left <= retry.backoffMs) return false
@@ -416,9 +440,41 @@ export class Exchange implements BodySink, ResponseListener {
     this.timer.arm(at - now())
   }
 
+  // --- upgrade (WebSocket) ------------------------------------------------------------------------------
+
+  onUpgrade (head: ResponseHead, up: Socket, chunk: Buffer, headStart: number, headEnd: number): void {
+    this.conn = null
+    if (!this.upgrading || this.state === ST_DONE) {
+      up.destroy()
+      this.endTry(0, false)
+      this.fail(new UpstreamResetError('upstream switched protocols without being asked to'))
+      return
+    }
+    this.endTry(101, false)
+    if (this.timer !== null) this.timer.disarm() // the request's deadline does not bound the tunnel
+    this.state = ST_TUNNEL
+    this.status = 101
+    const plan = this.plan!
+    const { socket: down, early } = this.ds.takeOver!()
+    if (plan.responseHeaders === null) {
+      down.write(chunk.subarray(headStart, headEnd))
+    } else {
+      const headers = applyHeaderOps(plan.responseHeaders, head.headers)
+      const upgrade = getHeader(head.headers, 'upgrade') ?? 'websocket'
+      down.write(serializeResponseHead(101, headers, -1, false, false, head.connectionTokens, 'connection: upgrade\r\nupgrade: ' + upgrade + '\r\n'))
+    }
+    if (headEnd < chunk.length) { this.bytesOut += chunk.length - headEnd; down.write(chunk.subarray(headEnd)) }
+    if (early !== null) { this.bytesIn += early.length; up.write(early) }
+    spliceTunnel(down, up, (bytesIn, bytesOut) => {
+      this.bytesIn += bytesIn
+      this.bytesOut += bytesOut
+      this.finish()
+    })
+  }
+
   /** @internal */
   onTimeout (): void {
-    if (this.state === ST_DONE || this.state === ST_BACKOFF) return
+    if (this.state === ST_DONE || this.state === ST_BACKOFF || this.state === ST_TUNNEL) return
     const plan = this.plan!
     const t = now()
     const overall = plan.deadlineAt <= t

@@ -116,7 +116,7 @@ function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: '
     extra: ''
   }
   if (ctx.decorate !== null) fwd.extra = ctx.decorate(ex)
-  if (rule.mirrors !== null) mirror(ex, t, rule.mirrors, fwd)
+  if (rule.mirrors !== null && !req.upgrade) mirror(ex, t, rule.mirrors, fwd)
   ex.forward(fwd)
   return ex
 }

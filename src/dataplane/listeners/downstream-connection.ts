@@ -9,6 +9,7 @@
  *   HEAD ──head parsed──▶ BODY ──body framed──▶ WAIT ──response done──▶ HEAD (keep-alive) / close
  *     │ framing error → 400/431 MESH_ERR_BAD_REQUEST / MESH_ERR_HEADERS_TOO_LARGE, close
  *     │ head not complete within headTimeoutMs (slowloris) → 408 MESH_ERR_REQUEST_TIMEOUT, close
+ *     └ upstream answered 101 to an Upgrade (WebSocket) → takeOver(): TUNNEL, the socket belongs to the tunnel
  */
 import type { Socket } from 'node:net'
 import { BadRequestError, MeshError, RequestTimeoutError } from '../../errors.ts'
@@ -42,6 +43,12 @@ export interface Downstream {
   abort (): void
   pause (): void
   resume (): void
+  /**
+   * Hand the connection over to a tunnel (HTTP Upgrade answered 101): no more HTTP is parsed on it. Returns the
+   * socket and the bytes already read past the request head (or null). Absent where there is no connection of
+   * its own to give (an h2 stream).
+   */
+  takeOver? (): { socket: Socket, early: Buffer | null }
 }
 
 /** Handles one request; returns where its body goes. Must eventually call `ds.endResponse()` (or `sendError`). */
@@ -54,6 +61,7 @@ const S_HEAD = 0
 const S_BODY = 1
 const S_WAIT = 2
 const S_CLOSED = 3
+const S_TUNNEL = 4
 
 export interface DownstreamOptions {
   /** Close a connection with no request in flight after this long. */
@@ -95,6 +103,7 @@ export class DownstreamConnection implements Downstream {
   private headTimer: NodeJS.Timeout | null = null
   private readonly onHeadTimeoutBound = this.onHeadTimeout.bind(this)
   private readonly onDrop: (ds: DownstreamConnection) => void
+  private readonly onDataBound = this.onData.bind(this)
 
   constructor (socket: Socket, handler: RequestHandler, options: DownstreamOptions, onDrop: (ds: DownstreamConnection) => void) {
     this.socket = socket
@@ -104,7 +113,7 @@ export class DownstreamConnection implements Downstream {
     this.onDrop = onDrop
     socket.setNoDelay(true)
     // Perf: callbacks bound once per connection.
-    socket.on('data', this.onData.bind(this))
+    socket.on('data', this.onDataBound)
     socket.on('close', this.onClose.bind(this))
     socket.on('error', noop) // 'close' follows; the sink hears about it there
     // Perf: no socket.setTimeout (it re-arms a timer on every read and write); the listener sweeps idle
@@ -162,6 +171,17 @@ export class DownstreamConnection implements Downstream {
     if (this.state === S_CLOSED) return
     this.state = S_CLOSED
     this.socket.destroy()
+  }
+
+  takeOver (): { socket: Socket, early: Buffer | null } {
+    this.state = S_TUNNEL
+    this.responseStarted = true
+    this.responseDone = true
+    if (this.headTimer !== null) { clearTimeout(this.headTimer); this.headTimer = null }
+    this.socket.removeListener('data', this.onDataBound)
+    const early = this.pending
+    this.pending = null
+    return { socket: this.socket, early }
   }
 
   pause (): void { this.socket.pause() }

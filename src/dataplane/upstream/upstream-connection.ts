@@ -5,6 +5,7 @@
  *
  *   IDLE ──send()──▶ WAIT_HEAD ──head──▶ BODY ──body done──▶ IDLE (back to the pool) or closed
  *                       │  1xx: forwarded, stays in WAIT_HEAD
+ *                       │  101 and the listener takes upgrades: the socket leaves the pool for the listener's tunnel
  *                       └── close/error before the end ──▶ listener.onUpstreamError()
  */
 import type { Socket } from 'node:net'
@@ -25,6 +26,12 @@ export interface ResponseListener {
   onResponseEnd (): void
   /** `responseStarted`: a response head was already delivered. */
   onUpstreamError (err: Error, responseStarted: boolean): void
+  /**
+   * 101 Switching Protocols: the connection left the pool and its socket is the listener's now (a tunnel).
+   * `chunk[headStart, headEnd)` is the raw head; bytes after `headEnd` already belong to the new protocol.
+   * Without this method a 101 is an error (MESH_ERR_UPSTREAM_RESET).
+   */
+  onUpgrade? (head: ResponseHead, socket: Socket, chunk: Buffer, headStart: number, headEnd: number): void
 }
 
 /** What an exchange needs from an upstream connection: HTTP/1.1 ({@link UpstreamConnection}) or an h2 stream. */
@@ -66,14 +73,17 @@ export class UpstreamConnection implements UpstreamLike {
   private requestDone = true
   private responseKeepAlive = true
   private responseStarted = false
+  private readonly onDataBound = this.onData.bind(this)
+  private readonly onCloseBound = this.onClose.bind(this)
+  private readonly onErrorBound = this.onError.bind(this)
 
   constructor (socket: Socket, owner: ConnectionOwner) {
     this.socket = socket
     this.owner = owner
     // Perf: callbacks bound once per connection, not per request.
-    socket.on('data', this.onData.bind(this))
-    socket.on('close', this.onClose.bind(this))
-    socket.on('error', this.onError.bind(this))
+    socket.on('data', this.onDataBound)
+    socket.on('close', this.onCloseBound)
+    socket.on('error', this.onErrorBound)
     socket.setNoDelay(true)
   }
 
@@ -144,7 +154,11 @@ export class UpstreamConnection implements UpstreamLike {
         if (end === -1) { this.pending = pos === 0 ? chunk : chunk.subarray(pos); return }
         const head = parseResponseHead(chunk, pos, end)
         if (head.status < 200) {
-          if (head.status === 101) throw new UpstreamResetError('upstream switched protocols, which is not supported')
+          if (head.status === 101) {
+            if (l.onUpgrade === undefined) throw new UpstreamResetError('upstream switched protocols, which is not supported')
+            this.handOver(l, head, chunk, pos, end)
+            return
+          }
           l.onInformational(chunk.subarray(pos, end))
           pos = end
           continue
@@ -166,6 +180,19 @@ export class UpstreamConnection implements UpstreamLike {
     } catch (err) {
       this.fail(err as Error)
     }
+  }
+
+  /** 101: stop parsing, leave the pool (the socket stays open) and give the socket to the listener. */
+  private handOver (l: ResponseListener, head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number): void {
+    const s = this.socket
+    s.removeListener('data', this.onDataBound)
+    s.removeListener('close', this.onCloseBound)
+    s.removeListener('error', this.onErrorBound)
+    this.listener = null
+    this.state = S_IDLE
+    this.closed = true
+    this.owner.remove(this)
+    l.onUpgrade!(head, s, chunk, headStart, headEnd)
   }
 
   private finish (l: ResponseListener, extraBytes: boolean): void {
