@@ -6,8 +6,11 @@ import { encodeH1Request, type Target } from './target.ts'
 export interface ConnectionEvents {
   /** Connected (and TLS handshake done): ready for the first request. */
   onReady (): void
-  /** One full response was read. */
-  onResponse (status: number): void
+  /**
+   * One full response was read. `inRead`: completed inside the socket's read callback, i.e. in the event
+   * loop's poll phase (not from a 'close' event or a deferred stream event).
+   */
+  onResponse (status: number, inRead?: boolean): void
   /** The connection is gone; `code` says why (`ECONNREFUSED`, `ETIMEDOUT`, `ECONNRESET`, `EPARSE`, `ECLOSED`…). */
   onClose (code: string): void
 }
@@ -61,11 +64,15 @@ export class H1Connection implements LoadConnection {
   private remaining = 0
   private closeAfter = false
   private closed = false
+  /** True while `onData` runs from the socket's libuv read callback (plain sockets; TLS 'data' may be replayed later). */
+  private reading = false
+  private readonly readsInPoll: boolean
 
   constructor (t: Target, ev: ConnectionEvents, request = encodeH1Request(t)) {
     this.ev = ev
     this.request = request
     this.headOnly = t.method === 'HEAD'
+    this.readsInPoll = !t.secure
     const onConnect = (): void => {
       this.socket.setTimeout(0)
       ev.onReady()
@@ -107,11 +114,20 @@ export class H1Connection implements LoadConnection {
 
   private finishUntilClose (): string {
     this.state = State.Idle
-    this.ev.onResponse(this.status)
+    this.ev.onResponse(this.status, false)
     return 'ECLOSED'
   }
 
   private onData (chunk: Buffer): void {
+    this.reading = this.readsInPoll
+    try {
+      this.consume(chunk)
+    } finally {
+      this.reading = false
+    }
+  }
+
+  private consume (chunk: Buffer): void {
     let buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
     this.pending = null
     while (buf.length > 0) {
@@ -224,10 +240,10 @@ export class H1Connection implements LoadConnection {
       // The server closes after this response: report it (isOpen is already false), then the close.
       this.closed = true
       this.socket.destroy()
-      this.ev.onResponse(this.status)
+      this.ev.onResponse(this.status, this.reading)
       this.ev.onClose('ECLOSED')
       return
     }
-    this.ev.onResponse(this.status)
+    this.ev.onResponse(this.status, this.reading)
   }
 }
