@@ -3,6 +3,7 @@ import { BenchAbortedError, BenchOptionInvalidError } from '../errors.ts'
 import { captureEnvironment } from './environment.ts'
 import type { LoadProgress } from './loadgen/run.ts'
 import { measureScenario, type ScenarioLoad } from './measure.ts'
+import { primeScenarios } from './prime.ts'
 import type { ScenarioName } from './scenarios/scenarios.ts'
 import { startTopology } from './scenarios/topology.ts'
 import type { PerformanceTestResult } from './smp.ts'
@@ -22,6 +23,8 @@ export interface SearchOptions {
   /** Load settings per probe (open loop: `rate` is set per probe). */
   load: Omit<ScenarioLoad, 'rate'>
   bodySize?: number
+  /** Unrecorded load per proxied scenario before the first measured run, ms (prime.ts; default 3000, 0 = off). */
+  primeMs?: number
   signal?: AbortSignal
   onEvent?: (e: { type: 'log', message: string } | { type: 'probe', probe: SearchProbe } | { type: 'progress', progress: LoadProgress }) => void
   onResult?: (r: PerformanceTestResult) => void
@@ -93,6 +96,7 @@ export async function runSearch (o: SearchOptions): Promise<SearchResult> {
   const probes: SearchProbe[] = []
   const results: PerformanceTestResult[] = []
   try {
+    await primeScenarios(topo.scenarios, o.load, { primeMs: o.primeMs, signal: o.signal, onLog: m => emit({ type: 'log', message: m }) })
     for (let step = 0; step < maxSteps; step++) {
       const rate = nextRate(probes, plan)
       if (rate === null) break

@@ -3,6 +3,7 @@ import { BenchAbortedError } from '../errors.ts'
 import { captureEnvironment, type Environment } from './environment.ts'
 import type { LoadProgress } from './loadgen/run.ts'
 import { measureScenario, type ScenarioLoad } from './measure.ts'
+import { primeScenarios } from './prime.ts'
 import { BASELINE, type ScenarioName } from './scenarios/scenarios.ts'
 import { startTopology, type Topology } from './scenarios/topology.ts'
 import type { PerformanceTestResult } from './smp.ts'
@@ -14,6 +15,8 @@ export interface SuiteOptions {
   repeat?: number
   load: ScenarioLoad
   bodySize?: number
+  /** Unrecorded load per proxied scenario before round 1, ms (prime.ts; default 3000, 0 = off). */
+  primeMs?: number
   signal?: AbortSignal
   onEvent?: (e: SuiteEvent) => void
   /** Results go here as they are measured (e.g. the store), partial ones included. */
@@ -83,6 +86,7 @@ export async function runSuite (o: SuiteOptions): Promise<SuiteResult> {
   const failures: SuiteResult['failures'] = []
   let otlpExports: number | null = null
   try {
+    await primeScenarios(topo.scenarios, o.load, { primeMs: o.primeMs, signal: o.signal, onLog: m => emit({ type: 'log', message: m }) })
     for (let r = 1; r <= repeat; r++) {
       for (const s of topo.scenarios) {
         if (o.signal?.aborted) throw new BenchAbortedError('suite aborted', { partial: results })

@@ -3,6 +3,7 @@ import { BenchAbortedError } from '../errors.ts'
 import { captureEnvironment, type Environment } from './environment.ts'
 import type { LoadProgress } from './loadgen/run.ts'
 import { measureScenario, type ScenarioLoad } from './measure.ts'
+import { primeScenarios } from './prime.ts'
 import { BASELINE, type ScenarioName } from './scenarios/scenarios.ts'
 import { startTopology } from './scenarios/topology.ts'
 import type { PerformanceTestResult } from './smp.ts'
@@ -19,6 +20,8 @@ export interface SweepOptions {
   /** Load settings; `connections` is set per cell. Closed loop unless a rate is given. */
   load: Omit<ScenarioLoad, 'connections'>
   bodySize?: number
+  /** Unrecorded load per proxied scenario before the first measured run, ms (prime.ts; default 3000, 0 = off). */
+  primeMs?: number
   signal?: AbortSignal
   onEvent?: (e: { type: 'log', message: string } | { type: 'cell', scenario: string, connections: number, repeat: number } | { type: 'progress', progress: LoadProgress }) => void
   onResult?: (r: PerformanceTestResult) => void
@@ -62,6 +65,7 @@ export async function runSweep (o: SweepOptions): Promise<SweepResult> {
   const results: PerformanceTestResult[] = []
   const raw: Array<{ scenario: string, connections: number, smp: PerformanceTestResult | null }> = []
   try {
+    await primeScenarios(topo.scenarios, o.load, { primeMs: o.primeMs, signal: o.signal, onLog: m => emit({ type: 'log', message: m }) })
     for (let r = 1; r <= repeat; r++) {
       for (const c of levels) {
         for (const s of topo.scenarios) {
