@@ -1,6 +1,7 @@
 /**
- * Certificate expiry and rotation under load: workload certificates live 4 s (MeshConfig
- * certificates.ttl), so every sidecar renews every ~2 s, and the root CA is rotated mid-run
+ * Certificate expiry and rotation under load: workload certificates live `ttlS` seconds (MeshConfig
+ * certificates.ttl; 4 s in bench/reliability-long.ts, 10 s in CI), so every sidecar renews at about half
+ * of that, and the root CA is rotated mid-run
  * (ControlPlane.rotateRoot: trust old+new, re-issue, drop old). Traffic client → echo over mTLS STRICT
  * must not fail. Then the echo sidecar's inbound listener must refuse a caller with an expired mesh
  * certificate and one with a certificate of a foreign CA (403 MESH_ERR_PEER_IDENTITY or no TLS session),
@@ -16,11 +17,10 @@ import { issueTestIdentity } from '../../../src/pki/test-identity.ts'
 import { runLoad, summaryLine, type LoadResult } from '../load.ts'
 import { echoWorkload, startReliabilityMesh } from '../mesh.ts'
 
-const TTL_S = 4
-const MESH = `apiVersion: meshwork.dev/v1alpha1
+const mesh = (ttlS: number): string => `apiVersion: meshwork.dev/v1alpha1
 kind: MeshConfig
 metadata: { name: mesh }
-spec: { mtls: { mode: STRICT }, certificates: { ttl: ${TTL_S}s } }
+spec: { mtls: { mode: STRICT }, certificates: { ttl: ${ttlS}s } }
 ---
 ${echoWorkload('echo-v1', 'echo', 'v1')}`
 
@@ -48,27 +48,34 @@ export function mtlsGet (port: number, certPem: string, keyPem: string, path: st
 
 export interface CertRotationReport { load: LoadResult, rotations: Record<string, number>, refused: Record<string, MtlsCall>, line: string }
 
-export async function runCertRotation (seconds: number): Promise<CertRotationReport> {
-  const rm = await startReliabilityMesh('certs', MESH)
+export async function runCertRotation (seconds: number, ttlS = 4): Promise<CertRotationReport> {
+  const rm = await startReliabilityMesh('certs', mesh(ttlS))
   try {
     const cp = rm.mesh.controlPlane
     await rm.waitHealthy('echo', 1)
+    const events: string[] = []
+    let t0 = Date.now()
     const rotations: Record<string, number> = {}
     const lastNotAfter = new Map<string, string | null>()
+    // Issue timeline (ms from the load start, notAfter in the same clock) to tell an expired certificate apart
+    // from another cause when a request fails.
+    const issued: string[] = []
     cp.registry.on('proxy', (rec: { id: string, certNotAfter: string | null }) => {
       const prev = lastNotAfter.get(rec.id)
-      if (prev !== undefined && rec.certNotAfter !== prev) rotations[rec.id] = (rotations[rec.id] ?? 0) + 1
+      if (prev !== undefined && rec.certNotAfter !== prev) {
+        rotations[rec.id] = (rotations[rec.id] ?? 0) + 1
+        if (rec.certNotAfter !== null) issued.push(`${rec.id}@${Date.now() - t0}→${Date.parse(rec.certNotAfter) - t0}`)
+      }
       lastNotAfter.set(rec.id, rec.certNotAfter)
     })
     for (const rec of cp.registry.proxies.values()) lastNotAfter.set(rec.id, (rec as { certNotAfter: string | null }).certNotAfter)
-    const events: string[] = []
-    const t0 = Date.now()
     let rootRotation: Promise<unknown> | null = null
     const rotateTimer = setTimeout(() => {
       events.push(`root rotation start @${Date.now() - t0}ms`)
       rootRotation = cp.rotateRoot({ stepTimeoutMs: 20_000 }).then(r => { events.push(`root rotation done @${Date.now() - t0}ms issuer=${r.issuer}`) })
     }, seconds * 1000 * 0.4)
     let load: LoadResult
+    t0 = Date.now()
     try {
       load = await runLoad({ name: 'cert-rotation', port: rm.entryPort, host: 'echo', durationMs: seconds * 1000, concurrency: 8 })
     } finally {
@@ -96,8 +103,9 @@ export async function runCertRotation (seconds: number): Promise<CertRotationRep
     const accepted = await mtlsGet(inbound, fresh.certPem, fresh.privateKeyPem, '/fresh')
     const afterAccepted = await rm.appCount('echo-v1-0')
 
-    const line = summaryLine(load, `rotations=${JSON.stringify(rotations)} events=[${events.join('; ')}] expired=${JSON.stringify(refused.expired)} foreign=${JSON.stringify(refused.foreign)} fresh=${accepted.status}`)
+    const line = summaryLine(load, `ttl=${ttlS}s rotations=${JSON.stringify(rotations)} events=[${events.join('; ')}] expired=${JSON.stringify(refused.expired)} foreign=${JSON.stringify(refused.foreign)} fresh=${accepted.status}`)
     console.log(line)
+    if (load.failures > 0) console.log(`[reliability] cert-rotation: certificates issued (id@ms→notAfter ms): ${issued.join(' ')}`)
     assert.equal(load.failures, 0, `failed requests: ${JSON.stringify(load.firstFailures)}`)
     assert.ok(load.requests > seconds * 20, `only ${load.requests} requests in ${seconds} s`)
     for (const id of ['client-v1-0', 'echo-v1-0']) {
