@@ -141,3 +141,34 @@ test('maxConnections holds per service: the service and its subset cluster share
   const ports = new Set(paced.seen.map(s => s.remotePort))
   assert.ok(ports.size <= 2, `the origin saw ${ports.size} connections for maxConnections: 2`)
 })
+
+test('mirrored copies count against the mirror cluster\'s maxConnections (copies over the limit are dropped)', async (t) => {
+  const shadow = await startOrigin('shadow', (_req, res) => { setTimeout(() => res.end('shadow'), 300) })
+  t.after(() => shadow.close())
+  const own = await startProxy(snapshot('mirror-1', {
+    main: { endpoints: [{ id: 'main-0', port: paced.port }] },
+    shadow: { endpoints: [{ id: 'shadow-0', port: shadow.port }] }
+  }, {
+    routes: [{
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'main' },
+      spec: { parentRefs: [{ name: 'main' }], rules: [{ backendRefs: [{ name: 'main' }], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'shadow' } } }] }] }
+    }],
+    destinationPolicies: [policy('shadow', 'shadow', { connectionPool: { maxConnections: 1 } })]
+  }))
+  t.after(() => own.close())
+  const calls: Promise<number>[] = []
+  for (let i = 0; i < 6; i++) {
+    calls.push((async () => {
+      const c = client(own.outbound)
+      clients.push(c)
+      const r = await c.request({ method: 'GET', path: '/?ms=0', headers: { host: 'main' } })
+      await r.body.text()
+      return r.statusCode
+    })())
+  }
+  for (const s of await Promise.all(calls)) assert.equal(s, 200)
+  await until(() => shadow.seen.length >= 1, 'a mirrored copy')
+  await new Promise(resolve => setTimeout(resolve, 400))
+  const ports = new Set(shadow.seen.map(s => s.remotePort))
+  assert.equal(ports.size, 1, `the shadow saw ${ports.size} connections for maxConnections: 1`)
+})

@@ -1,7 +1,8 @@
 /**
  * Request mirroring (Gateway API `RequestMirror`): a fire-and-forget copy of the request to another
  * cluster once the request body is complete; the copy's response is read and dropped, its failures
- * ignored. Only requests whose body was small enough to keep (≤ MAX_REPLAY_BYTES) are mirrored.
+ * ignored. Only requests whose body was small enough to keep (≤ MAX_REPLAY_BYTES) are mirrored. Connections a
+ * copy opens count against the mirror cluster's `maxConnections`; at the limit the copy is dropped.
  */
 import { serializeRequestHead } from '../http1/serialize.ts'
 import { FastTimer, now } from '../resilience/clock.ts'
@@ -41,7 +42,15 @@ function sendCopy (cluster: UpstreamCluster, head: string, body: Buffer[], isHea
   }
   const idle = pool.acquireIdle()
   if (idle !== null) { start(idle); return }
-  pool.connect((err, conn) => { if (err === null && conn !== null) start(conn) })
+  // a copy is best effort: at the cluster's connections limit it is dropped, never queued
+  const breaker = cluster.breaker
+  if (!breaker.tryAcquireConnection()) return
+  pool.connect((err, conn) => {
+    if (err !== null || conn === null) { breaker.releaseConnection(); return }
+    if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
+    else breaker.releaseConnection()
+    start(conn)
+  })
 }
 
 class DiscardListener implements ResponseListener {
