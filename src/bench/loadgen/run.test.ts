@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
@@ -170,4 +171,12 @@ test('a server that accepts and closes at once is reported as unreachable', asyn
   const server = net.createServer(s => { s.destroy() })
   const port = await listen(server)
   await assert.rejects(runLoad({ url: `http://127.0.0.1:${port}/`, connections: 2, threads: 1, durationMs: 60_000, warmupMs: 0 }), { code: 'MESH_ERR_BENCH_TARGET_UNREACHABLE' })
+})
+
+test('a long-lived abort signal keeps no listener of finished runs (a suite passes one signal to every run)', async () => {
+  const ac = new AbortController()
+  for (let i = 0; i < 3; i++) {
+    await runLoad({ url: `http://127.0.0.1:${ok.port}/`, connections: 1, threads: 1, durationMs: 100, warmupMs: 0 }, { signal: ac.signal })
+  }
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
 })

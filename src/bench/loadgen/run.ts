@@ -110,12 +110,19 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
     // 1. Workers load (bounded).
     await new Promise<void>((resolve, reject) => {
       let ready = 0
-      const t = setTimeout(() => reject(new BenchTimeoutError(`load generator threads did not start within ${STARTUP_BOUND_MS} ms`)), STARTUP_BOUND_MS)
-      for (const w of workers) {
-        w.once('error', err => { clearTimeout(t); reject(new BenchError(`load generator thread failed: ${err.message}`, { cause: err })) })
-        w.once('message', (m: { type: string }) => { if (m.type === 'ready' && ++ready === workers.length) { clearTimeout(t); resolve() } })
+      // The abort listener is removed once settled: a long-lived signal (a suite's) sees one run after another.
+      const onStartAbort = (): void => settle(new BenchAbortedError('aborted while starting'))
+      const settle = (err: Error | null): void => {
+        clearTimeout(t)
+        control.signal?.removeEventListener('abort', onStartAbort)
+        if (err === null) resolve(); else reject(err)
       }
-      control.signal?.addEventListener('abort', () => { clearTimeout(t); reject(new BenchAbortedError('aborted while starting')) }, { once: true })
+      const t = setTimeout(() => settle(new BenchTimeoutError(`load generator threads did not start within ${STARTUP_BOUND_MS} ms`)), STARTUP_BOUND_MS)
+      for (const w of workers) {
+        w.once('error', err => settle(new BenchError(`load generator thread failed: ${err.message}`, { cause: err })))
+        w.once('message', (m: { type: string }) => { if (m.type === 'ready' && ++ready === workers.length) settle(null) })
+      }
+      control.signal?.addEventListener('abort', onStartAbort, { once: true })
     })
     // 2. Run: all threads start on the same wall-clock instant.
     startAt = performance.timeOrigin + performance.now() + 20
