@@ -228,8 +228,8 @@ export class LoadEngine {
   // Accuracy: the responses read in one poll phase were all there when epoll returned, so they all get
   // the time the first of them was stamped, not a time that also counts this thread's work on the
   // responses handled before it in the batch (read syscall, JS callback, parse, bookkeeping: a few µs
-  // each here, ~1 µs in wrk's C). With 16 connections whose responses arrive together that was a steady
-  // +25–30 µs on p50 against wrk. The stamp is cleared in the check phase right after this poll phase
+  // each here, ~1 µs in wrk's C): with k responses arriving together the i-th one counted (i-1) times
+  // that work as latency. The stamp is cleared in the check phase right after this poll phase
   // (flushFollowUps, a setImmediate), so it never outlives it; only reads from the poll phase (plain
   // sockets' libuv read callback) use it, other completions (close-delimited, TLS, h2) use now().
   private pollStamp (): number {
