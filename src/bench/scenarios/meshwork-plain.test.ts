@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import { after, before, test } from 'node:test'
-import { Proxy } from '../../dataplane/proxy.ts'
+import { Proxy as MeshProxy } from '../../dataplane/proxy.ts'
 import { meshworkSnapshots } from './topology.ts'
 
 const LOOP = { host: '127.0.0.1', port: 0 }
@@ -29,7 +29,7 @@ before(async () => {
   app.on('connection', () => { counts.app++ })
   const appPort = await listen(app)
 
-  const server = new Proxy({ listeners: { inbound: LOOP, admin: LOOP }, log: () => {} })
+  const server = new MeshProxy({ listeners: { inbound: LOOP, admin: LOOP }, log: () => {} })
   closers.push(() => server.stop())
   await server.start()
   // Counts the connections the client sidecar opens to the server sidecar's inbound listener.
@@ -42,7 +42,7 @@ before(async () => {
   })
   const relayPort = await listen(relay)
 
-  const client = new Proxy({ listeners: { outbound: LOOP, admin: LOOP }, log: () => {} })
+  const client = new MeshProxy({ listeners: { outbound: LOOP, admin: LOOP }, log: () => {} })
   closers.push(() => client.stop())
   await client.start()
   outboundPort = client.addresses.outbound!.port
