@@ -6,6 +6,15 @@
  *
  *   wrk -t1 -cN ──▶ app (node:http, 100-byte body, own process) ◀── meshwork loadgen (1 worker thread, N connections)
  *
+ * Like with like: one wrk thread against one generator thread, both closed loop (the generator's
+ * open-loop mode follows wrk2, not wrk), and the same latency interval: wrk stamps just before the write
+ * of a request and when its response is parsed complete (it writes the next request in its next epoll
+ * round); the generator stamps before the write and, for all responses read in one poll phase, at the
+ * phase's first stamp, then writes the next requests in the check phase (src/bench/loadgen/engine.ts).
+ * The app is saturated at these connection counts, so p50 follows throughput (Little's law): on a
+ * loaded machine the CPU the generator and wrk leave to the app moves both figures; the load average is
+ * printed with the results.
+ *
  * Run: node --import tsx bench/loadgen-vs-wrk.ts
  * Env: BENCH_DURATION (s, default 2), BENCH_ROUNDS (5), BENCH_CONNECTIONS (comma list, default 16,64),
  *      BENCH_TOLERANCE (0.10), BENCH_JSON (write results to this file).
@@ -13,6 +22,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { measureCeiling } from '../src/bench/ceiling.ts'
 import { runLoad } from '../src/bench/loadgen/run.ts'
 import { table } from '../src/bench/report.ts'
@@ -62,6 +72,7 @@ async function main (): Promise<number> {
   const rows: string[][] = []
   const report: Record<string, unknown>[] = []
   let ok = true
+  const loadAtStart = loadavg()[0].toFixed(1)
   try {
     runWrk(url, 16, 1) // warm the target's JIT before anything is measured
     for (const c of LEVELS) {
@@ -84,7 +95,7 @@ async function main (): Promise<number> {
     await app.stop()
   }
   const ceiling = await measureCeiling({ durationMs: DURATION * 1000 })
-  console.log(`target ${url} (node:http, 100-byte body); ${ROUNDS} interleaved rounds of ${DURATION}s; medians; tolerance ±${TOLERANCE * 100}%`)
+  console.log(`target ${url} (node:http, 100-byte body); ${ROUNDS} interleaved rounds of ${DURATION}s; medians; tolerance ±${TOLERANCE * 100}%; load average ${loadAtStart} at start, ${loadavg()[0].toFixed(1)} at end`)
   console.log(table(['conns', 'wrk rps', 'meshwork rps', 'rps ratio*', 'wrk p50 ms', 'meshwork p50 ms', 'p50 ratio*', 'within'], rows))
   console.log('* median of the per-round ratios meshwork/wrk (adjacent runs)')
   console.log(`\nload generator ceiling: ${ceiling.rps} rps closed loop, p50 ${ceiling.latency.p50} ms (${ceiling.connections} connections, ${ceiling.threads} threads, raw in-process target)`)
