@@ -3,7 +3,7 @@
  * splices the two sockets both ways. Through outbound → inbound (mTLS STRICT) → app and through the gateway.
  */
 import assert from 'node:assert/strict'
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { after, before, test } from 'node:test'
 import { WebSocket, WebSocketServer } from 'ws'
 import { createRootCa, issueTestIdentity } from '../../src/pki/index.ts'
@@ -55,6 +55,15 @@ before(async () => {
       kind: 'HTTPRoute',
       metadata: { name: 'ws' },
       spec: { parentRefs: [{ kind: 'Gateway', name: 'ingress' }], hostnames: ['ws.local'], rules: [{ backendRefs: [{ name: 'echo' }] }] }
+    }, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'ws-headers' },
+      spec: {
+        parentRefs: [{ kind: 'Gateway', name: 'ingress' }],
+        hostnames: ['ws-headers.local'],
+        rules: [{ backendRefs: [{ name: 'echo' }], filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'x-served-by', value: 'mesh' }] } }] }]
+      }
     }]
   }), { gateway: true, gatewayName: 'ingress' })
 })
@@ -127,6 +136,20 @@ test('WebSocket through the gateway listener', async () => {
   const ws = await open(gateway.gateway, 'ws.local')
   assert.equal((await roundTrip(ws, 'via gateway')).toString(), 'via gateway')
   assert.equal(await closed(ws), 1000)
+})
+
+test('response header filters apply to the 101, which keeps its upgrade headers', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${gateway.gateway}/chat`, { headers: { host: 'ws-headers.local' } })
+  sockets.push(ws)
+  const upgraded = new Promise<IncomingMessage>((resolve, reject) => { ws.once('upgrade', resolve); ws.once('error', reject) })
+  const opened = new Promise(resolve => ws.once('open', resolve))
+  const res = await upgraded
+  await opened
+  assert.equal(res.statusCode, 101)
+  assert.equal(res.headers['x-served-by'], 'mesh')
+  assert.equal(res.headers.upgrade, 'websocket')
+  assert.equal((await roundTrip(ws, 'filtered')).toString(), 'filtered')
+  await closed(ws)
 })
 
 test('an upgrade the app refuses comes back as its HTTP response', async () => {
