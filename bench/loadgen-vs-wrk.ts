@@ -22,7 +22,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { measureCeiling } from '../src/bench/ceiling.ts'
 import { runLoad } from '../src/bench/loadgen/run.ts'
 import { table } from '../src/bench/report.ts'
@@ -35,6 +35,13 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const LEVELS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number)
 const TOLERANCE = Number(process.env.BENCH_TOLERANCE ?? 0.1)
+/**
+ * Pin the target to CPU 1 and the load generators (wrk, and this process with its worker threads) to
+ * CPU 0, so that neither generator's CPU use is taken from the target: on a 2-core machine, an
+ * unpinned closed-loop run measures how much CPU each generator leaves to a saturated app rather than the
+ * app's latency. BENCH_PIN=0 turns it off.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && findExecutable('taskset') !== null
 
 interface Sample { rps: number, p50: number }
 
@@ -49,7 +56,8 @@ export function parseWrk (out: string): Sample {
 }
 
 function runWrk (url: string, connections: number, seconds: number): Sample {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' })
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]
+  const out = PIN ? execFileSync('taskset', ['-c', '0', 'wrk', ...args], { encoding: 'utf8' }) : execFileSync('wrk', args, { encoding: 'utf8' })
   return parseWrk(out)
 }
 
@@ -62,10 +70,12 @@ async function main (): Promise<number> {
   if (findExecutable('wrk') === null) spawnSync('bash', ['scripts/install-system-deps.sh'], { stdio: 'inherit' })
   if (findExecutable('wrk') === null) { console.error('wrk is not installed and could not be installed'); return 1 }
   const port = await new PortAllocator().allocate()
+  const appArgs = ['--import', import.meta.resolve('tsx'), new URL('../src/bench/app/main.ts', import.meta.url).pathname, 'http', String(port), '100']
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
   const app = await startProcess({
     name: 'app',
-    command: process.execPath,
-    args: ['--import', import.meta.resolve('tsx'), new URL('../src/bench/app/main.ts', import.meta.url).pathname, 'http', String(port), '100'],
+    command: PIN ? 'taskset' : process.execPath,
+    args: PIN ? ['-c', '1', process.execPath, ...appArgs] : appArgs,
     ready: { kind: 'tcp', host: '127.0.0.1', port }
   })
   const url = `http://127.0.0.1:${port}/`
@@ -95,7 +105,7 @@ async function main (): Promise<number> {
     await app.stop()
   }
   const ceiling = await measureCeiling({ durationMs: DURATION * 1000 })
-  console.log(`target ${url} (node:http, 100-byte body); ${ROUNDS} interleaved rounds of ${DURATION}s; medians; tolerance ±${TOLERANCE * 100}%; load average ${loadAtStart} at start, ${loadavg()[0].toFixed(1)} at end`)
+  console.log(`target ${url} (node:http, 100-byte body); ${ROUNDS} interleaved rounds of ${DURATION}s; medians; tolerance ±${TOLERANCE * 100}%; ${PIN ? 'target pinned to CPU 1, generators to CPU 0' : 'not pinned'}; load average ${loadAtStart} at start, ${loadavg()[0].toFixed(1)} at end`)
   console.log(table(['conns', 'wrk rps', 'meshwork rps', 'rps ratio*', 'wrk p50 ms', 'meshwork p50 ms', 'p50 ratio*', 'within'], rows))
   console.log('* median of the per-round ratios meshwork/wrk (adjacent runs)')
   console.log(`\nload generator ceiling: ${ceiling.rps} rps closed loop, p50 ${ceiling.latency.p50} ms (${ceiling.connections} connections, ${ceiling.threads} threads, raw in-process target)`)
