@@ -30,8 +30,12 @@ export class AdminServer {
   constructor (private readonly addr: { host: string, port: number }, private readonly view: AdminView) {}
 
   start (): Promise<AddressInfo> {
-    const server = createServer((req, res) => this.handle(req, res))
+    const server = createServer({ connectionsCheckingInterval: 2000 }, (req, res) => this.handle(req, res))
     server.keepAliveTimeout = 5000
+    // Same bound as the data listeners' head timeout: a request (head and body) that trickles in for
+    // longer is cut off (slowloris). Streaming responses such as /tap are not affected.
+    server.headersTimeout = 10_000
+    server.requestTimeout = 10_000
     this.server = server
     return new Promise((resolve, reject) => {
       server.once('error', reject)

@@ -113,4 +113,19 @@ describe('malformed HTTP on every listener', () => {
     assert.match(text, /^HTTP\/1\.1 408 /, text.slice(0, 100))
     assert.match(text, /x-meshwork-error: MESH_ERR_REQUEST_TIMEOUT\r\n/i)
   })
+  test('slowloris on the admin listener: a trickling head is cut off within its timeout', async () => {
+    const s = connect(sidecar.admin, '127.0.0.1')
+    const start = Date.now()
+    const closed = new Promise<void>(resolve => s.on('close', () => resolve()))
+    s.on('error', () => {})
+    s.write('GET /ready HTTP/1.1\r\nHost: x\r\n')
+    const drip = setInterval(() => { if (!s.destroyed) s.write('X-Slow: 1\r\n') }, 500)
+    try {
+      await Promise.race([closed, new Promise((_r, reject) => setTimeout(() => reject(new Error('admin: slow head never cut off within 30 s')), 30_000))])
+    } finally {
+      clearInterval(drip)
+      s.destroy()
+    }
+    assert.ok(Date.now() - start < 30_000)
+  })
 })
