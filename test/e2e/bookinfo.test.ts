@@ -166,7 +166,13 @@ test('a real Prometheus scrapes every proxy and PromQL returns the request rate 
     rates = new Map(result.map(r => [r.metric.destination, r.value]))
     return ['productpage', 'details', 'reviews', 'ratings'].every(s => (rates.get(s) ?? 0) > 0)
   }, `request rates of every service (have ${JSON.stringify(Object.fromEntries(rates))})`, 60_000, 500)
-  const health = await prom.targetHealth()
+  // Every target up at one scrape round (a single scrape can time out on a loaded machine: wait for a
+  // round where all are up rather than judging one snapshot).
+  let health = new Map<string, string>()
+  await waitUntil(async () => {
+    health = await prom.targetHealth()
+    return mesh.scrapeTargets().every(t => health.get(t.address) === 'up')
+  }, 'every proxy scraped', 30_000, 500).catch(() => {})
   for (const t of mesh.scrapeTargets()) assert.equal(health.get(t.address), 'up', `${t.labels?.proxy} not scraped`)
 })
 

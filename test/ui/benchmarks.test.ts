@@ -24,7 +24,10 @@ async function startRun (scenarios: string[], seconds: number): Promise<void> {
   }
   await page.getByTestId('bench-rate').fill('150')
   await page.getByTestId('bench-duration').fill(String(seconds))
+  const before = await page.locator('[data-testid^=run-status-]').count()
   await page.getByTestId('bench-start').click()
+  // The run is listed before anyone waits for it to finish (the list refreshes on start).
+  await page.waitForFunction(n => document.querySelectorAll('[data-testid^=run-status-]').length > n, before, { timeout: 15_000 })
 }
 
 async function waitDone (timeoutMs: number): Promise<void> {
