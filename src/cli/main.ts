@@ -5,7 +5,12 @@
  */
 import { MeshError } from '../errors.ts'
 
-interface CommandModule { run (argv: string[]): Promise<number | undefined> | number | undefined, usage: string }
+interface CommandModule {
+  run (argv: string[]): Promise<number | undefined> | number | undefined
+  usage: string
+  /** Usage of a variant of the command selected by a flag (e.g. `apply --kubernetes`), when it has one. */
+  usageFor?: (argv: string[]) => Promise<string | undefined>
+}
 
 const COMMANDS: Record<string, { summary: string, load: () => Promise<CommandModule> }> = {
   up: { summary: 'run the control plane, the sample app with sidecars, the gateways and the UI on this machine', load: () => import('./commands/up.ts') },
@@ -50,7 +55,8 @@ async function main (argv: string[]): Promise<number> {
   }
   const mod = await cmd.load()
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(mod.usage.trimEnd() + '\n')
+    const usage = (await mod.usageFor?.(rest)) ?? mod.usage
+    process.stdout.write(usage.trimEnd() + '\n')
     return 0
   }
   return (await mod.run(rest)) ?? 0

@@ -76,3 +76,14 @@ test('meshwork inject -f - twice through a pipe: the second pass changes nothing
   assert.equal(second.stdout, first.stdout)
   assert.match(second.stderr, /Deployment\/reviews-v1: already-injected/)
 })
+
+test('meshwork apply --kubernetes --help prints the Kubernetes variant\'s options; apply --help names --kubernetes', async () => {
+  const k = await meshwork(['apply', '--kubernetes', '--help'])
+  assert.equal(k.code, 0, k.stderr)
+  assert.match(k.stdout, /^Usage: meshwork apply --kubernetes/)
+  assert.match(k.stdout, /--kubeconfig <file>/)
+  const plain = await meshwork(['apply', '--help'])
+  assert.equal(plain.code, 0, plain.stderr)
+  assert.match(plain.stdout, /^Usage: meshwork apply -f/)
+  assert.match(plain.stdout, /--kubernetes {2,}server-side apply/)
+})

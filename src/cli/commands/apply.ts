@@ -16,10 +16,20 @@ Options:
       --wait <dur>           how long to wait for the proxies' ACK/NACK (default 5s; 0s = do not wait)
   -o, --output <fmt>         text (default) or json
       --delete               delete the resources the files name (Kind/namespace/name) instead
+      --kubernetes           server-side apply to the cluster of your kubeconfig instead of a control plane,
+                             as the ConfigMap meshwork-mesh or, with --to istio|linkerd|consul, translated;
+                             its own options: --kubeconfig, --context, --namespace, --to, --dry-run, --timeout
+                             (docs/kubernetes.md)
 
 Exit codes: 0 applied and every proxy in sync · 1 refused (invalid, conflicting) or unreachable ·
 3 applied but NACKed by some proxy (they keep serving their last good config) · 4 not in sync in time
 `
+
+/** `apply --kubernetes --help` prints the Kubernetes variant's own usage. */
+export async function usageFor (argv: string[]): Promise<string | undefined> {
+  if (!argv.includes('--kubernetes')) return undefined
+  return (await import('../../adapters/kubernetes/apply-cli.ts')).applyKubernetesUsage
+}
 
 interface ApplyResponse {
   ok: boolean
