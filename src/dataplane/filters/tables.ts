@@ -7,7 +7,7 @@
  * @example
  * const tables = compileTables(snapshot, registry, { gatewayName: 'ingress' })
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { Endpoint, ProxySnapshot } from '../../config/snapshot.ts'
 import { type Authorizer, compileAuthorization } from '../authz/authorizer.ts'

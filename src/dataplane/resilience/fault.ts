@@ -3,7 +3,7 @@
  * (independent draws, as Envoy's fault filter). Matching the request against `matches` is the
  * router's job; this module only decides.
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { FaultInjectionSpec } from '../../config/fault-injection.ts'
 
 export interface FaultDecision {

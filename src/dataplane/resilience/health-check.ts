@@ -16,7 +16,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import type tls from 'node:tls'
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { EndpointState } from './endpoint-state.ts'
 

@@ -14,7 +14,7 @@
  * The multiplier `ejections` decreases by one for every `interval` the endpoint stays back without
  * being ejected, so a flapping endpoint is kept out longer and a recovered one is forgiven.
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { EndpointState } from './endpoint-state.ts'
 

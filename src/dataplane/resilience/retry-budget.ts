@@ -12,7 +12,7 @@
  * Only original requests are deposited (`recordRequest`, once per request, whether or not its route
  * retries); each retry withdraws one (`tryWithdraw`). Perf: fixed typed arrays, no allocation.
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import { now as coarseNow } from './clock.ts'
 

@@ -10,7 +10,7 @@
  * it as the base interval, so a wait can be shorter than `backoff`.
  * The per-try timeout (`timeouts.backendRequest`, GEP-1742) belongs to the rule, not to this policy.
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { RouteRule } from '../../config/http-route.ts'
 import { DeadlineExceededError } from '../../errors.ts'
 import { now as coarseNow } from './clock.ts'

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { HeaderModifier, RouteRule } from '../../config/http-route.ts'
 import { NoRouteError } from '../../errors.ts'
 import type { Cluster } from './clusters.ts'

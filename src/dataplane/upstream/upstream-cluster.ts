@@ -7,7 +7,7 @@
  * @example
  * const ep = cluster.pick(null, now()); const pool = cluster.poolOf(ep)
  */
-import { parseDuration } from '../../config/common.ts'
+import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { type Balancer, createBalancer } from '../resilience/balancer.ts'
