@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { ruleCheck } from './rule-check.ts'
+
+export { parseDuration } from './duration.ts'
 
 /** DNS-1123 label, as Kubernetes names. */
 export const Name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label: lower case letters, digits and "-", starting and ending with a letter or digit').max(63)
@@ -16,18 +19,7 @@ export type Metadata = z.infer<typeof Metadata>
  * @example Duration.parse('1m30s') // '1m30s'
  */
 export const Duration = z.string().regex(/^([0-9]{1,5}(h|m|s|ms)){1,4}$/, 'must be a duration such as "250ms", "2s" or "1m30s"')
-  .refine(s => parseDuration(s) >= 0, 'must be a duration')
-
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 }
-
-/** Milliseconds of a Gateway API duration. @example parseDuration('1m30s') === 90000 */
-export function parseDuration (s: string): number {
-  let total = 0
-  const re = /([0-9]+)(ms|h|m|s)/g
-  let m: RegExpExecArray | null
-  while ((m = re.exec(s)) !== null) total += Number(m[1]) * UNIT_MS[m[2]]
-  return total
-}
+  .check(ruleCheck<string>('duration'))
 
 /** Reference to a mesh service (or a version subset `service-version`) that a policy applies to. */
 export const TargetRef = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { Duration, Metadata, Percentage, TargetRef } from './common.ts'
 import { RouteMatch } from './http-route.ts'
+import { ruleCheck } from './rule-check.ts'
 
 /**
  * Delay or abort a share of the calls a service receives. Applied by the target's inbound sidecar, so
@@ -11,7 +12,7 @@ export const FaultInjectionSpec = z.object({
   matches: z.array(RouteMatch).max(8).optional(),
   delay: z.object({ fixedDelay: Duration, percentage: Percentage.default(100) }).strict().optional(),
   abort: z.object({ httpStatus: z.number().int().min(200).max(599).default(503), percentage: Percentage.default(100) }).strict().optional()
-}).strict().refine(s => s.delay !== undefined || s.abort !== undefined, { message: 'needs a delay or an abort', path: ['delay'] })
+}).strict().check(ruleCheck('fault-injection'))
 export type FaultInjectionSpec = z.infer<typeof FaultInjectionSpec>
 
 export const FaultInjection = z.object({

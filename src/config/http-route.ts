@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Duration, HttpMethod, Metadata, Name } from './common.ts'
+import { ruleCheck } from './rule-check.ts'
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, 'must be an HTTP header name')
 
@@ -94,18 +95,7 @@ export const RouteRule = z.object({
     /** Also retry on connect failure / reset before any response byte (always safe to retry). */
     onConnectFailure: z.boolean().default(true)
   }).strict().optional()
-}).strict().superRefine((rule, ctx) => {
-  const redirect = rule.filters?.some(f => f.type === 'RequestRedirect')
-  if (!redirect && rule.backendRefs.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['backendRefs'], message: 'a rule needs at least one backendRef, or a RequestRedirect filter' })
-  }
-  if (redirect && rule.backendRefs.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['filters'], message: 'a rule with a RequestRedirect filter cannot have backendRefs' })
-  }
-  if (rule.backendRefs.length > 0 && rule.backendRefs.every(b => b.weight === 0)) {
-    ctx.addIssue({ code: 'custom', path: ['backendRefs'], message: 'at least one backendRef needs a weight above 0' })
-  }
-})
+}).strict().check(ruleCheck('route-rule'))
 export type RouteRule = z.infer<typeof RouteRule>
 
 export const ParentRef = z.object({

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { SnapshotRejectedError } from '../errors.ts'
 import { AuthorizationPolicy } from './authorization-policy.ts'
 import { DestinationPolicy } from './destination-policy.ts'
 import { FaultInjection } from './fault-injection.ts'
@@ -7,7 +6,7 @@ import { Gateway } from './gateway.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfigSpec } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
-import { formatPath } from './path.ts'
+import { checkConsistency, deepFreeze, rejectIssues } from './snapshot-consistency.ts'
 
 /**
  * One instance of a service the proxy may call. For meshed services the address is the peer sidecar's
@@ -85,32 +84,14 @@ export type ProxySnapshotInput = z.input<typeof ProxySnapshot>
 /**
  * Validate a snapshot and check that it is consistent (every backendRef names a known service, versions
  * exist). Returns a deeply frozen snapshot; throws SnapshotRejectedError naming path and reason.
+ * The proxy process uses `checkProxySnapshot` (`snapshot-check/check-snapshot.ts`): the same answers
+ * without loading zod.
  */
 export function checkSnapshot (value: unknown, source = '<snapshot>'): ProxySnapshot {
   const parsed = ProxySnapshot.safeParse(value)
-  if (!parsed.success) {
-    const first = parsed.error.issues.slice(0, 5).map(i => `${source}: ${formatPath(i.path) || '<document>'}: ${i.message}`)
-    throw new SnapshotRejectedError(first.join('\n'))
-  }
-  const snap = parsed.data
-  const known = new Set<string>()
-  for (const s of snap.services) {
-    known.add(s.name)
-    for (const e of s.endpoints) if (e.version) known.add(`${s.name}-${e.version}`)
-    if (s.versions) for (const v of s.versions) known.add(`${s.name}-${v}`)
-  }
-  const missing: string[] = []
-  snap.routes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {
-    if (!known.has(b.name)) missing.push(`${source}: routes[${ri}] (HTTPRoute/${r.metadata.name}): spec.rules[${i}].backendRefs[${bi}].name: unknown service "${b.name}"`)
-  })))
-  if (missing.length > 0) throw new SnapshotRejectedError(missing.slice(0, 5).join('\n'))
-  return deepFreeze(snap)
+  if (!parsed.success) throw rejectIssues(parsed.error.issues, source)
+  checkConsistency(parsed.data, source)
+  return deepFreeze(parsed.data)
 }
 
-export function deepFreeze<T> (o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o)
-    for (const v of Object.values(o as object)) deepFreeze(v)
-  }
-  return o
-}
+export { deepFreeze } from './snapshot-consistency.ts'
