@@ -24,15 +24,24 @@ export interface CertStoreEvents {
 }
 
 const TLS_DEFAULTS = { minVersion: 'TLSv1.2' as const }
+// A server that verifies client certificates must have a session id context, or OpenSSL fails any resumption
+// attempt (`session id context uninitialized`); tls.Server sets one on its own contexts, ours needs it too.
+const SESSION_ID_CONTEXT = 'meshwork'
 
 /**
  * Holds the proxy's current TLS identity and hands out contexts and options built from it.
  *
  * ```
- *   update(material) ──► validate (key matches cert, bundle parses) ──► swap contexts ──► emit 'rotated'
+ *   update(material) ──► validate (key matches cert, bundle parses) ──► ONE new SecureContext ──► emit 'rotated'
  *                                                                           │
- *        attached tls.Server: server.setSecureContext(...)  ◄──────────────┘   (new handshakes only)
+ *        outbound tls.connect, SNICallback, attached tls.Server  ◄─────────┘   (new handshakes only)
  * ```
+ * One `tls.SecureContext` per certificate generation, shared by the server and the client role and by every
+ * attached server: a context holds ~45–150 KB of OpenSSL memory that V8 does not see (it counts 1 KB), lives
+ * as long as the generation (so it is promoted to the old space) and is freed only by a full GC, which a
+ * proxy with a small steady heap runs rarely. Three contexts per rotation (server, client, and one more per
+ * attached server from `setSecureContext`) made a sidecar's RSS grow with the rotation rate
+ * (test/reliability/README.md, soak).
  * @example
  * const store = new CertStore({ certPem, keyPem, trustBundlePem })
  * const server = tls.createServer(store.serverOptions(), onSocket); store.attach(server)
@@ -40,8 +49,7 @@ const TLS_DEFAULTS = { minVersion: 'TLSv1.2' as const }
  */
 export class CertStore extends EventEmitter<CertStoreEvents> {
   #material: TlsMaterial
-  #serverContext: tls.SecureContext
-  #clientContext: tls.SecureContext
+  #context: tls.SecureContext
   #spiffeId: string | undefined
   #notAfter: Date
   #servers = new Set<tls.Server>()
@@ -52,8 +60,7 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
     super()
     const built = build(material)
     this.#material = material
-    this.#serverContext = built.server
-    this.#clientContext = built.client
+    this.#context = built.context
     this.#spiffeId = built.spiffeId
     this.#notAfter = built.notAfter
   }
@@ -63,10 +70,10 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
   /** SPIFFE ID of the current certificate. */
   get spiffeId (): string | undefined { return this.#spiffeId }
   get notAfter (): Date { return this.#notAfter }
-  /** Context for servers: own cert + key, trust bundle to verify client certificates. */
-  get secureContext (): tls.SecureContext { return this.#serverContext }
-  /** Context for clients (shared by every outbound connection until the next rotation). */
-  get clientSecureContext (): tls.SecureContext { return this.#clientContext }
+  /** The current generation's context: own cert + key, trust bundle to verify peers (server and client role). */
+  get secureContext (): tls.SecureContext { return this.#context }
+  /** The same context as {@link secureContext} (shared by every outbound connection until the next rotation). */
+  get clientSecureContext (): tls.SecureContext { return this.#context }
 
   /**
    * Validates and switches to new material; throws `MESH_ERR_CERT_INVALID` and keeps the old one if it is bad.
@@ -75,11 +82,10 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
   update (material: TlsMaterial): void {
     const built = build(material)
     this.#material = material
-    this.#serverContext = built.server
-    this.#clientContext = built.client
+    this.#context = built.context
     this.#spiffeId = built.spiffeId
     this.#notAfter = built.notAfter
-    for (const s of this.#servers) s.setSecureContext(contextOptions(material))
+    for (const s of this.#servers) useContext(s, built.context, material)
     this.emit('rotated', { spiffeId: built.spiffeId, notAfter: built.notAfter })
   }
 
@@ -94,15 +100,15 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
       requestCert: true,
       rejectUnauthorized: require,
       // Clients that send SNI get the current context without a per-server update.
-      SNICallback: (_name, cb) => cb(null, this.#serverContext)
+      SNICallback: (_name, cb) => cb(null, this.#context)
     }
   }
 
-  /** Keeps `server` on the current material: each rotation calls `server.setSecureContext`. Detaches on 'close'. */
+  /** Keeps `server` on the current material: each rotation hands it the new generation's context. Detaches on 'close'. */
   attach (server: tls.Server): void {
     if (this.#servers.has(server)) return
     this.#servers.add(server)
-    server.setSecureContext(contextOptions(this.#material))
+    useContext(server, this.#context, this.#material)
     server.once('close', () => { this.#servers.delete(server) })
   }
 
@@ -115,7 +121,7 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
    */
   clientOptions (expectedSpiffeId?: string): tls.ConnectionOptions {
     return {
-      secureContext: this.#clientContext,
+      secureContext: this.#context,
       checkServerIdentity: expectedSpiffeId === undefined ? acceptAnyIdentity : this.#checkerFor(expectedSpiffeId),
       ...TLS_DEFAULTS
     }
@@ -216,10 +222,24 @@ function readMaterial (certPath: string, keyPath: string, caPath: string): TlsMa
 }
 
 function contextOptions (m: TlsMaterial): tls.SecureContextOptions {
-  return { cert: m.certPem, key: m.keyPem, ca: m.trustBundlePem, ...TLS_DEFAULTS }
+  return { cert: m.certPem, key: m.keyPem, ca: m.trustBundlePem, sessionIdContext: SESSION_ID_CONTEXT, ...TLS_DEFAULTS }
 }
 
-function build (m: TlsMaterial): { server: tls.SecureContext, client: tls.SecureContext, spiffeId: string | undefined, notAfter: Date } {
+/** tls.Server keeps the context of new handshakes in `_sharedCreds` (Node ≥ 0.x through 24; `setSecureContext` sets it). */
+interface ServerWithCreds { _sharedCreds?: tls.SecureContext }
+
+/**
+ * Points `server`'s new handshakes at `ctx`. `server.setSecureContext(options)` is the public way, but it builds
+ * another context from the PEMs every rotation; assigning the generation's context shares it instead. Falls
+ * back to `setSecureContext` if a Node version no longer has the field (tls.test.ts checks which path runs).
+ */
+function useContext (server: tls.Server, ctx: tls.SecureContext, m: TlsMaterial): void {
+  const s = server as tls.Server & ServerWithCreds
+  if (s._sharedCreds !== undefined) s._sharedCreds = ctx
+  else server.setSecureContext(contextOptions(m))
+}
+
+function build (m: TlsMaterial): { context: tls.SecureContext, spiffeId: string | undefined, notAfter: Date } {
   let leaf: X509Certificate
   try {
     leaf = new X509Certificate(m.certPem)
@@ -227,16 +247,14 @@ function build (m: TlsMaterial): { server: tls.SecureContext, client: tls.Secure
     throw new CertificateInvalidError('certificate PEM could not be parsed', { cause: err })
   }
   if (!/-----BEGIN CERTIFICATE-----/.test(m.trustBundlePem)) throw new CertificateInvalidError('trust bundle holds no certificate')
-  let server: tls.SecureContext
-  let client: tls.SecureContext
+  let context: tls.SecureContext
   try {
     // createSecureContext checks that the key matches the certificate.
-    server = tls.createSecureContext(contextOptions(m))
-    client = tls.createSecureContext(contextOptions(m))
+    context = tls.createSecureContext(contextOptions(m))
   } catch (err) {
     throw new CertificateInvalidError('TLS material rejected (key does not match certificate, or bad PEM)', { cause: err })
   }
-  return { server, client, spiffeId: spiffeIdOfSubjectAltName(leaf.subjectAltName), notAfter: new Date(leaf.validTo) }
+  return { context, spiffeId: spiffeIdOfSubjectAltName(leaf.subjectAltName), notAfter: new Date(leaf.validTo) }
 }
 
 // Editors and Kubernetes secret volumes write via temp files / `..data` symlink swaps.

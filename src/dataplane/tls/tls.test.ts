@@ -3,8 +3,10 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { before, test } from 'node:test'
+import { syncBuiltinESMExports } from 'node:module'
+import { before, mock, test } from 'node:test'
 import * as tls from 'node:tls'
+import tlsModule from 'node:tls'
 import { type CertificateAuthority, createRootCa, issueTestIdentity, parseCertificate } from '../../pki/index.ts'
 import { CertStore, fromFiles } from './cert-store.ts'
 import { parseSpiffeId, peerSpiffeId, spiffeIdOf, urisOfSubjectAltName } from './spiffe.ts'
@@ -134,6 +136,29 @@ test('rotation to a cert from a new root while the bundle holds both roots: zero
   // Once root A is retired, a client still on a root-A certificate is refused.
   const stale = new CertStore(await material(rootA, CLIENT_ID, both))
   await assert.rejects(call(srv.port, stale.clientOptions(SERVER_ID)))
+})
+
+test('one SecureContext per certificate generation: rotations of a store with an attached server build one context each, and new handshakes get the new certificate', async (t) => {
+  const server = new CertStore(await material(rootA, SERVER_ID, rootA.certPem))
+  const client = new CertStore(await material(rootA, CLIENT_ID, rootA.certPem))
+  const srv = await startServer(server, t)
+  const generations = [] as Awaited<ReturnType<typeof material>>[]
+  for (let i = 0; i < 5; i++) generations.push(await material(rootA, SERVER_ID, rootA.certPem))
+  // Count every context built in this process from here on: ours and tls.Server's own (setSecureContext
+  // calls tls.createSecureContext on the same module object). Each context holds ~45-150 KB of OpenSSL
+  // memory that V8 does not account for, so unneeded ones pile up until a rare full GC (soak finding).
+  const built = mock.method(tlsModule, 'createSecureContext')
+  syncBuiltinESMExports()
+  t.after(() => { built.mock.restore(); syncBuiltinESMExports() })
+  for (const m of generations) {
+    server.update(m)
+    const { socket } = await call(srv.port, client.clientOptions(SERVER_ID), true)
+    assert.equal(socket.getPeerX509Certificate()?.serialNumber.toLowerCase(), parseCertificate(m.certPem).serial, 'the handshake presents the new certificate')
+    socket.destroy()
+  }
+  assert.equal(built.mock.callCount(), generations.length, 'one context per rotation (not one for each role plus one per attached server)')
+  assert.equal(server.clientSecureContext, server.secureContext)
+  assert.equal(srv.clientErrors(), 0)
 })
 
 test('a client certificate from a foreign CA is refused', async (t) => {
