@@ -85,7 +85,7 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
     this.#context = built.context
     this.#spiffeId = built.spiffeId
     this.#notAfter = built.notAfter
-    for (const s of this.#servers) useContext(s, built.context, material)
+    for (const s of this.#servers) pointServerAt(s, built.context, material)
     this.emit('rotated', { spiffeId: built.spiffeId, notAfter: built.notAfter })
   }
 
@@ -108,7 +108,7 @@ export class CertStore extends EventEmitter<CertStoreEvents> {
   attach (server: tls.Server): void {
     if (this.#servers.has(server)) return
     this.#servers.add(server)
-    useContext(server, this.#context, this.#material)
+    pointServerAt(server, this.#context, this.#material)
     server.once('close', () => { this.#servers.delete(server) })
   }
 
