@@ -233,7 +233,7 @@ interface ServerWithCreds { _sharedCreds?: tls.SecureContext }
  * another context from the PEMs every rotation; assigning the generation's context shares it instead. Falls
  * back to `setSecureContext` if a Node version no longer has the field (tls.test.ts checks which path runs).
  */
-function useContext (server: tls.Server, ctx: tls.SecureContext, m: TlsMaterial): void {
+function pointServerAt (server: tls.Server, ctx: tls.SecureContext, m: TlsMaterial): void {
   const s = server as tls.Server & ServerWithCreds
   if (s._sharedCreds !== undefined) s._sharedCreds = ctx
   else server.setSecureContext(contextOptions(m))
