@@ -16,7 +16,11 @@
  * Env: BENCH_DURATION (s, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
  *      BENCH_SCENARIOS (comma list of scenario ids to run), BENCH_JSON (write results to this file),
  *      BENCH_NODE_ARGS (node flags of the Meshwork proxies, default PROXY_NODE_FLAGS of src/runtime/proxy-node-flags.ts; add e.g.
- *      `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile), BENCH_PROXY_RUNNER=tsx (run the sources through tsx).
+ *      `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile), BENCH_PROXY_RUNNER=tsx (run the sources through tsx),
+ *      BENCH_COMPARE=<main.js> (A/B: a second set of Meshwork proxies run from this esbuild output of another commit,
+ *      measured as extra scenarios `meshwork-1-b`, `meshwork-2-mtls-b` interleaved with the others; B/A ratios printed),
+ *      BENCH_SYSCALLS=1 (after the rounds, one more run per proxied scenario under `strace -c -f`: syscalls per
+ *      request per proxy process; the slowed-down run itself is not reported).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -36,6 +40,8 @@ const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().tri
 const BODY = 'x'.repeat(99) + '\n'
 /** Node flags of the Meshwork proxies: the same as every launched proxy (src/runtime/proxy-node-flags.ts). */
 const DEFAULT_NODE_ARGS = PROXY_NODE_FLAGS.join(' ')
+const SYSCALLS = process.env.BENCH_SYSCALLS === '1'
+const COMPARE = process.env.BENCH_COMPARE !== undefined && process.env.BENCH_COMPARE !== '' ? resolve(process.env.BENCH_COMPARE) : null
 
 interface Scenario {
   id: string
@@ -48,7 +54,7 @@ interface Scenario {
   pids: () => number[]
 }
 
-interface RunResult { rps: number, p50: number, p99: number, requests: number, errors: number, cpuUsPerReqPerHop: number | null, rssMb: number | null, anonMb: number | null }
+interface RunResult { rps: number, p50: number, p99: number, requests: number, errors: number, cpuUsPerReqPerHop: number | null, userUsPerReqPerHop: number | null, rssMb: number | null, anonMb: number | null }
 
 const children: ChildProcess[] = []
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-bench-'))
@@ -112,16 +118,19 @@ function nginxPids (master: ChildProcess): number[] {
   return out
 }
 
-function cpuTicks (pids: number[]): number {
-  let total = 0
+/** utime and stime (clock ticks) of `pids`, summed. */
+function cpuTicks (pids: number[]): { user: number, sys: number } {
+  let user = 0
+  let sys = 0
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      total += Number(f[11]) + Number(f[12]) // utime, stime (fields 14, 15)
+      user += Number(f[11]) // utime (field 14)
+      sys += Number(f[12]) // stime (field 15)
     } catch {}
   }
-  return total
+  return { user, sys }
 }
 
 /** Largest VmRSS (or RssAnon: private memory, without the executable's shared file pages) among `pids`, MB. */
@@ -152,10 +161,11 @@ function meshworkEntry (): string[] {
 
 let entry: string[] | null = null
 
-function startMeshwork (name: string, args: string[]): Promise<ChildProcess> {
+/** `main`: another build of the CLI (BENCH_COMPARE) instead of the sources of this checkout. */
+function startMeshwork (name: string, args: string[], main: string | null = null): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean)
   entry ??= meshworkEntry()
-  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeArgs, ...(main !== null ? [main] : entry), 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
   children.push(child)
   return new Promise((res, rej) => {
     let err = ''
@@ -205,12 +215,47 @@ function measure (s: Scenario, seconds: number): RunResult {
   const pids = s.pids()
   const before = cpuTicks(pids)
   const r = wrk(s.port, seconds)
-  const ticks = cpuTicks(pids) - before
+  const after = cpuTicks(pids)
+  const perReqPerHop = (ticks: number): number | null => pids.length > 0 && r.requests > 0 ? ticks * TICK_US / r.requests / s.hops : null
   return {
     ...r,
-    cpuUsPerReqPerHop: pids.length > 0 && r.requests > 0 ? ticks * TICK_US / r.requests / s.hops : null,
+    cpuUsPerReqPerHop: perReqPerHop(after.user + after.sys - before.user - before.sys),
+    userUsPerReqPerHop: perReqPerHop(after.user - before.user),
     rssMb: pids.length > 0 ? rssMb(pids) : null,
     anonMb: pids.length > 0 ? rssMb(pids, 'RssAnon') : null
+  }
+}
+
+/** Syscall counts (`strace -c` summary) of one process and its threads while `run` goes on. */
+async function countSyscalls (pid: number, run: () => void): Promise<Map<string, number>> {
+  const out = join(dir, `strace-${pid}.txt`)
+  const st = spawn('strace', ['-c', '-f', '-q', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  children.push(st)
+  await new Promise(r => setTimeout(r, 1000)) // attach to every thread
+  run()
+  const exited = new Promise(r => st.once('exit', r))
+  st.kill('SIGINT')
+  await exited
+  const counts = new Map<string, number>()
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    // % time  seconds  usecs/call  calls  [errors]  syscall
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)\s*$/.exec(line)
+    if (m && m[2] !== 'total') counts.set(m[2], Number(m[1]))
+  }
+  return counts
+}
+
+/** One run under strace per proxy process of `s`: the syscalls each process makes per request. */
+async function syscallsPerRequest (s: Scenario, seconds: number): Promise<void> {
+  // nginx masters only supervise: count the worker (the last pid of each master's list)
+  const pids = s.pids()
+  for (const pid of pids) {
+    let requests = 0
+    const counts = await countSyscalls(pid, () => { requests = wrk(s.port, seconds).requests })
+    const total = [...counts.values()].reduce((a, b) => a + b, 0)
+    if (total < requests / 10) continue // an idle nginx master
+    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${(v / requests).toFixed(2)}`).join(', ')
+    console.log(`  ${s.label.padEnd(22)} pid ${pid}: ${(total / requests).toFixed(2)} syscalls/req (${top})  [${requests} requests under strace]`)
   }
 }
 
@@ -236,9 +281,9 @@ async function main (): Promise<void> {
   const originCert = pem('origin.pem', ids.origin.certPem)
   const originKey = pem('origin.key', ids.origin.privateKeyPem)
 
-  const pp = await freePorts(10)
-  const port = { origin: pp[0], mw1: pp[1], mwOut: pp[2], mwIn: pp[3], ng1: pp[4], ngA: pp[5], ngB: pp[6] }
-  const admin = pp.slice(7)
+  const pp = await freePorts(16)
+  const port = { origin: pp[0], mw1: pp[1], mwOut: pp[2], mwIn: pp[3], ng1: pp[4], ngA: pp[5], ngB: pp[6], mw1B: pp[10], mwOutB: pp[11], mwInB: pp[12] }
+  const admin = [...pp.slice(7, 10), ...pp.slice(13, 16)]
 
   // --- origin ---
   startNginx('origin', `server { listen 127.0.0.1:${port.origin} reuseport; location / { default_type text/plain; return 200 "${BODY.slice(0, -1)}\\n"; } }`)
@@ -257,29 +302,36 @@ async function main (): Promise<void> {
     version: 'bench', node: { id: 'mw1', service: 'client' }, mesh: { mtls: { mode: 'DISABLE' }, tracing: { enabled: false } },
     services: [{ name: 'origin', port: 80, endpoints: [{ id: 'origin-0', address: '127.0.0.1', port: port.origin }] }]
   })
-  const mwOutSnap = snap('mw-out.json', {
+  const outSnap = (inPort: number): unknown => ({
     version: 'bench', node: { id: 'mw-out', service: 'client' }, mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
-    services: [{ name: 'origin', port: 80, endpoints: [{ id: 'origin-sidecar-0', address: '127.0.0.1', port: port.mwIn, tls: true, identity: ids.origin.spiffeId }] }]
+    services: [{ name: 'origin', port: 80, endpoints: [{ id: 'origin-sidecar-0', address: '127.0.0.1', port: inPort, tls: true, identity: ids.origin.spiffeId }] }]
   })
+  const mwOutSnap = snap('mw-out.json', outSnap(port.mwIn))
   const mwInSnap = snap('mw-in.json', {
     version: 'bench', node: { id: 'mw-in', service: 'origin' }, mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
     localApp: { address: '127.0.0.1', port: port.origin }
   })
-  const [mw1, mwOut, mwIn] = await Promise.all([
-    startMeshwork('meshwork-1hop', ['--snapshot', mw1Snap, '--outbound', `127.0.0.1:${port.mw1}`, '--admin', `127.0.0.1:${admin[0]}`]),
-    startMeshwork('meshwork-client-sidecar', ['--snapshot', mwOutSnap, '--outbound', `127.0.0.1:${port.mwOut}`, '--admin', `127.0.0.1:${admin[1]}`, '--cert', clientCert, '--key', clientKey, '--ca', ca]),
-    startMeshwork('meshwork-server-sidecar', ['--snapshot', mwInSnap, '--inbound', `127.0.0.1:${port.mwIn}`, '--admin', `127.0.0.1:${admin[2]}`, '--cert', originCert, '--key', originKey, '--ca', ca])
+  const startSet = (main: string | null, p: { mw1: number, mwOut: number, mwIn: number }, outSnapFile: string, a: number[], tag: string): Promise<ChildProcess[]> => Promise.all([
+    startMeshwork(`meshwork-1hop${tag}`, ['--snapshot', mw1Snap, '--outbound', `127.0.0.1:${p.mw1}`, '--admin', `127.0.0.1:${a[0]}`], main),
+    startMeshwork(`meshwork-client-sidecar${tag}`, ['--snapshot', outSnapFile, '--outbound', `127.0.0.1:${p.mwOut}`, '--admin', `127.0.0.1:${a[1]}`, '--cert', clientCert, '--key', clientKey, '--ca', ca], main),
+    startMeshwork(`meshwork-server-sidecar${tag}`, ['--snapshot', mwInSnap, '--inbound', `127.0.0.1:${p.mwIn}`, '--admin', `127.0.0.1:${a[2]}`, '--cert', originCert, '--key', originKey, '--ca', ca], main)
   ])
+  const [mw1, mwOut, mwIn] = await startSet(null, port, mwOutSnap, admin, '')
+  const [mw1B, mwOutB, mwInB] = COMPARE !== null
+    ? await startSet(COMPARE, { mw1: port.mw1B, mwOut: port.mwOutB, mwIn: port.mwInB }, snap('mw-out-b.json', outSnap(port.mwInB)), admin.slice(3), ' [B]')
+    : []
   await Promise.all([port.ng1, port.ngA, port.ngB].map(waitPort))
 
   const all: Scenario[] = [
     { id: 'direct', label: 'direct', port: port.origin, hops: 1, pids: () => [] },
     { id: 'meshwork-1', label: 'meshwork 1 hop', port: port.mw1, hops: 1, pids: () => [mw1.pid!] },
+    ...(mw1B !== undefined ? [{ id: 'meshwork-1-b', label: 'meshwork 1 hop [B]', port: port.mw1B, hops: 1, pids: () => [mw1B.pid!] }] : []),
     { id: 'nginx-1', label: 'nginx 1 hop', port: port.ng1, hops: 1, pids: () => nginxPids(ng1) },
     { id: 'meshwork-2-mtls', label: 'meshwork 2 hops mTLS', port: port.mwOut, hops: 2, pids: () => [mwOut.pid!, mwIn.pid!] },
+    ...(mwOutB !== undefined ? [{ id: 'meshwork-2-mtls-b', label: 'meshwork 2 hops mTLS [B]', port: port.mwOutB, hops: 2, pids: () => [mwOutB.pid!, mwInB.pid!] }] : []),
     { id: 'nginx-2-tls', label: 'nginx 2 hops TLS', port: port.ngA, hops: 2, pids: () => [...nginxPids(ngA), ...nginxPids(ngB)] }
   ]
-  const scenarios = all.filter(s => ONLY === null || ONLY.includes(s.id))
+  const scenarios = all.filter(s => ONLY === null || ONLY.includes(s.id.replace(/-b$/, '')))
 
   // sanity: every path answers 200 with the 100-byte body
   for (const s of scenarios) {
@@ -293,7 +345,7 @@ async function main (): Promise<void> {
       const r = measure(s, DURATION)
       results.set(s.id, [...(results.get(s.id) ?? []), r])
       console.log(`  round ${round} ${s.label.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
-        (r.cpuUsPerReqPerHop !== null ? `  ${r.cpuUsPerReqPerHop.toFixed(1)} µs CPU/req/hop  RSS ${r.rssMb!.toFixed(1)} MB (private ${r.anonMb!.toFixed(1)})` : '') + (r.errors > 0 ? `  ERRORS ${r.errors}` : ''))
+        (r.cpuUsPerReqPerHop !== null ? `  ${r.cpuUsPerReqPerHop.toFixed(1)} µs CPU/req/hop (user ${r.userUsPerReqPerHop!.toFixed(1)})  RSS ${r.rssMb!.toFixed(1)} MB (private ${r.anonMb!.toFixed(1)})` : '') + (r.errors > 0 ? `  ERRORS ${r.errors}` : ''))
     }
   }
 
@@ -306,15 +358,16 @@ async function main (): Promise<void> {
       p50Ms: median(rs.map(r => r.p50)),
       p99Ms: median(rs.map(r => r.p99)),
       cpuUsPerReqPerHop: rs[0].cpuUsPerReqPerHop === null ? null : median(rs.map(r => r.cpuUsPerReqPerHop!)),
+      userUsPerReqPerHop: rs[0].userUsPerReqPerHop === null ? null : median(rs.map(r => r.userUsPerReqPerHop!)),
       rssMb: rs[0].rssMb === null ? null : Math.max(...rs.map(r => r.rssMb!)),
       anonMb: rs[0].anonMb === null ? null : Math.max(...rs.map(r => r.anonMb!)),
       errors: rs.reduce((a, r) => a + r.errors, 0)
     }
   })
   console.log('\nmedians')
-  console.log('scenario                  req/s    p50 ms   p99 ms   CPU µs/req/hop   RSS MB  private MB  errors')
+  console.log('scenario                  req/s    p50 ms   p99 ms   CPU µs/req/hop (user)   RSS MB  private MB  errors')
   for (const s of summary) {
-    console.log(`${s.label.padEnd(22)} ${s.rps.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)} ${(s.cpuUsPerReqPerHop?.toFixed(1) ?? '-').padStart(16)} ${(s.rssMb?.toFixed(1) ?? '-').padStart(8)} ${(s.anonMb?.toFixed(1) ?? '-').padStart(11)} ${String(s.errors).padStart(7)}`)
+    console.log(`${s.label.padEnd(22)} ${s.rps.toFixed(0).padStart(8)} ${s.p50Ms.toFixed(2).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)} ${(s.cpuUsPerReqPerHop?.toFixed(1) ?? '-').padStart(16)} ${(s.userUsPerReqPerHop !== null ? `(${s.userUsPerReqPerHop.toFixed(1)})` : '').padStart(7)} ${(s.rssMb?.toFixed(1) ?? '-').padStart(8)} ${(s.anonMb?.toFixed(1) ?? '-').padStart(11)} ${String(s.errors).padStart(7)}`)
   }
   const by = (id: string) => summary.find(s => s.id === id)
   const ratios: Record<string, number> = {}
@@ -335,10 +388,25 @@ async function main (): Promise<void> {
   const meshCpu = Math.max(m1?.cpuUsPerReqPerHop ?? 0, m2?.cpuUsPerReqPerHop ?? 0)
   const meshRss = Math.max(m1?.rssMb ?? 0, m2?.rssMb ?? 0)
   const meshAnon = Math.max(m1?.anonMb ?? 0, m2?.anonMb ?? 0)
+  if (COMPARE !== null) {
+    console.log(`\nA/B: B = ${COMPARE}, A = this checkout (per round B/A, then ratio of medians)`)
+    for (const id of ['meshwork-1', 'meshwork-2-mtls']) {
+      const a = results.get(id)
+      const b = results.get(id + '-b')
+      if (a === undefined || b === undefined) continue
+      const rps = a.map((r, i) => (b[i].rps / r.rps).toFixed(2)).join(' ')
+      const cpu = a.map((r, i) => (b[i].cpuUsPerReqPerHop! / r.cpuUsPerReqPerHop!).toFixed(2)).join(' ')
+      console.log(`  ${id.padEnd(16)} req/s B/A ${rps} → ${(by(id + '-b')!.rps / by(id)!.rps).toFixed(3)}   CPU/req B/A ${cpu} → ${(by(id + '-b')!.cpuUsPerReqPerHop! / by(id)!.cpuUsPerReqPerHop!).toFixed(3)}`)
+    }
+  }
   console.log('\ntargets')
   if (ratios.rps2HopsMtlsMeshworkOverNginx !== undefined) console.log(`  two Meshwork hops with mTLS ≥ 0.7× two nginx hops with TLS: ${ratios.rps2HopsMtlsMeshworkOverNginx.toFixed(2)}× ${ratios.rps2HopsMtlsMeshworkOverNginx >= 0.7 ? 'MET' : 'MISSED'}`)
   if (meshCpu > 0) console.log(`  ≤ 25 µs CPU per request per hop: ${meshCpu.toFixed(1)} µs (worst Meshwork scenario) ${meshCpu <= 25 ? 'MET' : 'MISSED'}`)
   if (meshRss > 0) console.log(`  proxy RSS ≤ 60 MB: ${meshRss.toFixed(1)} MB ${meshRss <= 60 ? 'MET' : 'MISSED'} (private ${meshAnon.toFixed(1)} MB; the rest is the node executable's shared, file-backed pages)`)
+  if (SYSCALLS) {
+    console.log('\nsyscalls per request per proxy process (strace -c -f, one extra run per process)')
+    for (const s of scenarios) if (s.hops > 0 && s.pids().length > 0) await syscallsPerRequest(s, Math.min(DURATION, 3))
+  }
   if (process.env.BENCH_JSON) {
     writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), node: process.version, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, threads: THREADS, summary, ratios, runs: Object.fromEntries(results) }, null, 2))
   }

@@ -302,11 +302,14 @@ export class Exchange implements BodySink, ResponseListener {
 
   // --- response (from upstream) -------------------------------------------------------------------
 
-  onInformational (raw: Buffer): void {
-    if (this.state !== ST_DONE) this.ds.write(raw)
+  onInformational (raw: Buffer): boolean {
+    if (this.state === ST_DONE) return false
+    this.ds.write(raw)
+    return this.ds.holdsLastWrite
   }
 
-  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): void {
+  /** Returns true when the downstream still references `chunk` (a queued write): see ResponseListener. */
+  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): boolean {
     const plan = this.plan!
     const status = head.status
     this.endTry(status, false)
@@ -316,7 +319,7 @@ export class Exchange implements BodySink, ResponseListener {
       this.conn!.destroy()
       this.conn = null
       this.scheduleRetry(retry)
-      return
+      return false
     }
     this.state = ST_RESPONDING
     this.status = status
@@ -343,6 +346,7 @@ export class Exchange implements BodySink, ResponseListener {
       if (bodyEnd > headEnd) ok = this.writeBody(chunk.subarray(headEnd, bodyEnd))
     }
     if (!ok) this.waitDownstreamDrain()
+    return ds.holdsLastWrite
   }
 
   private writeBody (chunk: Buffer): boolean {
@@ -352,10 +356,11 @@ export class Exchange implements BodySink, ResponseListener {
     return ok
   }
 
-  onResponseBody (chunk: Buffer): void {
-    if (this.state !== ST_RESPONDING) return
+  onResponseBody (chunk: Buffer): boolean {
+    if (this.state !== ST_RESPONDING) return false
     this.bytesOut += chunk.length
     if (!this.writeBody(chunk)) this.waitDownstreamDrain()
+    return this.ds.holdsLastWrite
   }
 
   onResponseEnd (): void {

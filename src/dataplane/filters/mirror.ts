@@ -60,9 +60,9 @@ class DiscardListener implements ResponseListener {
     this.timer.arm(MIRROR_TIMEOUT_MS)
   }
 
-  onInformational (): void {}
-  onResponseHead (): void {}
-  onResponseBody (): void {}
+  onInformational (): boolean { return false }
+  onResponseHead (): boolean { return false }
+  onResponseBody (): boolean { return false }
   onResponseEnd (): void { this.timer.disarm() }
   onUpstreamError (): void { this.timer.disarm() }
 }

@@ -38,6 +38,11 @@ export interface Downstream {
   statsVersion: string
   /** HTTP/1.1 response bytes (head, then body as framed by the upstream). */
   write (chunk: Buffer): boolean
+  /**
+   * The chunk of the last `write` may still be referenced (queued by the socket, not yet copied into the
+   * kernel or encrypted), so its bytes must not be overwritten (upstream read buffers are reused).
+   */
+  readonly holdsLastWrite: boolean
   endResponse (): void
   sendError (err: MeshError): void
   abort (): void
@@ -90,6 +95,8 @@ export class DownstreamConnection implements Downstream {
   statsVersion = ''
   /** Coarse time of the last request start or response end (idle sweep). */
   lastActive = 0
+  holdsLastWrite = false
+  private readonly encrypted: boolean
   private state = S_HEAD
   private pending: Buffer | null = null
   private readonly framer = new BodyFramer()
@@ -111,6 +118,7 @@ export class DownstreamConnection implements Downstream {
     this.idleTimeoutMs = options.idleTimeoutMs
     this.headTimeoutMs = options.headTimeoutMs ?? DEFAULT_HEAD_TIMEOUT_MS
     this.onDrop = onDrop
+    this.encrypted = (socket as { encrypted?: boolean }).encrypted === true
     socket.setNoDelay(true)
     // Perf: callbacks bound once per connection.
     socket.on('data', this.onDataBound)
@@ -126,7 +134,17 @@ export class DownstreamConnection implements Downstream {
   /** Write response bytes; false = the client's buffer is full, wait for the socket's 'drain'. */
   write (chunk: Buffer): boolean {
     this.responseStarted = true
-    return this.socket.write(chunk)
+    const s = this.socket
+    if (this.encrypted) {
+      // TLS: a write with nothing queued before it is encrypted at once (OpenSSL copies the bytes); only a
+      // write queued behind another is held as is. (A TLS write always looks pending afterwards.)
+      this.holdsLastWrite = s.writableLength > 0
+      return s.write(chunk)
+    }
+    // TCP: a write the kernel took whole is done; a partial one keeps pointing at the rest of `chunk`
+    const ok = s.write(chunk)
+    this.holdsLastWrite = s.writableLength > 0
+    return ok
   }
 
   /** The response of the request in flight is complete: keep the connection for the next one or close it. */

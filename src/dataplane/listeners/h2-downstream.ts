@@ -104,6 +104,8 @@ export class H2Downstream implements Downstream {
   statsKey: unknown = null
   statsSlot: unknown = null
   statsVersion = ''
+  /** Always: h2 DATA frames are queued in the session, and a partial head is kept. */
+  readonly holdsLastWrite = true
   private pending: Buffer | null = null
   private headDone = false
   private decoder: ChunkDecoder | null = null

@@ -9,10 +9,10 @@
  * const { socket, ready } = dial(endpoint)
  */
 import { connect as netConnect } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls'
 import type { Endpoint } from '../../config/snapshot.ts'
 import type { CertStore } from '../tls/cert-store.ts'
-import type { Dialer } from './pool.ts'
+import type { Dialer, ReadOption } from './pool.ts'
 
 /** The proxy's current identity, or null when it has none (mTLS endpoints then fail to connect). */
 export type CertStoreProvider = () => CertStore | null
@@ -21,16 +21,19 @@ const H1 = ['http/1.1']
 const H2 = ['h2']
 
 export function createDialer (certs: CertStoreProvider): Dialer {
-  return (ep: Endpoint) => {
-    if (!ep.tls) return { socket: netConnect({ host: ep.address, port: ep.port }), ready: 'connect' }
+  return (ep: Endpoint, onread?: ReadOption) => {
+    if (!ep.tls) return { socket: netConnect({ host: ep.address, port: ep.port, onread }), ready: 'connect' }
     const store = certs()
     if (store === null) throw new Error('this proxy has no mesh certificate for mTLS')
-    const socket = tlsConnect({
+    // `onread` is a documented tls.connect option that @types/node leaves out
+    const options: ConnectionOptions & { onread?: ReadOption } = {
       host: ep.address,
       port: ep.port,
       ...store.clientOptions(ep.identity),
-      ALPNProtocols: ep.protocol === 'h2' ? H2 : H1
-    })
+      ALPNProtocols: ep.protocol === 'h2' ? H2 : H1,
+      onread
+    }
+    const socket = tlsConnect(options)
     return { socket, ready: 'secureConnect' }
   }
 }

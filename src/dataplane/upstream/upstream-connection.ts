@@ -12,17 +12,22 @@ import type { Socket } from 'node:net'
 import { UpstreamResetError } from '../../errors.ts'
 import { BodyFramer, MODE_CHUNKED, MODE_CLOSE, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
 import { findHeadEnd, parseResponseHead, type ResponseHead } from '../http1/head-parser.ts'
+import type { SocketReader } from './socket-reader.ts'
 
-/** What an exchange implements to receive a response. */
+/**
+ * What an exchange implements to receive a response. The bytes passed in are only valid during the call
+ * (the connection reads the next ones into the same buffer: socket-reader.ts), so the three methods that
+ * get bytes return true when they kept a reference to them (e.g. a write the downstream socket queued).
+ */
 export interface ResponseListener {
   /** An informational (1xx, not 101) response head, raw bytes to forward. */
-  onInformational (raw: Buffer): void
+  onInformational (raw: Buffer): boolean
   /**
    * The final response head. `chunk[headStart, headEnd)` is the raw head and `chunk[headEnd, bodyEnd)` the
    * first body bytes (possibly none) — contiguous, so a passthrough can forward them with one write.
    */
-  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): void
-  onResponseBody (chunk: Buffer): void
+  onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): boolean
+  onResponseBody (chunk: Buffer): boolean
   onResponseEnd (): void
   /** `responseStarted`: a response head was already delivered. */
   onUpstreamError (err: Error, responseStarted: boolean): void
@@ -77,11 +82,17 @@ export class UpstreamConnection implements UpstreamLike {
   private readonly onCloseBound = this.onClose.bind(this)
   private readonly onErrorBound = this.onError.bind(this)
 
-  constructor (socket: Socket, owner: ConnectionOwner) {
+  /** Set when the socket is read through `onread` (then there are no 'data' events). */
+  private readonly reader: SocketReader | null
+
+  /** `reader`: the SocketReader whose `onread` the socket was opened with, or null to read 'data' events. */
+  constructor (socket: Socket, owner: ConnectionOwner, reader: SocketReader | null = null) {
     this.socket = socket
     this.owner = owner
+    this.reader = reader
     // Perf: callbacks bound once per connection, not per request.
-    socket.on('data', this.onDataBound)
+    if (reader !== null) reader.attach(socket, this.onDataBound)
+    else socket.on('data', this.onDataBound)
     socket.on('close', this.onCloseBound)
     socket.on('error', this.onErrorBound)
     socket.setNoDelay(true)
@@ -129,37 +140,43 @@ export class UpstreamConnection implements UpstreamLike {
   }
 
   private onData (chunk: Buffer): void {
-    let pos = 0
     if (this.pending !== null) {
       chunk = Buffer.concat([this.pending, chunk])
       this.pending = null
     }
+    if (this.parse(chunk) && this.reader !== null) this.reader.keep()
+  }
+
+  /** Parse and deliver `chunk`; true when something still references it afterwards (see ResponseListener). */
+  private parse (chunk: Buffer): boolean {
+    let pos = 0
+    let held = false
     const l = this.listener
     if (l === null) {
       // bytes while idle: the upstream broke framing; never reuse this connection
       this.destroy()
-      return
+      return false
     }
     try {
       while (pos < chunk.length) {
         if (this.state === S_BODY) {
           const n = this.framer.consume(chunk, pos)
-          if (n > 0) l.onResponseBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n))
+          if (n > 0 && l.onResponseBody(pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n))) held = true
           pos += n
-          if (this.framer.done) { this.finish(l, pos < chunk.length); return }
+          if (this.framer.done) { this.finish(l, pos < chunk.length); return held }
           continue
         }
-        if (this.state !== S_HEAD) { this.destroy(); return }
+        if (this.state !== S_HEAD) { this.destroy(); return held }
         const end = findHeadEnd(chunk, pos)
-        if (end === -1) { this.pending = pos === 0 ? chunk : chunk.subarray(pos); return }
+        if (end === -1) { this.pending = pos === 0 ? chunk : chunk.subarray(pos); return true }
         const head = parseResponseHead(chunk, pos, end)
         if (head.status < 200) {
           if (head.status === 101) {
             if (l.onUpgrade === undefined) throw new UpstreamResetError('upstream switched protocols, which is not supported')
             this.handOver(l, head, chunk, pos, end)
-            return
+            return true
           }
-          l.onInformational(chunk.subarray(pos, end))
+          if (l.onInformational(chunk.subarray(pos, end))) held = true
           pos = end
           continue
         }
@@ -173,19 +190,21 @@ export class UpstreamConnection implements UpstreamLike {
         this.state = S_BODY
         this.responseStarted = true
         const n = this.framer.consume(chunk, end)
-        l.onResponseHead(head, chunk, pos, end, end + n)
+        if (l.onResponseHead(head, chunk, pos, end, end + n)) held = true
         pos = end + n
-        if (this.framer.done) { this.finish(l, pos < chunk.length); return }
+        if (this.framer.done) { this.finish(l, pos < chunk.length); return held }
       }
     } catch (err) {
       this.fail(err as Error)
     }
+    return held
   }
 
   /** 101: stop parsing, leave the pool (the socket stays open) and give the socket to the listener. */
   private handOver (l: ResponseListener, head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number): void {
     const s = this.socket
-    s.removeListener('data', this.onDataBound)
+    if (this.reader !== null) this.reader.passThrough()
+    else s.removeListener('data', this.onDataBound)
     s.removeListener('close', this.onCloseBound)
     s.removeListener('error', this.onErrorBound)
     this.listener = null
