@@ -41,8 +41,12 @@ export interface LoadResult {
   failures: number
   /** Failure reasons → count (status + x-meshwork-error, error code, or the check's reason). */
   reasons: Record<string, number>
-  /** First failures with the time they happened (ms from start), to correlate with injected faults. */
-  firstFailures: { atMs: number, reason: string }[]
+  /**
+   * First failures with the time they happened (ms from start), to correlate with injected faults, and the
+   * start of the body of a failed reply (a proxy's error body says which upstream and why, e.g. a connect
+   * timeout or an expired certificate).
+   */
+  firstFailures: { atMs: number, reason: string, detail?: string }[]
   p50Ms: number
   p99Ms: number
   maxMs: number
@@ -67,10 +71,14 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
   let next = 0
   const start = performance.now()
   const end = start + o.durationMs
-  const fail = (reason: string): void => {
+  const fail = (reason: string, reply?: LoadReply): void => {
     failures++
     reasons[reason] = (reasons[reason] ?? 0) + 1
-    if (firstFailures.length < 20) firstFailures.push({ atMs: Math.round(performance.now() - start), reason })
+    if (firstFailures.length < 20) {
+      const f: LoadResult['firstFailures'][number] = { atMs: Math.round(performance.now() - start), reason }
+      if (reply !== undefined && reply.body !== '') f.detail = reply.body.slice(0, 200)
+      firstFailures.push(f)
+    }
   }
   const worker = async (): Promise<void> => {
     const client = new Client(`http://127.0.0.1:${o.port}`, { keepAliveTimeout: 30_000, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
@@ -96,7 +104,7 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
         if (reply === null) continue
         try {
           const bad = check(reply)
-          if (bad !== null) fail(bad)
+          if (bad !== null) fail(bad, reply)
           else o.onReply?.(reply)
         } catch (err) {
           fail(`unexpected reply (${(err as Error).message.slice(0, 80)})`)
