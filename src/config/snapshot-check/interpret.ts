@@ -26,11 +26,7 @@ interface Payload { value: unknown, issues: Issue[] }
 
 type Run = (p: Payload) => Payload
 
-interface Compiled {
-  run: Run
-  optin?: 'optional' | 'defaulted'
-  optout?: 'optional'
-}
+interface Compiled { run: Run }
 
 interface Check {
   /** Length checks carry zod's default `when`: they run on anything with a length, unless explicitly aborted. */
@@ -483,11 +479,8 @@ export function compileSchema (ir: SchemaIR): (value: unknown) => CheckResult {
       }
       case 'optional': {
         const inner = compile(n.inner)
-        return {
-          run: withChecks(p => (p.value === undefined ? p : inner.run(p)), checks),
-          optin: inner.optin === 'defaulted' ? 'defaulted' : 'optional',
-          optout: 'optional'
-        }
+        // the generator refuses `.default().optional()`, the one case where zod's optional runs its inner on undefined
+        return { run: withChecks(p => (p.value === undefined ? p : inner.run(p)), checks) }
       }
       case 'default': {
         const inner = compile(n.inner)
@@ -501,8 +494,7 @@ export function compileSchema (ir: SchemaIR): (value: unknown) => CheckResult {
             const r = inner.run(p)
             if (r.value === undefined) r.value = cloneJson(value)
             return r
-          }, checks),
-          optin: 'defaulted'
+          }, checks)
         }
       }
       case 'union': {
@@ -521,11 +513,7 @@ export function compileSchema (ir: SchemaIR): (value: unknown) => CheckResult {
             p.issues.push({ code: 'invalid_union', path: [], message: 'Invalid input' })
             return p
           }
-        return {
-          run: withChecks(parse, checks),
-          optin: options.some(o => o.optin === 'defaulted') ? 'defaulted' : options.some(o => o.optin !== undefined) ? 'optional' : undefined,
-          optout: options.some(o => o.optout === 'optional') ? 'optional' : undefined
-        }
+        return { run: withChecks(parse, checks) }
       }
       case 'discriminated_union': {
         const options = n.options.map(compile)
