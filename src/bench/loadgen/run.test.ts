@@ -42,11 +42,14 @@ test('closed loop: every connection keeps one request in flight; percentiles and
   assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.p90 && r.latency.p90 <= r.latency.p99 && r.latency.p99 <= r.latency.max)
   assert.equal(decodeHistogram(r.histogram).totalCount, r.requests)
   assert.ok(r.sent >= r.requests)
+  // wrk's closed-loop correction only adds samples: never fewer, never a lower median.
+  assert.ok(r.latencyWrkCorrected !== undefined && r.latencyWrkCorrected.count >= r.requests && r.latencyWrkCorrected.p50 >= r.latency.p50)
 })
 
 test('open loop: sends at the requested rate (not faster)', async () => {
   const r = await runLoad({ url: `http://127.0.0.1:${ok.port}/`, connections: 2, threads: 1, rate: 100, durationMs: 1500, warmupMs: 200 })
   assert.equal(r.mode, 'open-loop')
+  assert.equal(r.latencyWrkCorrected, undefined) // open loop is corrected by its schedule already
   // 150 due in the measured window; a few may still be in flight at the end on a slow machine.
   assert.ok(r.requests <= 151 && r.requests >= 120, `requests ${r.requests}`)
 })

@@ -5,6 +5,7 @@ import type { EngineJob, EngineProgress, EngineReport } from './engine.ts'
 import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from './histogram.ts'
 import { type LoadOptions, type LoadOptionsInput, parseLoadOptions, threadCount } from './options.ts'
 import { split } from './schedule.ts'
+import { correctHistogramLikeWrk } from './wrk-latency.ts'
 
 /** One load run's outcome: the figures, the full histogram, and how it ended. */
 export interface LoadResult {
@@ -22,6 +23,12 @@ export interface LoadResult {
   sent: number
   actualQps: number
   latency: LatencySummary
+  /**
+   * Closed loop only: the same latencies with the coordinated-omission correction wrk ≥ 4 applies to
+   * its closed-loop figures (expected interval = a connection's mean request cycle; see wrk-latency.ts).
+   * Compare wrk's printed percentiles with these, and `latency` with what wrk measured.
+   */
+  latencyWrkCorrected?: LatencySummary
   /** Latencies in µs, HdrHistogram compressed base64. */
   histogram: string
   retCodes: Record<string, number>
@@ -235,6 +242,8 @@ function assemble (o: LoadOptions, threads: number, startedWall: number, startAt
   }
   if (stopped !== undefined || got.length === 0) durationMs = got.length === 0 ? 0 : durationMs
   const { tls, ...rest } = o
+  const cycles = Math.floor(measured / o.connections)
+  const corrected = o.rate === 0 && cycles > 0 ? summarize(correctHistogramLikeWrk(h, (durationMs * 1000) / cycles)) : undefined
   return {
     options: { ...rest, tls: { insecure: tls.insecure } },
     mode: o.rate > 0 ? 'open-loop' : 'closed-loop',
@@ -246,6 +255,7 @@ function assemble (o: LoadOptions, threads: number, startedWall: number, startAt
     sent,
     actualQps: durationMs > 0 ? measured / (durationMs / 1000) : 0,
     latency: summarize(h),
+    ...(corrected === undefined ? {} : { latencyWrkCorrected: corrected }),
     histogram: encodeHistogram(h),
     retCodes,
     errors,
