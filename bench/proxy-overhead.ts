@@ -341,7 +341,8 @@ async function main (): Promise<void> {
   console.log(`proxy-overhead: ${ROUNDS} rounds × ${scenarios.length} scenarios × ${DURATION}s, wrk -t${THREADS} -c${CONNECTIONS}, 100-byte responses, ${process.version}`)
   const results = new Map<string, RunResult[]>()
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const s of scenarios) {
+    // even rounds run the scenarios in reverse order, so no scenario always follows the same one
+    for (const s of round % 2 === 0 ? [...scenarios].reverse() : scenarios) {
       const r = measure(s, DURATION)
       results.set(s.id, [...(results.get(s.id) ?? []), r])
       console.log(`  round ${round} ${s.label.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
