@@ -54,7 +54,7 @@ interface Scenario {
   pids: () => number[]
 }
 
-interface RunResult { rps: number, p50: number, p99: number, requests: number, errors: number, cpuUsPerReqPerHop: number | null, userUsPerReqPerHop: number | null, rssMb: number | null, anonMb: number | null }
+interface RunResult { rps: number, p50: number, p99: number, requests: number, errors: number, cpuUsPerReqPerHop: number | null, userUsPerReqPerHop: number | null, involCsPerReqPerHop: number | null, rssMb: number | null, anonMb: number | null }
 
 const children: ChildProcess[] = []
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-bench-'))
@@ -131,6 +131,24 @@ function cpuTicks (pids: number[]): { user: number, sys: number } {
     } catch {}
   }
   return { user, sys }
+}
+
+/** Context switches (voluntary, involuntary) of `pids` and all their threads. */
+function contextSwitches (pids: number[]): { vol: number, invol: number } {
+  let vol = 0
+  let invol = 0
+  for (const pid of pids) {
+    let tasks: string[] = []
+    try { tasks = readdirSync(`/proc/${pid}/task`) } catch {}
+    for (const t of tasks) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8')
+        vol += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0)
+        invol += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0)
+      } catch {}
+    }
+  }
+  return { vol, invol }
 }
 
 /** Largest VmRSS (or RssAnon: private memory, without the executable's shared file pages) among `pids`, MB. */
@@ -214,13 +232,17 @@ function wrk (port: number, seconds: number): { rps: number, p50: number, p99: n
 function measure (s: Scenario, seconds: number): RunResult {
   const pids = s.pids()
   const before = cpuTicks(pids)
+  const csBefore = contextSwitches(pids)
   const r = wrk(s.port, seconds)
   const after = cpuTicks(pids)
+  const csAfter = contextSwitches(pids)
   const perReqPerHop = (ticks: number): number | null => pids.length > 0 && r.requests > 0 ? ticks * TICK_US / r.requests / s.hops : null
   return {
     ...r,
     cpuUsPerReqPerHop: perReqPerHop(after.user + after.sys - before.user - before.sys),
     userUsPerReqPerHop: perReqPerHop(after.user - before.user),
+    // Perf evidence: a proxy preempted by the peers its writes wake pays a context switch each time
+    involCsPerReqPerHop: pids.length > 0 && r.requests > 0 ? (csAfter.invol - csBefore.invol) / r.requests / s.hops : null,
     rssMb: pids.length > 0 ? rssMb(pids) : null,
     anonMb: pids.length > 0 ? rssMb(pids, 'RssAnon') : null
   }
@@ -346,7 +368,7 @@ async function main (): Promise<void> {
       const r = measure(s, DURATION)
       results.set(s.id, [...(results.get(s.id) ?? []), r])
       console.log(`  round ${round} ${s.label.padEnd(22)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
-        (r.cpuUsPerReqPerHop !== null ? `  ${r.cpuUsPerReqPerHop.toFixed(1)} µs CPU/req/hop (user ${r.userUsPerReqPerHop!.toFixed(1)})  RSS ${r.rssMb!.toFixed(1)} MB (private ${r.anonMb!.toFixed(1)})` : '') + (r.errors > 0 ? `  ERRORS ${r.errors}` : ''))
+        (r.cpuUsPerReqPerHop !== null ? `  ${r.cpuUsPerReqPerHop.toFixed(1)} µs CPU/req/hop (user ${r.userUsPerReqPerHop!.toFixed(1)}, ${r.involCsPerReqPerHop!.toFixed(2)} preemptions)  RSS ${r.rssMb!.toFixed(1)} MB (private ${r.anonMb!.toFixed(1)})` : '') + (r.errors > 0 ? `  ERRORS ${r.errors}` : ''))
     }
   }
 
