@@ -23,7 +23,7 @@
  * `latencyWrkCorrected` (the same correction applied to its histogram, "wrk-style" columns).
  *
  * Run: flock /tmp/meshwork-bench.lock node --import tsx bench/loadgen-vs-wrk.ts
- * Env: BENCH_DURATION (s, integer, default 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (comma list, 16,64),
+ * Env: BENCH_DURATION (s, integer, default 2), BENCH_ROUNDS (7), BENCH_CONNECTIONS (comma list, 16,64),
  *      BENCH_DELAY_MS (5), BENCH_TOLERANCE (0.10), BENCH_PIN (0 = do not pin), BENCH_JSON (results file).
  * Exit status 1 when a required ratio is outside the tolerance.
  */
@@ -41,8 +41,8 @@ import { findExecutable } from '../src/bench/scenarios/scenarios.ts'
 import { median } from '../src/bench/stats.ts'
 import { PortAllocator } from '../src/runtime/ports.ts'
 
-const DURATION = Math.max(1, Math.round(Number(process.env.BENCH_DURATION ?? 3)))
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const DURATION = Math.max(1, Math.round(Number(process.env.BENCH_DURATION ?? 2)))
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const LEVELS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number)
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 5)
 const TOLERANCE = Number(process.env.BENCH_TOLERANCE ?? 0.1)
