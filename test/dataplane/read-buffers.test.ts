@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import { createRootCa, issueTestIdentity } from '../../src/pki/index.ts'
 import { snapshot, startOrigin, startProxy, type Origin, type RunningProxy } from './helpers.ts'
@@ -16,6 +16,9 @@ const BODY = randomBytes(8 * 1024 * 1024 + 123)
 const BODY_SHA = createHash('sha256').update(BODY).digest('hex')
 
 let app: Origin
+/** Answers every request with a head split over several writes 30 ms apart (so several upstream reads). */
+let splitter: Server
+const splitterSockets = new Set<Socket>()
 /** Body bytes the origin has written so far (all responses). */
 let sent = 0
 let plain: RunningProxy // outbound → app
@@ -43,7 +46,21 @@ before(async () => {
     }
     more()
   })
-  plain = await startProxy(snapshot('p1', { app: { endpoints: [{ id: 'app-0', port: app.port }] } }))
+  splitter = createServer(s => {
+    splitterSockets.add(s)
+    s.on('close', () => splitterSockets.delete(s))
+    s.setNoDelay(true)
+    s.on('data', () => {
+      const parts = ['HTTP/1.1 200 OK\r\nContent-Le', 'ngth: 5\r\nX-Split: yes', '\r\n\r\nhel', 'lo']
+      parts.forEach((p, i) => setTimeout(() => { if (!s.destroyed) s.write(p) }, 30 * i))
+    })
+  })
+  await new Promise<void>(resolve => splitter.listen(0, '127.0.0.1', resolve))
+  const splitPort = (splitter.address() as AddressInfo).port
+  plain = await startProxy(snapshot('p1', {
+    app: { endpoints: [{ id: 'app-0', port: app.port }] },
+    split: { endpoints: [{ id: 'split-0', port: splitPort }] }
+  }))
   const root = await createRootCa({ commonName: 'read-buffers root', ttlMs: 3_600_000 })
   const appId = await issueTestIdentity(root, TD + 'app', 3_600_000)
   const callerId = await issueTestIdentity(root, TD + 'caller', 3_600_000)
@@ -64,6 +81,8 @@ after(async () => {
   await server.close()
   await plain.close()
   await app.close()
+  for (const s of splitterSockets) s.destroy()
+  await new Promise(resolve => splitter.close(resolve))
 })
 
 /**
@@ -132,4 +151,27 @@ test('an mTLS sidecar pair delivers every byte of large responses to a client th
   assert.equal(sha(a), BODY_SHA)
   assert.equal(b.length, BODY.length)
   assert.equal(sha(b), BODY_SHA)
+})
+
+test('a response head split over several upstream reads is kept whole (the read buffer is not reused under it)', async () => {
+  // two requests on one client connection: the second reuses the pooled upstream connection and its buffer
+  const out = await new Promise<string>((resolve, reject) => {
+    const s = connect(plain.outbound, '127.0.0.1')
+    s.setTimeout(10_000, () => s.destroy(new Error('timeout')))
+    let got = ''
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1')
+      if (got.split('hello').length === 2) s.write('GET /b HTTP/1.1\r\nHost: split\r\nConnection: close\r\n\r\n')
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve(got))
+    s.write('GET /a HTTP/1.1\r\nHost: split\r\n\r\n')
+  })
+  const responses = out.split('HTTP/1.1 ').slice(1)
+  assert.equal(responses.length, 2)
+  for (const r of responses) {
+    assert.match(r, /^200 OK\r\n/)
+    assert.match(r, /\r\nx-split: yes\r\n/i)
+    assert.ok(r.endsWith('\r\n\r\nhello'), JSON.stringify(r))
+  }
 })
