@@ -21,7 +21,7 @@ const MESH = fileURLToPath(new URL('../../samples/bookinfo/mesh.yaml', import.me
  * Run `meshwork <argv>` with the recorder until `ready(stderr, loaded)` holds (then SIGTERM) or it exits;
  * resolves with the modules it loaded.
  */
-async function recordRun (name: string, argv: string[], ready: (stderr: string, loaded: string) => boolean): Promise<string[]> {
+async function recordRun (name: string, argv: string[], ready: (stderr: string, loaded: string) => boolean, whenReady?: (stderr: string) => Promise<void>): Promise<string[]> {
   const out = join(dir, `${name}.modules`)
   writeFileSync(out, '')
   const { command, args } = meshworkCommand(argv)
@@ -40,6 +40,7 @@ async function recordRun (name: string, argv: string[], ready: (stderr: string, 
       if (Date.now() > deadline) throw new Error(`${name}: not ready within 60 s; stderr: ${stderr.slice(-1000)}`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
+    if (!done && whenReady !== undefined) await whenReady(stderr)
   } finally {
     if (!done) child.kill('SIGTERM')
     await exited
@@ -86,6 +87,39 @@ test('`meshwork proxy --control-plane` loads its control-plane client but not zo
     })
   assert.ok(modules.some(m => m.endsWith('/src/dataplane/identity-client.ts')), 'recorded the control-plane client modules')
   assert.deepEqual(loadedPackages(modules, ['/node_modules/zod/']), [])
+})
+
+/** Loads node:http2 in a test process only when a test needs an h2 client. */
+const h2connect = async (url: string) => (await import('node:http2')).connect(url)
+
+test('an inbound listener loads node:http2 only when a peer speaks h2 (plain HTTP/1.1 proxies save ≈ 3 MB)', async () => {
+  const file = join(dir, 'inbound-snapshot.json')
+  // the local app's port is closed: the h2 request gets a 503 from the proxy, which is enough
+  writeFileSync(file, JSON.stringify(snapshot('1', {}, { node: { id: 'in-0', service: 'echo' }, localApp: { port: 9 } } as never)))
+  const args = ['proxy', '--snapshot', file, '--inbound', '127.0.0.1:0', '--admin', '127.0.0.1:0']
+  const idle = await recordRun('inbound-http1', args, stderr => /applied snapshot 1/.test(stderr))
+  assert.ok(idle.includes('node:net') && idle.includes('node:tls'), 'the recorder lists builtins')
+  assert.ok(!idle.includes('node:http2'), 'no h2 connection, no node:http2')
+
+  let status = 0
+  const served = await recordRun('inbound-h2c', args, stderr => /applied snapshot 1/.test(stderr), async stderr => {
+    const port = /inbound=127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]
+    assert.ok(port !== undefined, stderr)
+    const session = await h2connect(`http://127.0.0.1:${port}`)
+    try {
+      status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':path': '/', ':authority': 'echo' })
+        req.on('response', h => resolve(Number(h[':status'])))
+        req.on('error', reject)
+        req.resume()
+        req.end()
+      })
+    } finally {
+      session.close()
+    }
+  })
+  assert.equal(status, 503, 'the inbound listener served h2c')
+  assert.ok(served.includes('node:http2'), 'loaded on the first h2 connection')
 })
 
 test('the recorder sees zod where it is loaded: `meshwork check` (CLI) validates with the zod schemas', async () => {

@@ -8,32 +8,37 @@
  * @example
  * const h2 = new H2Inbound(inboundHandler(ctx)); listener.options.onH2 = (socket, id) => h2.accept(socket, id)
  */
-import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2'
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { MeshError } from '../../errors.ts'
 import { ChunkDecoder, encodeChunk, LAST_CHUNK } from '../http1/chunk-codec.ts'
 import { findHeadEnd, parseResponseHead, type RequestHead } from '../http1/head-parser.ts'
 import { isHopByHop } from '../http1/serialize.ts'
+import { H2_CANCEL, H2_INTERNAL_ERROR, http2Module } from '../lazy-http2.ts'
 import type { BodySink, Downstream, RequestHandler } from './downstream-connection.ts'
 
-const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = constants
-
 export class H2Inbound {
-  readonly server: Http2Server
+  /** Created on the first h2 connection (node:http2 is loaded then, see lazy-http2.ts). */
+  private h2Server: Http2Server | null = null
   private readonly identities = new WeakMap<object, string | undefined>()
   private readonly sessions = new Set<ServerHttp2Session>()
   /** Identity of the connection being accepted: 'session' is emitted synchronously inside accept(). */
   private accepting: string | undefined = undefined
 
-  constructor (private readonly handler: RequestHandler) {
-    this.server = createServer()
-    this.server.on('session', s => {
+  constructor (private readonly handler: RequestHandler) {}
+
+  private get server (): Http2Server {
+    if (this.h2Server !== null) return this.h2Server
+    const server = http2Module().createServer()
+    server.on('session', s => {
       this.identities.set(s, this.accepting)
       this.sessions.add(s)
       s.once('close', () => this.sessions.delete(s))
     })
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers))
+    server.on('stream', (stream, headers) => this.onStream(stream, headers))
+    this.h2Server = server
+    return server
   }
 
   /**
@@ -171,7 +176,7 @@ export class H2Downstream implements Downstream {
 
   abort (): void {
     this.done = true
-    if (!this.socket.destroyed) this.socket.close(this.responseStarted ? NGHTTP2_INTERNAL_ERROR : NGHTTP2_CANCEL)
+    if (!this.socket.destroyed) this.socket.close(this.responseStarted ? H2_INTERNAL_ERROR : H2_CANCEL)
   }
 
   pause (): void { this.socket.pause() }

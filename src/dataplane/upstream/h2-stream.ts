@@ -8,17 +8,17 @@
  *
  * Chunked request bodies are decoded into plain DATA frames (h2 has no chunked coding).
  */
-import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, constants, type IncomingHttpHeaders } from 'node:http2'
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError, UpstreamResetError } from '../../errors.ts'
 import { ChunkDecoder, encodeChunk, LAST_CHUNK } from '../http1/chunk-codec.ts'
 import { parseRequestHead, parseResponseHead } from '../http1/head-parser.ts'
 import { isHopByHop, serializeResponseHead } from '../http1/serialize.ts'
+import { H2_CANCEL, http2Module } from '../lazy-http2.ts'
 import type { Dialer } from './pool.ts'
 import type { ResponseListener, UpstreamLike } from './upstream-connection.ts'
 
-const { HTTP2_HEADER_STATUS, NGHTTP2_CANCEL } = constants
 
 /** The multiplexed session to one h2 endpoint, reconnected on demand. */
 export class H2Session {
@@ -45,7 +45,7 @@ export class H2Session {
       this.settle(new UpstreamConnectError(`cannot dial ${ep.id}: ${(err as Error).message}`))
       return
     }
-    const session = h2connect(`${ep.tls ? 'https' : 'http'}://${ep.address}:${ep.port}`, { createConnection: () => socket })
+    const session = http2Module().connect(`${ep.tls ? 'https' : 'http'}://${ep.address}:${ep.port}`, { createConnection: () => socket })
     this.session = session
     const timer = setTimeout(() => session.destroy(new Error(`connect timeout after ${this.connectTimeoutMs}ms`)), this.connectTimeoutMs)
     session.once('connect', () => { clearTimeout(timer); this.settle(null) })
@@ -131,14 +131,14 @@ export class H2UpstreamStream implements UpstreamLike {
     this.listener = null
     if (!this.closed) {
       this.closed = true
-      if (!this.socket.destroyed) this.socket.close(NGHTTP2_CANCEL)
+      if (!this.socket.destroyed) this.socket.close(H2_CANCEL)
     }
   }
 
   private onResponse (rh: IncomingHttpHeaders, isHead: boolean): void {
     const l = this.listener
     if (l === null) return
-    const status = Number(rh[HTTP2_HEADER_STATUS])
+    const status = Number(rh[':status'])
     if (status < 200) return
     const flat: string[] = []
     let contentLength = -1
