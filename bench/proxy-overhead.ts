@@ -28,6 +28,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createRootCa, issueTestIdentity } from '../src/pki/index.ts'
+import { compileCli } from './compile-cli.ts'
 import { PROXY_NODE_FLAGS } from '../src/runtime/proxy-node-flags.ts'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
@@ -163,18 +164,10 @@ function rssMb (pids: number[], field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
   return max
 }
 
-/**
- * The Meshwork CLI compiled to plain JavaScript (esbuild, one chunk per command, packages external), as
- * the `meshwork` launcher runs `dist/`: running through the tsx loader would add its loader thread
- * (a second V8 isolate, ~35 MB RSS) to the proxy's memory. BENCH_PROXY_RUNNER=tsx runs the sources instead.
- */
+/** The compiled CLI (compile-cli.ts); BENCH_PROXY_RUNNER=tsx runs the sources instead. */
 function meshworkEntry (): string[] {
   if (process.env.BENCH_PROXY_RUNNER === 'tsx') return ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]
-  const out = join(ROOT, 'test-artifacts', 'bench-proxy')
-  rmSync(out, { recursive: true, force: true })
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), [join(ROOT, 'src/cli/main.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm',
-    '--packages=external', '--target=node20', `--outdir=${out}`, '--log-level=warning'], { stdio: 'inherit' })
-  return [join(out, 'main.js')]
+  return [compileCli('bench-proxy')]
 }
 
 let entry: string[] | null = null

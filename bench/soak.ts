@@ -14,13 +14,15 @@
  *       SOAK_MINUTES=5 node --import tsx bench/soak.ts  (short variant)
  * Env:  SOAK_MINUTES (30), SOAK_RATE (requests/s, 200), SOAK_CONCURRENCY (16), SOAK_SAMPLE_SECONDS (10),
  *       SOAK_WARMUP_MINUTES (a fifth of the run, between 2 and 5; start-up caches are released in the first ~2 min), SOAK_RSS_TOLERANCE (0.10), SOAK_FD_SLACK (2),
- *       SOAK_CERT_TTL (MeshConfig duration, 2m), SOAK_JSON (write the series to this file).
+ *       SOAK_CERT_TTL (MeshConfig duration, 2m), SOAK_JSON (write the series to this file), SOAK_RUNNER (tsx: run the
+ *       proxies from the sources; default: the CLI compiled by bench/compile-cli.ts, as shipped).
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { sumMetric } from '../test/e2e/http-client.ts'
 import { errorPercent, runLoad, summaryLine } from '../test/reliability/load.ts'
 import { echoWorkload, startReliabilityMesh } from '../test/reliability/mesh.ts'
+import { compileCli } from './compile-cli.ts'
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30)
 const RATE = Number(process.env.SOAK_RATE ?? 200)
@@ -59,6 +61,9 @@ spec: { mtls: { mode: STRICT }, certificates: { ttl: ${CERT_TTL} } }
 ---
 ${echoWorkload('echo-v1', 'echo', 'v1')}`
 
+// The proxies (and the control plane) run the compiled CLI, as shipped: from the sources each proxy would also
+// carry the tsx loader thread, whose own heap and RSS growth is not the proxy's. SOAK_RUNNER=tsx: the sources.
+if (process.env.SOAK_RUNNER !== 'tsx') process.env.MESHWORK_CLI_JS = compileCli('soak-cli')
 const rm = await startReliabilityMesh('soak', MESH)
 let exitCode = 0
 try {

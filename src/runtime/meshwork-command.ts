@@ -5,18 +5,24 @@ import { isProxyCommand, PROXY_NODE_FLAGS } from './proxy-node-flags.ts'
 /**
  * How to run another `meshwork` command as a child process with the same build as this one: from the
  * TypeScript sources (through tsx) when running from `src/`, from `dist/` when installed. A `proxy` command
- * gets the proxy's node flags (proxy-node-flags.ts).
+ * gets the proxy's node flags (proxy-node-flags.ts). `MESHWORK_CLI_JS=<main.js>` runs that compiled CLI
+ * instead (bench/soak.ts: proxies measured as shipped, without the tsx loader thread).
  *
  * @example
  * const { command, args } = meshworkCommand(['proxy', '--id', 'reviews-v2-0'])
  * spawn(command, args)
  */
 export function meshworkCommand (argv: string[]): { command: string, args: string[] } {
+  const nodeFlags = isProxyCommand(argv) ? PROXY_NODE_FLAGS : []
+  const compiled = process.env.MESHWORK_CLI_JS
+  if (compiled !== undefined && compiled !== '') {
+    if (!existsSync(compiled)) throw new Error(`MESHWORK_CLI_JS: ${compiled} does not exist`)
+    return { command: process.execPath, args: [...nodeFlags, compiled, ...argv] }
+  }
   const fromSource = import.meta.url.endsWith('.ts')
   const main = fileURLToPath(new URL(fromSource ? '../cli/main.ts' : '../cli/main.js', import.meta.url))
   if (!existsSync(main)) throw new Error(`meshwork entry point not found at ${main}`)
   // tsx is resolved here, not by the child, so the child may run in any directory.
-  const nodeFlags = isProxyCommand(argv) ? PROXY_NODE_FLAGS : []
   return { command: process.execPath, args: [...nodeFlags, ...(fromSource ? ['--import', import.meta.resolve('tsx'), main] : [main]), ...argv] }
 }
 
