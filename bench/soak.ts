@@ -33,13 +33,22 @@ const RSS_TOLERANCE = Number(process.env.SOAK_RSS_TOLERANCE ?? 0.10)
 const FD_SLACK = Number(process.env.SOAK_FD_SLACK ?? 2)
 const CERT_TTL = process.env.SOAK_CERT_TTL ?? '2m'
 
-interface Sample { t: number, rssKb: number, fds: number, heapMb: number }
+interface Sample { t: number, rssKb: number, anonKb: number, fileKb: number, brkKb: number, fds: number, heapMb: number, heapTotalMb: number, externalMb: number }
 
-/** RSS (kB) and open descriptors of a live process, from /proc. */
-function procSample (pid: number): { rssKb: number, fds: number } {
+type ProcSample = Pick<Sample, 'rssKb' | 'anonKb' | 'fileKb' | 'brkKb' | 'fds'>
+
+/**
+ * RSS (kB) of a live process, split into anonymous and file-backed pages, the resident part of the brk heap
+ * (glibc malloc's main arena: OpenSSL and other native allocations; V8's heap pages are separate mmaps), and its
+ * open descriptors, from /proc.
+ */
+function procSample (pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status)
-  return { rssKb: rss !== null ? Number(rss[1]) : Number.NaN, fds: readdirSync(`/proc/${pid}/fd`).length }
+  const kb = (field: string): number => { const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status); return m !== null ? Number(m[1]) : Number.NaN }
+  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8')
+  const heapAt = smaps.indexOf('[heap]\n')
+  const brk = heapAt < 0 ? null : /^Rss:\s+(\d+) kB$/m.exec(smaps.slice(heapAt))
+  return { rssKb: kb('VmRSS'), anonKb: kb('RssAnon'), fileKb: kb('RssFile'), brkKb: brk !== null ? Number(brk[1]) : Number.NaN, fds: readdirSync(`/proc/${pid}/fd`).length }
 }
 
 /** Least-squares slope of (seconds, value) points, per minute. */
@@ -75,14 +84,18 @@ try {
   const sampleAll = async (): Promise<void> => {
     const t = Math.round((Date.now() - start) / 1000)
     for (const p of proxies) {
-      let proc: { rssKb: number, fds: number }
+      let proc: ProcSample
       try { proc = procSample(p.pid) } catch { continue /* process gone: the assertions below catch it */ }
       let heapMb = Number.NaN
+      let heapTotalMb = Number.NaN
+      let externalMb = Number.NaN
       try {
         const text = await (await fetch(admin.get(p.id)!, { signal: AbortSignal.timeout(5000) })).text()
         heapMb = sumMetric(text, 'nodejs_heap_used_bytes') / 1024 / 1024
-      } catch { /* admin busy: the heap column stays empty for this sample */ }
-      series.get(p.id)!.push({ t, ...proc, heapMb })
+        heapTotalMb = sumMetric(text, 'nodejs_heap_total_bytes') / 1024 / 1024
+        externalMb = sumMetric(text, 'nodejs_external_memory_bytes') / 1024 / 1024
+      } catch { /* admin busy: the heap columns stay empty for this sample */ }
+      series.get(p.id)!.push({ t, ...proc, heapMb, heapTotalMb, externalMb })
     }
   }
   await sampleAll()
@@ -98,13 +111,27 @@ try {
   }
 
   console.log(`\nseries (every ${SAMPLE_S} s; warm-up ${WARMUP_MIN} min):`)
-  console.log(['t(s)', ...proxies.flatMap(p => [`${p.id} RSS(MB)`, 'heap(MB)', 'FDs'])].join('\t'))
+  console.log('(RSS = anon + file; brk = resident glibc main-arena heap; heap/total = V8 heap used/committed; ext = V8 external)')
+  console.log(['t(s)', ...proxies.flatMap(p => [`${p.id} RSS(MB)`, 'anon', 'file', 'brk', 'heap', 'total', 'ext', 'FDs'])].join('\t'))
   const rows = Math.max(...[...series.values()].map(s => s.length))
   for (let i = 0; i < rows; i++) {
-    const cells = proxies.flatMap(p => { const s = series.get(p.id)![i]; return s ? [(s.rssKb / 1024).toFixed(1), s.heapMb.toFixed(1), String(s.fds)] : ['', '', ''] })
+    const mb = (kb: number): string => (kb / 1024).toFixed(1)
+    const cells = proxies.flatMap(p => {
+      const s = series.get(p.id)![i]
+      return s ? [mb(s.rssKb), mb(s.anonKb), mb(s.fileKb), mb(s.brkKb), s.heapMb.toFixed(1), s.heapTotalMb.toFixed(1), s.externalMb.toFixed(1), String(s.fds)] : Array(8).fill('')
+    })
     console.log([series.get(proxies[0].id)![i]?.t ?? '', ...cells].join('\t'))
   }
 
+  const trimsById = new Map<string, string>()
+  for (const p of proxies) {
+    try {
+      const text = await (await fetch(admin.get(p.id)!, { signal: AbortSignal.timeout(5000) })).text()
+      const n = sumMetric(text, 'nodejs_heap_trims_total')
+      const s = sumMetric(text, 'nodejs_heap_trim_seconds_total')
+      trimsById.set(p.id, `heap trims ${n} (${n > 0 ? ((s / n) * 1000).toFixed(1) : '–'} ms each)`)
+    } catch { trimsById.set(p.id, 'heap trims: admin unreachable') }
+  }
   const verdicts: string[] = []
   const problems: string[] = []
   for (const p of proxies) {
@@ -119,7 +146,7 @@ try {
     const fdMax = Math.max(...after.map(s => s.fds))
     const slope = slopePerMinute(after.map(s => [s.t, s.rssKb / 1024]))
     const heapSlope = slopePerMinute(after.filter(s => Number.isFinite(s.heapMb)).map(s => [s.t, s.heapMb]))
-    verdicts.push(`[soak] ${p.id}: RSS ${(min / 1024).toFixed(1)}–${(max / 1024).toFixed(1)} MB (spread ${(spread * 100).toFixed(1)}%, first ${(rss[0] / 1024).toFixed(1)} → last ${(rss[rss.length - 1] / 1024).toFixed(1)} MB, trend ${slope.toFixed(2)} MB/min; heap trend ${heapSlope.toFixed(2)} MB/min), FDs ${fdFirst} → ${fdLast} (max ${fdMax})`)
+    verdicts.push(`[soak] ${p.id}: RSS ${(min / 1024).toFixed(1)}–${(max / 1024).toFixed(1)} MB (spread ${(spread * 100).toFixed(1)}%, first ${(rss[0] / 1024).toFixed(1)} → last ${(rss[rss.length - 1] / 1024).toFixed(1)} MB, trend ${slope.toFixed(2)} MB/min; heap trend ${heapSlope.toFixed(2)} MB/min), FDs ${fdFirst} → ${fdLast} (max ${fdMax}); ${trimsById.get(p.id)}`)
     if (spread > RSS_TOLERANCE) problems.push(`${p.id}: RSS spread ${(spread * 100).toFixed(1)}% > ${RSS_TOLERANCE * 100}%`)
     if (fdLast > fdFirst + FD_SLACK) problems.push(`${p.id}: FDs grew ${fdFirst} → ${fdLast}`)
   }

@@ -19,7 +19,10 @@ export const PROXY_NODE_FLAGS: readonly string[] = Object.freeze([
   // 3 each, BENCH_SCENARIOS=meshwork-1,meshwork-2-mtls,nginx-2-tls BENCH_ROUNDS=1 BENCH_DURATION=6): RSS 2-hop
   // proxy 58.2–58.7 vs 60.1–61.5 MB, 1-hop 56.4–56.6 vs 57.6–58.1 MB; CPU/req/hop mTLS 20.4 vs 22.4, plain 14.7
   // vs 14.0 (medians, within noise). Optimising compiles then run on the event loop: a few ms at warm-up only.
-  '--single-threaded'
+  '--single-threaded',
+  // Memory: exposes gc() to the proxy's heap trim (src/dataplane/heap-trim.ts), which collects the old generation
+  // after 2 MB of growth instead of V8's 8 MB step, so the RSS stays flat under a steady load (bench/soak.ts).
+  '--expose-gc'
 ])
 
 /** True when `argv` (the meshwork CLI arguments) starts a proxy process. */

@@ -8,6 +8,7 @@ import { ConfigInvalidError } from '../../errors.ts'
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
 import { type HostPort, Proxy } from '../../dataplane/proxy.ts'
 import { SnapshotFile } from '../../dataplane/snapshot-file.ts'
+import { HEAP_TRIM_DEFAULTS, startHeapTrim } from '../../dataplane/heap-trim.ts'
 
 export const usage = `Usage: meshwork proxy [options]
 
@@ -29,6 +30,11 @@ Identity (static mTLS material, PEM files):
 Control-plane registration (with --control-plane):
   --id <id> --role sidecar|ingress|egress --service <name> --version <v> --namespace <ns>
   --app <addr> --app-health-path <path> --gateway <name>
+
+Memory:
+  --heap-trim-mb <n>       collect V8's old generation once it has grown by n MB since the last
+                           collection, at most every ${HEAP_TRIM_DEFAULTS.minIntervalMs / 1000} s (default ${HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024}; 0 = off, leave it to V8).
+                           Needs node --expose-gc, which the launcher passes to proxies.
 `
 
 function hostPort (flag: string, v: string | undefined): HostPort | undefined {
@@ -63,12 +69,17 @@ export async function run (argv: string[]): Promise<number> {
       namespace: { type: 'string' },
       app: { type: 'string' },
       'app-health-path': { type: 'string' },
-      gateway: { type: 'string' }
+      gateway: { type: 'string' },
+      'heap-trim-mb': { type: 'string', default: String(HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024) }
     },
     strict: true
   })
   if ((v.snapshot === undefined) === (v['control-plane'] === undefined)) {
     throw new ConfigInvalidError([{ file: '<flags>', path: '--snapshot', reason: 'give exactly one of --snapshot <file> or --control-plane <url>' }])
+  }
+  const trimMb = Number(v['heap-trim-mb'])
+  if (!Number.isFinite(trimMb) || trimMb < 0) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--heap-trim-mb', reason: `must be a number of MB ≥ 0, got "${v['heap-trim-mb']}"` }])
   }
   const tlsFiles = [v.cert, v.key, v.ca]
   if (tlsFiles.some(f => f !== undefined) && tlsFiles.some(f => f === undefined)) {
@@ -90,6 +101,7 @@ export async function run (argv: string[]): Promise<number> {
     gatewayName: v.gateway
   })
   await proxy.start()
+  const heapTrim = trimMb > 0 ? startHeapTrim({ growthBytes: trimMb * 1024 * 1024, registry: proxy.metrics }) : null
   const a = proxy.addresses
   const list = Object.entries(a).map(([k, x]) => `${k}=${x!.address}:${x!.port}`).join(' ')
   process.stderr.write(`meshwork proxy: listening ${list}\n`)
@@ -133,6 +145,7 @@ export async function run (argv: string[]): Promise<number> {
     // Started by `meshwork up` with a stdin lifeline (docs/runtime.md): its end means the runtime died.
     if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.on('end', stop).on('error', stop).resume()
   })
+  heapTrim?.stop()
   await stopSource()
   await proxy.stop()
   // A resumed stdin lifeline is a live handle: without this the stopped process never exits (SIGKILL after 5 s).

@@ -16,6 +16,8 @@ export function registerProcessMetrics (registry: Registry): () => void {
   const maxFds = registry.gauge('process_max_fds', 'Maximum number of open file descriptors.')
   const start = registry.gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.')
   const heap = registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, bytes.')
+  const heapTotal = registry.gauge('nodejs_heap_total_bytes', 'V8 heap committed (in use plus free space V8 keeps), bytes.')
+  const external = registry.gauge('nodejs_external_memory_bytes', 'Memory outside the V8 heap that V8 is told about (buffers, native objects), bytes.')
   const lag = registry.gauge('nodejs_eventloop_lag_seconds', 'Mean event-loop delay since the previous scrape, seconds.')
   const lagMax = registry.gauge('nodejs_eventloop_lag_max_seconds', 'Maximum event-loop delay since the previous scrape, seconds.')
   const lagP99 = registry.gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile event-loop delay since the previous scrape, seconds.')
@@ -34,6 +36,8 @@ export function registerProcessMetrics (registry: Registry): () => void {
     const mem = process.memoryUsage()
     rss.set(mem.rss)
     heap.set(mem.heapUsed)
+    heapTotal.set(mem.heapTotal)
+    external.set(mem.external)
     const n = countOpenFds()
     if (n !== undefined) fds.set(n)
     // Histogram values are nanoseconds; NaN before the first sample.
