@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { stringify } from 'yaml'
 import { SnapshotFile } from '../../src/dataplane/snapshot-file.ts'
+import { PROXY_NODE_FLAGS } from '../../src/runtime/proxy-node-flags.ts'
 import { client, snapshot, startOrigin, startProxy, text } from './helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-snap-'))
@@ -124,6 +125,52 @@ test('`meshwork proxy --snapshot` serves from the file, /ready turns 200, SIGTER
   assert.equal(r.statusCode, 200)
   assert.equal((await r.body.json() as { name: string }).name, 'cli')
   await c.close()
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0)
+})
+
+test('`./meshwork proxy` (the launcher, as a user or a container runs it) starts node with the proxy flags: heap trim on', { skip: existsSync('dist/cli/main.js') ? false : 'no dist/: scripts/test builds it before the tests' }, async (t) => {
+  const file = join(dir, 'launcher.json')
+  writeFileSync(file, JSON.stringify(snapshot('launcher-1', {})))
+  const child = spawn('bash', ['./meshwork', 'proxy', '--snapshot', file, '--outbound', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let err = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + err)), 60_000)
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('applied snapshot')) { clearTimeout(timer); resolve() }
+    })
+  })
+  assert.match(err, /heap trim on \(2 MB\)/)
+  const admin = Number(/admin=[\d.]+:(\d+)/.exec(err)?.[1])
+  assert.equal((await text(admin, '/ready')).status, 200)
+  // the launcher execs node: same pid
+  const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')
+  for (const f of PROXY_NODE_FLAGS) assert.ok(argv.includes(f), `${f} missing from ${argv.join(' ')}`)
+  assert.ok(argv.indexOf(PROXY_NODE_FLAGS[0]) < argv.findIndex(a => a.endsWith('dist/cli/main.js')), 'node flags before the entry point')
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0)
+})
+
+test('`meshwork proxy` without --expose-gc says the heap trim is off', async (t) => {
+  const file = join(dir, 'no-gc.json')
+  writeFileSync(file, JSON.stringify(snapshot('no-gc-1', {})))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'proxy', '--snapshot', file, '--outbound', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let err = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('proxy did not start: ' + err)), 30_000)
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('applied snapshot')) { clearTimeout(timer); resolve() }
+    })
+  })
+  assert.match(err, /heap trim off \(node runs without --expose-gc/)
+  const admin = Number(/admin=[\d.]+:(\d+)/.exec(err)?.[1])
+  assert.equal((await text(admin, '/ready')).status, 200)
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   child.kill('SIGTERM')
   assert.equal(await exited, 0)

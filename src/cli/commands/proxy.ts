@@ -105,6 +105,9 @@ export async function run (argv: string[]): Promise<number> {
   const a = proxy.addresses
   const list = Object.entries(a).map(([k, x]) => `${k}=${x!.address}:${x!.port}`).join(' ')
   process.stderr.write(`meshwork proxy: listening ${list}\n`)
+  process.stderr.write(heapTrim !== null
+    ? `meshwork proxy: heap trim on (${trimMb} MB)\n`
+    : `meshwork proxy: heap trim off (${trimMb > 0 ? 'node runs without --expose-gc: start proxies with the `meshwork` launcher' : '--heap-trim-mb 0'})\n`)
 
   let stopSource: () => Promise<void> | void
   if (v.snapshot !== undefined) {
