@@ -91,7 +91,9 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
           const at = start + (i * 1000) / o.rate
           if (at >= end) break
           if (at > t0) await sleep(at - t0)
-          t0 = at
+          // Late (a stall): count from the scheduled time, so the stall is not hidden. Early (timers fire on the
+          // loop's millisecond clock, up to ~1 ms before `at`): count from the actual send, never a negative latency.
+          t0 = Math.min(at, performance.now())
         } else if (t0 >= end) break
         let reply: LoadReply | null = null
         try {
