@@ -175,3 +175,18 @@ test('`meshwork proxy` without --expose-gc says the heap trim is off', async (t)
   child.kill('SIGTERM')
   assert.equal(await exited, 0)
 })
+
+test('`meshwork proxy`: a SIGTERM during start-up (before the snapshot is applied) is a clean stop, exit 0', async (t) => {
+  const file = join(dir, 'early-term.json')
+  writeFileSync(file, JSON.stringify(snapshot('early-1', {})))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'proxy', '--snapshot', file, '--outbound', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const exited = new Promise<[number | null, string | null]>(resolve => child.once('exit', (code, signal) => resolve([code, signal])))
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+    // the first line is printed once the listeners are bound, before the snapshot file is read
+    if (err.includes('listening') && child.signalCode === null && !err.includes('sent')) { err += 'sent'; child.kill('SIGTERM') }
+  })
+  assert.deepEqual(await exited, [0, null], err)
+})

@@ -88,6 +88,14 @@ export async function run (argv: string[]): Promise<number> {
   const tls = v.cert !== undefined
     ? { certPem: readFileSync(v.cert, 'utf8'), keyPem: readFileSync(v.key!, 'utf8'), trustBundlePem: readFileSync(v.ca!, 'utf8') }
     : undefined
+  // Signals are taken from here on (they do not keep the process alive): a SIGTERM during start-up stops the
+  // proxy cleanly once it has started, instead of killing it half-way.
+  let requestStop = (): void => {}
+  const stopRequested = new Promise<void>(resolve => {
+    requestStop = (): void => { process.off('SIGINT', requestStop); process.off('SIGTERM', requestStop); resolve() }
+    process.on('SIGINT', requestStop)
+    process.on('SIGTERM', requestStop)
+  })
   const proxy = new Proxy({
     listeners: {
       outbound: hostPort('--outbound', v.outbound),
@@ -141,13 +149,9 @@ export async function run (argv: string[]): Promise<number> {
     stopSource = () => client.close()
   }
 
-  await new Promise<void>(resolve => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    // Started by `meshwork up` with a stdin lifeline (docs/runtime.md): its end means the runtime died.
-    if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.on('end', stop).on('error', stop).resume()
-  })
+  // Started by `meshwork up` with a stdin lifeline (docs/runtime.md): its end means the runtime died.
+  if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.on('end', requestStop).on('error', requestStop).resume()
+  await stopRequested
   heapTrim?.stop()
   await stopSource()
   await proxy.stop()
