@@ -2,8 +2,9 @@
 # Installs the Debian packages the tests and benchmarks use (peer data planes, load generator, Prometheus,
 # the browser for UI tests). Idempotent: only missing packages are installed.
 set -euo pipefail
-want=(wrk nginx-light haproxy prometheus chromium)
-need_cmds=(wrk nginx haproxy prometheus chromium)
+# nghttp2-client: nghttp/h2load (HTTP/2 and gRPC interop); nftables + iproute2: pod network namespaces (capture)
+want=(wrk nginx-light haproxy prometheus chromium nghttp2-client nftables iproute2)
+need_cmds=(wrk nginx haproxy prometheus chromium nghttp nft ip)
 missing=()
 for i in "${!want[@]}"; do
   command -v "${need_cmds[$i]}" >/dev/null 2>&1 || missing+=("${want[$i]}")
