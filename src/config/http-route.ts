@@ -80,6 +80,10 @@ export const RouteFilter = z.discriminatedUnion('type', [
 ])
 export type RouteFilter = z.infer<typeof RouteFilter>
 
+/** gRPC statuses a route may retry on, as Istio's `retryOn` spells them. */
+export const GrpcRetryCode = z.enum(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'])
+export type GrpcRetryCode = z.infer<typeof GrpcRetryCode>
+
 export const RouteRule = z.object({
   name: z.string().optional(),
   matches: z.array(RouteMatch).max(8).default([{ path: { type: 'PathPrefix', value: '/' } }]),
@@ -93,7 +97,12 @@ export const RouteRule = z.object({
     backoff: Duration.default('25ms'),
     codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
     /** Also retry on connect failure / reset before any response byte (always safe to retry). */
-    onConnectFailure: z.boolean().default(true)
+    onConnectFailure: z.boolean().default(true),
+    /**
+     * gRPC statuses to retry on (Istio `retryOn` names), read from a trailers-only response's `grpc-status`
+     * (as Envoy's `retry_on: cancelled,unavailable…`); only requests whose whole body was kept are replayed.
+     */
+    grpcCodes: z.array(GrpcRetryCode).max(5).optional()
   }).strict().optional()
 }).strict().check(ruleCheck('route-rule'))
 export type RouteRule = z.infer<typeof RouteRule>

@@ -657,7 +657,29 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                         },
                                         "optin": "defaulted"
                                       },
-                                      {"key":"onConnectFailure","node":{"ref":"default"},"optin":"defaulted"}
+                                      {"key":"onConnectFailure","node":{"ref":"default"},"optin":"defaulted"},
+                                      {
+                                        "key": "grpcCodes",
+                                        "node": {
+                                          "type": "optional",
+                                          "inner": {
+                                            "type": "array",
+                                            "element": {
+                                              "type": "enum",
+                                              "values": [
+                                                "cancelled",
+                                                "deadline-exceeded",
+                                                "internal",
+                                                "resource-exhausted",
+                                                "unavailable"
+                                              ]
+                                            },
+                                            "checks": [{"check":"max_length","maximum":5}]
+                                          }
+                                        },
+                                        "optin": "optional",
+                                        "optout": "optional"
+                                      }
                                     ],
                                     "unknownKeys": "strict"
                                   }

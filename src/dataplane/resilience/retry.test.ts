@@ -157,3 +157,12 @@ test('an error thrown by a try is not retried', async () => {
     (err: { code?: string }) => err.code === 'X')
   assert.equal(calls, 1)
 })
+
+test('compiles gRPC retry names (Istio retryOn spelling) into a table indexed by grpc-status', () => {
+  const p = compileRetryPolicy({ attempts: 2, backoff: '1ms', codes: [], onConnectFailure: true, grpcCodes: ['unavailable', 'cancelled'] })!
+  assert.equal(p.grpcCodes![14], 1)
+  assert.equal(p.grpcCodes![1], 1)
+  assert.equal(p.grpcCodes![4], 0)
+  assert.equal(p.grpcCodes![0], 0)
+  assert.equal(compileRetryPolicy({ attempts: 2, backoff: '1ms', codes: [503], onConnectFailure: true })!.grpcCodes, null)
+})

@@ -13,6 +13,7 @@
 import { parseDuration } from '../../config/duration.ts'
 import type { RouteRule } from '../../config/http-route.ts'
 import { DeadlineExceededError } from '../../errors.ts'
+import { GRPC_STATUS_NAMES } from '../grpc/status.ts'
 import { now as coarseNow } from './clock.ts'
 import type { RetryBudget } from './retry-budget.ts'
 
@@ -27,6 +28,11 @@ export interface RetryPolicy {
   readonly codes: Uint8Array
   /** Retry connect failures and resets before any response byte. */
   readonly onConnectFailure: boolean
+  /**
+   * `grpcCodes[status] === 1` when that gRPC status (0–16) of a trailers-only response is retried; null when the
+   * route retries on no gRPC status. Perf: a flat table, like `codes`.
+   */
+  readonly grpcCodes: Uint8Array | null
 }
 
 /** What one try produced, as far as retrying is concerned. */
@@ -47,11 +53,17 @@ export function compileRetryPolicy (retry: RetrySpec | undefined): RetryPolicy |
   if (retry === undefined || retry.attempts <= 0) return null
   const codes = new Uint8Array(600)
   for (const c of retry.codes) if (c >= 400 && c <= 599) codes[c] = 1
+  let grpcCodes: Uint8Array | null = null
+  if (retry.grpcCodes !== undefined && retry.grpcCodes.length > 0) {
+    grpcCodes = new Uint8Array(17)
+    for (const name of retry.grpcCodes) grpcCodes[GRPC_STATUS_NAMES.indexOf(name)] = 1
+  }
   return Object.freeze({
     attempts: retry.attempts,
     backoffMs: parseDuration(retry.backoff),
     codes,
-    onConnectFailure: retry.onConnectFailure
+    onConnectFailure: retry.onConnectFailure,
+    grpcCodes
   })
 }
 
