@@ -57,3 +57,17 @@ test('a rule needs a backend or a redirect', () => {
   const text = ROUTE.replace(/ {4}- backendRefs:[\s\S]*$/, '    - matches: [{ path: { value: /x } }]\n')
   assert.throws(() => parseResources(text, 'f.yaml'), (err: unknown) => err instanceof ConfigInvalidError && err.problems.some(p => p.path === 'spec.rules[0].backendRefs'))
 })
+
+test('a YAML syntax error names its own line and column, not the first line of its document (issue 19)', () => {
+  const text = `${ROUTE}---\napiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: mesh }\nspec:\n  mtls: { mode: STRICT\n  tracing: { enabled: true }\n`
+  assert.throws(() => parseResources(text, 'mesh.yaml'), (err: unknown) => {
+    assert.ok(err instanceof ConfigInvalidError)
+    // line 19 holds the unclosed `{`; the parser notices on the next line, where the map should have ended
+    assert.deepEqual(err.problems.map(p => [p.line, p.column]), [[20, 3]])
+    assert.match(err.message, /^mesh\.yaml:20:3: <document>: YAML syntax/)
+    return true
+  })
+  // never closed before the end of the file: the end of the last line, where the `}` is missing
+  assert.throws(() => parseResources('kind: MeshConfig\nspec: { mtls: {}\n\n', 'f.yaml'), (err: unknown) =>
+    err instanceof ConfigInvalidError && err.problems[0].line === 2 && err.problems[0].column === 17)
+})

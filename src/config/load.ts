@@ -26,11 +26,12 @@ export function parseResources (text: string, file: string): LoadedResource[] {
   const out: LoadedResource[] = []
   const list = Array.isArray(docs) ? docs : [docs as unknown as Document]
   for (const doc of list) {
-    const docLine = lineOf(lineCounter, (isNode(doc.contents) ? doc.contents.range?.[0] : undefined) ?? doc.range?.[0] ?? 0)
+    const docStart = (isNode(doc.contents) ? doc.contents.range?.[0] : undefined) ?? doc.range?.[0] ?? 0
+    const docLine = lineOf(lineCounter, docStart)
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        problems.push({ file, line: e.linePos?.[0]?.line ?? docLine, path: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })
-      }
+      // `linePos` is only filled in with prettyErrors; the offset `pos` is always there (issue 19: every
+      // syntax error used to be reported at the document's first line).
+      for (const e of doc.errors) problems.push({ file, ...positionOf(lineCounter, atContent(text, e.pos[0])), path: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })
       continue
     }
     let value: unknown
@@ -38,7 +39,7 @@ export function parseResources (text: string, file: string): LoadedResource[] {
       value = doc.toJS({ maxAliasCount: 100 })
     } catch (err) {
       // e.g. an alias to an anchor that does not exist, or an alias bomb over maxAliasCount
-      problems.push({ file, line: docLine, path: '', reason: `YAML: ${(err as Error).message.split('\n')[0]}` })
+      problems.push({ file, ...positionOf(lineCounter, docStart), path: '', reason: `YAML: ${(err as Error).message.split('\n')[0]}` })
       continue
     }
     if (value === null || value === undefined) continue // empty document, e.g. a trailing `---`
@@ -49,7 +50,7 @@ export function parseResources (text: string, file: string): LoadedResource[] {
       for (const p of r.problems) {
         const node = p.pathParts.length > 0 ? doc.getIn(p.pathParts, true) : doc.contents
         const offset = isNode(node) && node.range ? node.range[0] : doc.range?.[0] ?? 0
-        problems.push({ file, line: lineOf(lineCounter, offset), path: p.path, reason: p.reason, resource: p.resource })
+        problems.push({ file, ...positionOf(lineCounter, offset), path: p.path, reason: p.reason, resource: p.resource })
       }
     }
   }
@@ -117,4 +118,20 @@ export { formatPath } from './path.ts'
 
 function lineOf (lc: LineCounter, offset: number): number {
   return lc.linePos(offset).line
+}
+
+/**
+ * The parser reports a missing `}`, `]` or quote where it gave up, which is the end of the text when the
+ * collection is never closed: point at the end of the last line with content instead (where the closing
+ * character is missing), not at a line past the end of the file.
+ */
+function atContent (text: string, offset: number): number {
+  if (text.slice(offset).trim() !== '') return offset
+  return text.slice(0, offset).trimEnd().length
+}
+
+/** 1-based line and column of an offset in the text. */
+function positionOf (lc: LineCounter, offset: number): { line: number, column: number } {
+  const { line, col } = lc.linePos(offset)
+  return { line, column: col }
 }
