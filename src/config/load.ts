@@ -31,7 +31,14 @@ export function parseResources (text: string, file: string): LoadedResource[] {
     if (doc.errors.length > 0) {
       // `linePos` is only filled in with prettyErrors; the offset `pos` is always there (issue 19: every
       // syntax error used to be reported at the document's first line).
-      for (const e of doc.errors) problems.push({ file, ...positionOf(lineCounter, atContent(text, e.pos[0])), path: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })
+      for (const e of doc.errors) {
+        const message = e.message.split('\n')[0]
+        const opener = /^Flow (map|sequence)/.exec(message)
+        const at = opener !== null ? unclosed(text, e.pos[0], opener[1] === 'map' ? '{' : '[') : -1
+        problems.push(at !== -1
+          ? { file, ...positionOf(lineCounter, at), path: '', reason: `YAML syntax: ${message} (this ${text[at]} is never closed)` }
+          : { file, ...positionOf(lineCounter, atContent(text, e.pos[0])), path: '', reason: `YAML syntax: ${message}` })
+      }
       continue
     }
     let value: unknown
@@ -128,6 +135,25 @@ function lineOf (lc: LineCounter, offset: number): number {
 function atContent (text: string, offset: number): number {
   if (text.slice(offset).trim() !== '') return offset
   return text.slice(0, offset).trimEnd().length
+}
+
+/**
+ * The `{` or `[` left open before `offset`, or -1: for "Flow map … must end with a }", the place to fix
+ * is the bracket that was opened, not the line where the parser gave up. Quotes and comments are not
+ * parsed here; a bracket inside one can only make the answer -1 or a nearby bracket.
+ */
+function unclosed (text: string, offset: number, open: '{' | '['): number {
+  const close = open === '{' ? '}' : ']'
+  let depth = 0
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i]
+    if (c === close) depth++
+    else if (c === open) {
+      if (depth === 0) return i
+      depth--
+    }
+  }
+  return -1
 }
 
 /** 1-based line and column of an offset in the text. */

@@ -21,7 +21,7 @@ function layout (): void {
   for (const d of ['src', 'ui/src', 'dist/cli', 'ui/dist']) mkdirSync(join(dir, d), { recursive: true })
   writeFileSync(join(dir, 'ui', 'index.html'), '')
   writeFileSync(join(dir, 'ui', 'styles.css'), '')
-  writeFileSync(join(dir, 'dist', 'cli', 'main.js'), 'console.log(`cli ran with ${process.argv.slice(2).join(" ")}`)\n')
+  writeFileSync(join(dir, 'dist', 'cli', 'main.js'), 'console.log("cli ran with " + process.argv.slice(2).join(" "))\n')
   writeFileSync(join(dir, 'ui', 'dist', 'index.html'), '')
   // built after the sources: the launcher only installs
   const later = new Date(Date.now() + 60_000)

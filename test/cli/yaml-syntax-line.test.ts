@@ -10,7 +10,7 @@ import { cleanEnv, cli } from './cli.ts'
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-yaml-line-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-// The second document starts on line 6; its unclosed flow map is on line 11 and never closed: the `}` is missing at its end, column 44.
+// The second document starts on line 6; the flow map opened on line 11, column 10, is never closed.
 const BROKEN = `apiVersion: meshwork.dev/v1alpha1
 kind: MeshConfig
 metadata: { name: mesh }
@@ -30,20 +30,20 @@ test('meshwork check names the line and column of a YAML syntax error (file:line
   const r = await cli(['check', '-f', file], { env: cleanEnv() })
   assert.equal(r.code, 1)
   assert.match(r.stderr, /MESH_ERR_CONFIG_INVALID/)
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:44: <document>: YAML syntax`), r.stderr)
+  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:10: <document>: YAML syntax`), r.stderr)
   const json = await cli(['check', '-f', file, '-o', 'json'], { env: cleanEnv() })
   const out = JSON.parse(json.stdout) as { code: string, problems: Array<{ line: number, column: number, reason: string }> }
   assert.equal(out.code, 'MESH_ERR_CONFIG_INVALID')
   assert.ok(out.problems.length > 0)
   for (const p of out.problems) assert.equal(p.line, 11, JSON.stringify(p))
-  assert.equal(out.problems[0].column, 44)
+  assert.equal(out.problems[0].column, 10)
 })
 
 test('meshwork apply reports the same file:line:col before it contacts any control plane', async () => {
   const r = await cli(['apply', '-f', file, '--control-plane', 'http://127.0.0.1:9'], { env: cleanEnv() })
   assert.equal(r.code, 1)
   assert.match(r.stderr, /MESH_ERR_CONFIG_INVALID: nothing applied/)
-  assert.match(r.stderr, /broken\.yaml:11:44: <document>: YAML syntax/)
+  assert.match(r.stderr, /broken\.yaml:11:10: <document>: YAML syntax/)
 })
 
 test('a misspelled field still names its own line (and now its column)', async () => {
