@@ -8,7 +8,7 @@ import { resolveControlPlane, unreachableError } from '../context.ts'
 
 export const usage = `Usage: meshwork apply -f <file.yaml> [-f <more.yaml>…] [options]
 
-Validate the files locally (file, line, path, reason), then apply them to a running control plane as one
+Validate the files locally (file:line:col, path, reason), then apply them to a running control plane as one
 change and wait until every proxy has ACKed or NACKed it.
 
 Options:
