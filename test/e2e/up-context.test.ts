@@ -92,7 +92,8 @@ test('meshwork up records its URLs, get/apply/bench find them, the summary expla
   assert.equal(proxyCount, 8) // 6 sidecars, 2 gateways
   await waitUntil(async () => {
     if (prom.exitCode !== null) return true
-    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/targets`).then(res => res.json(), () => null) as { data?: { activeTargets: Array<{ health: string }> } } | null
+    // (503 "Service Unavailable" while Prometheus starts)
+    const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/targets`).then(res => (res.ok ? res.json() : null)).catch(() => null) as { data?: { activeTargets: Array<{ health: string }> } } | null
     return (r?.data?.activeTargets ?? []).filter(x => x.health === 'up').length === proxyCount
   }, 'Prometheus to scrape every proxy', 60_000)
   assert.equal(prom.exitCode, null, promErr)
