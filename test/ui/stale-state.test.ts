@@ -2,6 +2,7 @@
 // error is shown at its own line and column; when the management server is gone the header says so
 // within seconds (and no longer says "control plane connected") and the graph is marked stale.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,8 @@ import type { Browser, Page } from 'playwright-core'
 import { type ControlPlane, startControlPlane } from '../../src/controlplane/index.ts'
 import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
 import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
+import { meshworkCommand } from '../../src/runtime/meshwork-command.ts'
+import { cleanEnv } from '../cli/cli.ts'
 import { launchBrowser, screenshot } from './browser.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -72,7 +75,7 @@ test('a YAML syntax error is shown at its own line and column, and that line is 
   await screenshot(page, 'stale-yaml-syntax-line')
 })
 
-test('with the management server gone, the header says disconnected within seconds and the graph is stale', async () => {
+test('with the management server gone, the header says disconnected within seconds and the graph is stale', async t => {
   await page.goto('about:blank')
   await page.goto(`${server!.url}/#/topology`)
   await page.getByTestId('topology').waitFor()
@@ -87,6 +90,7 @@ test('with the management server gone, the header says disconnected within secon
   await page.waitForFunction(() => document.querySelector('[data-testid=server-state]')?.getAttribute('data-state') === 'disconnected', undefined, { timeout: 6000 })
   const seconds = (Date.now() - gone) / 1000
   assert.ok(seconds < 6, `said disconnected after ${seconds} s`)
+  t.diagnostic(`the header said disconnected ${seconds.toFixed(2)} s after the server closed`)
   const header = await page.getByTestId('connection').textContent() ?? ''
   assert.match(header, /management server disconnected/)
   assert.doesNotMatch(header, /control plane connected/)
@@ -96,4 +100,34 @@ test('with the management server gone, the header says disconnected within secon
   // the last numbers are still there, marked, not removed
   assert.ok(await page.locator('[data-node=reviews]').count() === 1)
   await screenshot(page, 'stale-server-gone')
+})
+
+test('a management server that hangs (SIGSTOP) is reported disconnected too, and live again when it resumes', async t => {
+  const { command, args } = meshworkCommand(['server', '--port', '0', '--control-plane', cp.url, '--data-dir', join(dir, 'hung')])
+  const child = spawn(command, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', c => { out += c })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`meshwork server did not start: ${out}`)), 60_000)
+    child.stdout!.on('data', () => {
+      const m = /UI and API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      if (m !== null) { clearTimeout(timer); resolve(m[1]) }
+    })
+  })
+  await page.goto('about:blank')
+  await page.goto(`${url}/#/topology`)
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-state]')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
+  child.kill('SIGSTOP')
+  const stopped = Date.now()
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-state]')?.getAttribute('data-state') === 'disconnected', undefined, { timeout: 8000 })
+  const seconds = (Date.now() - stopped) / 1000
+  t.diagnostic(`a hung server was reported disconnected after ${seconds.toFixed(2)} s`)
+  assert.notEqual(await page.getByTestId('cp-state').getAttribute('data-state'), 'connected')
+  await page.waitForFunction(() => document.querySelector('[data-testid=graph-wrap]')?.getAttribute('data-stale') === 'true', undefined, { timeout: 8000 })
+  child.kill('SIGCONT')
+  await page.waitForFunction(() => document.querySelector('[data-testid=server-state]')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
+  await page.waitForFunction(() => document.querySelector('[data-testid=graph-wrap]')?.getAttribute('data-stale') === 'false', undefined, { timeout: 8000 })
+  child.kill('SIGTERM')
+  await new Promise(resolve => child.once('exit', resolve))
 })
