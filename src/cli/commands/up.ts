@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { ConfigInvalidError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
 import { packageRoot } from '../../runtime/meshwork-command.ts'
+import { CONTEXT_FILE, removeContext, writeContext } from '../context.ts'
 
 export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
@@ -16,7 +17,9 @@ Options:
   --ingress-port <port>   port of the ingress gateway (default 8080; 0 = any free port)
   --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
   --control-port <port>   port of the control plane (default 15010; 0 = any free port)
-  --data-dir <dir>        logs, CA, applied config, Prometheus config (default .meshwork)
+  --data-dir <dir>        logs, CA, applied config, Prometheus config, and ${CONTEXT_FILE}: the URLs
+                          through which meshwork get/apply/bench find this mesh
+                          (default $MESHWORK_DATA_DIR, else .meshwork)
   --no-ui                 do not start the management server
   -q, --quiet             do not copy process logs to the terminal (they still go to <data-dir>/logs)
 `
@@ -69,13 +72,18 @@ export async function run (argv: string[]): Promise<number> {
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
     uiPort: port(values['ui-port'], '--ui-port', 8088),
     controlPort: port(values['control-port'], '--control-port', 15010),
-    dataDir: values['data-dir'] ?? '.meshwork',
+    dataDir: values['data-dir'] ?? process.env.MESHWORK_DATA_DIR ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
     management: values['no-ui'] === true ? undefined : startManagement
   }
   process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
   const mesh = await startLocalMesh(opts)
-  process.stdout.write(`\nmeshwork is up.\n${mesh.summary()}\n\nPress Ctrl-C to stop.\n`)
+  // Like a kube context: `meshwork get/apply/bench` started in this directory (or with --data-dir) find
+  // this mesh on whatever ports it got. Removed again when it stops.
+  const contextFile = writeContext({
+    controlPlaneUrl: mesh.controlPlaneUrl, managementUrl: mesh.uiUrl, ingressUrl: mesh.ingressUrl, dataDir: mesh.dataDir, pid: process.pid, startedAt: new Date().toISOString()
+  })
+  process.stdout.write(`\nmeshwork is up.\n${mesh.summary({ contextFile })}\n\nPress Ctrl-C to stop.\n`)
 
   await new Promise<void>(resolve => {
     let stopping = false
@@ -86,6 +94,7 @@ export async function run (argv: string[]): Promise<number> {
       }
       stopping = true
       process.stdout.write(`\nmeshwork up: ${signal}, stopping…\n`)
+      removeContext(mesh.dataDir)
       mesh.stop().then(resolve, err => {
         process.stderr.write(`meshwork up: error while stopping: ${(err as Error).message}\n`)
         resolve()
