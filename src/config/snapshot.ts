@@ -3,6 +3,7 @@ import { AuthorizationPolicy } from './authorization-policy.ts'
 import { DestinationPolicy } from './destination-policy.ts'
 import { FaultInjection } from './fault-injection.ts'
 import { Gateway } from './gateway.ts'
+import { GRPCRoute } from './grpc-route.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfigSpec } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
@@ -72,6 +73,8 @@ export const ProxySnapshot = z.object({
     readinessPath: z.string().startsWith('/').optional()
   }).strict().optional(),
   routes: z.array(HTTPRoute).default([]),
+  /** GRPCRoutes, compiled into the same route tables as `routes` (GRPCRoute wins a Service both attach to). */
+  grpcRoutes: z.array(GRPCRoute).default([]),
   gateways: z.array(Gateway).default([]),
   destinationPolicies: z.array(DestinationPolicy).default([]),
   authorizationPolicies: z.array(AuthorizationPolicy).default([]),
