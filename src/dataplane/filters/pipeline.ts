@@ -20,6 +20,7 @@ import { takeCallerBudget } from '../grpc/deadline.ts'
 import { applyHeaderOps, setHeader } from '../router/header-ops.ts'
 import { matchesRequest } from '../router/route-match.ts'
 import type { RouteRequest, RouteResult } from '../router/types.ts'
+import { connectHandler } from './connect.ts'
 import { Exchange, type ExchangeObserver, type ForwardPlan } from './exchange.ts'
 import { mirror } from './mirror.ts'
 import type { ProxyTables } from './tables.ts'
@@ -60,6 +61,7 @@ export function gatewayHandler (ctx: PipelineContext): RequestHandler {
 }
 
 function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: 'outbound' | 'gateway'): BodySink {
+  if (req.method === 'CONNECT') return connectHandler(ctx, ds, req, kind)
   const ex = new Exchange(ds, req, kind, ctx.observer)
   const t = ctx.tables()
   if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }
@@ -124,6 +126,7 @@ function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: '
 
 export function inboundHandler (ctx: PipelineContext): RequestHandler {
   return (ds, req) => {
+    if (req.method === 'CONNECT') return connectHandler(ctx, ds, req, 'inbound')
     const ex = new Exchange(ds, req, 'inbound', ctx.observer)
     const t = ctx.tables()
     if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }

@@ -103,6 +103,7 @@ export class DownstreamConnection implements Downstream {
   defaultAuthority = ''
   /** Set by the listener: where an accepted CONNECT tunnel is served (null: CONNECT not served here). */
   tunnelAcceptor: TunnelAcceptor | null = null
+  private tunnelAuthority: string | null = null
   /** The request in flight wants the connection closed after its response (or the proxy decided so). */
   closeAfterResponse = false
   /** A response head was written for the request in flight. */
@@ -129,6 +130,7 @@ export class DownstreamConnection implements Downstream {
   private readonly onHeadTimeoutBound = this.onHeadTimeout.bind(this)
   private readonly onDrop: (ds: DownstreamConnection) => void
   private readonly onDataBound = this.onData.bind(this)
+  private readonly onCloseBound = this.onClose.bind(this)
 
   constructor (socket: Socket, handler: RequestHandler, options: DownstreamOptions, onDrop: (ds: DownstreamConnection) => void) {
     this.socket = socket
@@ -140,7 +142,7 @@ export class DownstreamConnection implements Downstream {
     socket.setNoDelay(true)
     // Perf: callbacks bound once per connection.
     socket.on('data', this.onDataBound)
-    socket.on('close', this.onClose.bind(this))
+    socket.on('close', this.onCloseBound)
     socket.on('error', noop) // 'close' follows; the sink hears about it there
     // Perf: no socket.setTimeout (it re-arms a timer on every read and write); the listener sweeps idle
     // connections instead, using `lastActive` (coarse clock, stamped twice per request).
@@ -203,13 +205,23 @@ export class DownstreamConnection implements Downstream {
   }
 
   openTunnel (authority: string): void {
+    // taken over once the handler returns (process() knows which bytes after the CONNECT head are the tunnel's)
+    this.tunnelAuthority = authority
+  }
+
+  /** CONNECT accepted: 200, then the connection (and `early`, bytes already read past the head) is the tunnel's. */
+  private startTunnel (authority: string, early: Buffer | null): void {
     const acceptor = this.tunnelAcceptor
-    const { socket, early } = this.takeOver()
-    socket.write(CONNECT_ESTABLISHED)
-    if (acceptor === null) { socket.destroy(); return }
-    socket.removeAllListeners('close')
-    acceptor(socket, early, authority, this.peerIdentity)
+    this.tunnelAuthority = null
+    this.state = S_TUNNEL
+    this.responseStarted = true
+    this.responseDone = true
+    this.socket.removeListener('data', this.onDataBound)
+    this.socket.removeListener('close', this.onCloseBound)
+    this.socket.write(CONNECT_ESTABLISHED)
     this.onDrop(this)
+    if (acceptor === null) { this.socket.destroy(); return }
+    acceptor(this.socket, early, authority, this.peerIdentity)
   }
 
   /** Drop the connection now. */
@@ -284,6 +296,10 @@ export class DownstreamConnection implements Downstream {
         this.responseDone = false
         this.state = this.framer.done ? S_WAIT : S_BODY
         this.sink = this.handler(this, req)
+        if (this.tunnelAuthority !== null) {
+          this.startTunnel(this.tunnelAuthority, pos < chunk.length ? chunk.subarray(pos) : null)
+          return
+        }
         if (this.framer.done && this.state !== S_CLOSED) {
           if (this.responseDone) this.state = S_HEAD
           this.sink.onBodyEnd()

@@ -16,7 +16,7 @@
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2'
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
-import { BadRequestError, type MeshError } from '../../errors.ts'
+import { ConnectRefusedError, type MeshError } from '../../errors.ts'
 import { grpcErrorHeaders } from '../grpc/status.ts'
 import { encodeChunk } from '../http1/chunk-codec.ts'
 import { lastChunk } from '../http1/trailers.ts'
@@ -81,7 +81,7 @@ export class H2Server {
     const ds = new H2Downstream(stream, info.peerIdentity, method === 'HEAD')
     if (method === 'CONNECT' || req.target === '') {
       // CONNECT over h2 (RFC 9113 §8.5) and extended CONNECT are not served: only HTTP/1.1 CONNECT (filters/connect.ts)
-      ds.sendError(new BadRequestError('CONNECT over h2 is not supported: use HTTP/1.1 CONNECT or h2c prior knowledge'), req.grpc)
+      ds.sendError(new ConnectRefusedError('CONNECT over h2 is not served: use HTTP/1.1 CONNECT, or h2c prior knowledge on the outbound listener'), req.grpc)
       return
     }
     const sink: BodySink = this.handler(ds, req)
