@@ -1,42 +1,54 @@
 /**
- * HTTP/2 from peer sidecars on the inbound listener (ALPN `h2` over mTLS, or cleartext with the h2
- * preface). Each h2 stream becomes one request for the same pipeline as HTTP/1.1: the stream is turned
- * into a {@link RequestHead} plus body bytes (chunk-coded when the caller sent no content-length, since
- * the local app speaks HTTP/1.1), and the HTTP/1.1 response bytes the exchange writes back are parsed
- * into h2 HEADERS and DATA.
+ * HTTP/2 from clients on any listener: apps (h2c prior knowledge on the outbound listener, or inside a CONNECT
+ * tunnel), peer sidecars (ALPN `h2` over mTLS on the inbound listener), gateway clients (h2c, or ALPN `h2` on a TLS
+ * listener). Each h2 stream becomes one request for the same pipeline as HTTP/1.1 (listeners/h2-request.ts), and
+ * the HTTP/1.1 response bytes the exchange writes back become HEADERS, DATA and trailers (listeners/h1-to-h2.ts).
+ *
+ *   stream HEADERS ─▶ RequestHead ─▶ handler(ds, req) ─▶ sink.onBody(DATA as chunks) … last chunk + trailers
+ *   exchange ds.write(HTTP/1.1 bytes) ─▶ H1ToH2Response ─▶ respond / additionalHeaders (1xx) / write / sendTrailers
+ *
+ * Errors the proxy makes for a gRPC request are trailers-only responses (HTTP 200, `grpc-status`, `grpc-message`:
+ * grpc/status.ts); a response cut after it started is RST_STREAM INTERNAL_ERROR (the gRPC client sees INTERNAL).
  *
  * @example
- * const h2 = new H2Inbound(inboundHandler(ctx)); listener.options.onH2 = (socket, id) => h2.accept(socket, id)
+ * const h2 = new H2Server(inboundHandler(ctx)); listener.options.onH2 = (socket, id, sniffed) => h2.accept(socket, id, sniffed)
  */
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2'
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
-import type { MeshError } from '../../errors.ts'
-import { ChunkDecoder, encodeChunk, LAST_CHUNK } from '../http1/chunk-codec.ts'
-import { findHeadEnd, parseResponseHead, type RequestHead } from '../http1/head-parser.ts'
-import { isHopByHop } from '../http1/serialize.ts'
-import { H2_CANCEL, H2_INTERNAL_ERROR, http2Module } from '../lazy-http2.ts'
+import { ConnectRefusedError, type MeshError } from '../../errors.ts'
+import { grpcErrorHeaders } from '../grpc/status.ts'
+import { encodeChunk } from '../http1/chunk-codec.ts'
+import { lastChunk } from '../http1/trailers.ts'
+import { flatFromNodeHeaders, H2_CANCEL, H2_INTERNAL_ERROR, http2Module, nodeHeadersFromFlat } from '../lazy-http2.ts'
 import type { BodySink, Downstream, RequestHandler } from './downstream-connection.ts'
+import { H1ToH2Response, type H2ResponseSink } from './h1-to-h2.ts'
+import { h2RequestHead } from './h2-request.ts'
 
-export class H2Inbound {
+/** Streams one client connection may open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+export const H2_MAX_CONCURRENT_STREAMS = 2000
+
+interface SessionInfo { peerIdentity: string | undefined, defaultAuthority: string }
+
+export class H2Server {
   /** Created on the first h2 connection (node:http2 is loaded then, see lazy-http2.ts). */
   private h2Server: Http2Server | null = null
-  private readonly identities = new WeakMap<object, string | undefined>()
+  private readonly info = new WeakMap<object, SessionInfo>()
   private readonly sessions = new Set<ServerHttp2Session>()
-  /** Identity of the connection being accepted: 'session' is emitted synchronously inside accept(). */
-  private accepting: string | undefined = undefined
+  /** The connection being accepted: 'session' is emitted synchronously inside accept(). */
+  private accepting: SessionInfo | null = null
 
   constructor (private readonly handler: RequestHandler) {}
 
   private get server (): Http2Server {
     if (this.h2Server !== null) return this.h2Server
-    const server = http2Module().createServer()
+    const server = http2Module().createServer({ settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS } })
     server.on('session', s => {
-      this.identities.set(s, this.accepting)
+      this.info.set(s, this.accepting ?? { peerIdentity: undefined, defaultAuthority: '' })
       this.sessions.add(s)
       s.once('close', () => this.sessions.delete(s))
     })
-    server.on('stream', (stream, headers) => this.onStream(stream, headers))
+    server.on('stream', (stream, headers, flags) => this.onStream(stream, headers, flags))
     this.h2Server = server
     return server
   }
@@ -44,15 +56,15 @@ export class H2Inbound {
   /**
    * Serve h2 on an accepted socket (TLS already handshaken, or cleartext). `sniffed` is the first bytes the
    * listener already read from a cleartext socket: the native h2 session reads the socket's handle and would
-   * miss them, so such a socket is served through a small JS duplex that replays them first (cleartext h2
-   * is the rare case; mTLS is the mesh default).
+   * miss them, so such a socket is served through a small JS duplex that replays them first.
+   * `defaultAuthority` is used by streams without `:authority` (a CONNECT tunnel's target).
    */
-  accept (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer): void {
-    this.accepting = peerIdentity
+  accept (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer, defaultAuthority = ''): void {
+    this.accepting = { peerIdentity, defaultAuthority }
     try {
       this.server.emit('connection', sniffed === undefined ? socket : replaying(socket, sniffed))
     } finally {
-      this.accepting = undefined
+      this.accepting = null
     }
   }
 
@@ -61,39 +73,25 @@ export class H2Inbound {
     this.sessions.clear()
   }
 
-  private onStream (stream: ServerHttp2Stream, h: IncomingHttpHeaders): void {
-    const flat: string[] = []
-    const authority = String(h[':authority'] ?? h.host ?? '')
-    flat.push('host', authority)
-    let contentLength = -1
-    for (const [k, v] of Object.entries(h)) {
-      if (k.charCodeAt(0) === 58 || v === undefined || k === 'host') continue
-      if (k === 'content-length') contentLength = Number(v)
-      if (Array.isArray(v)) for (const x of v) flat.push(k, x)
-      else flat.push(k, String(v))
+  private onStream (stream: ServerHttp2Stream, h: IncomingHttpHeaders, flags: number): void {
+    const info = (stream.session !== undefined ? this.info.get(stream.session) : undefined) ?? { peerIdentity: undefined, defaultAuthority: '' }
+    const method = String(h[':method'])
+    const ended = (flags & 0x1) !== 0 || stream.endAfterHeaders
+    const req = h2RequestHead(method, h[':path'] as string | undefined, h[':authority'] as string | undefined, flatFromNodeHeaders(h), ended, info.defaultAuthority)
+    const ds = new H2Downstream(stream, info.peerIdentity, method === 'HEAD')
+    if (method === 'CONNECT' || req.target === '') {
+      // CONNECT over h2 (RFC 9113 §8.5) and extended CONNECT are not served: only HTTP/1.1 CONNECT (filters/connect.ts)
+      ds.sendError(new ConnectRefusedError('CONNECT over h2 is not served: use HTTP/1.1 CONNECT, or h2c prior knowledge on the outbound listener'), req.grpc)
+      return
     }
-    const ended = stream.endAfterHeaders
-    const chunked = contentLength < 0 && !ended
-    if (chunked) flat.push('transfer-encoding', 'chunked')
-    const req: RequestHead = {
-      method: String(h[':method']),
-      target: String(h[':path'] ?? '/'),
-      minor: 1,
-      headers: flat,
-      authority,
-      contentLength: chunked ? -1 : contentLength,
-      chunked,
-      keepAlive: true,
-      connectionTokens: null,
-      upgrade: false,
-      expectContinue: false
-    }
-    const ds = new H2Downstream(stream, stream.session !== undefined ? this.identities.get(stream.session) : undefined)
     const sink: BodySink = this.handler(ds, req)
     if (ended) { sink.onBodyEnd(); return }
+    const chunked = req.chunked
+    let trailers: string[] | null = null
     stream.on('data', (d: Buffer) => sink.onBody(chunked ? encodeChunk(d) : d))
+    stream.on('trailers', (t: IncomingHttpHeaders) => { trailers = flatFromNodeHeaders(t) })
     stream.on('end', () => {
-      if (chunked) sink.onBody(LAST_CHUNK)
+      if (chunked) sink.onBody(lastChunk(trailers))
       sink.onBodyEnd()
     })
     stream.on('aborted', () => sink.onAbort(new Error('h2 stream aborted')))
@@ -101,9 +99,10 @@ export class H2Inbound {
 }
 
 /** The response side of one h2 stream, as the exchange sees a downstream connection. */
-export class H2Downstream implements Downstream {
+export class H2Downstream implements Downstream, H2ResponseSink {
   readonly socket: ServerHttp2Stream
   readonly peerIdentity: string | undefined
+  readonly h2 = true
   closeAfterResponse = false
   responseStarted = false
   statsKey: unknown = null
@@ -111,65 +110,45 @@ export class H2Downstream implements Downstream {
   statsVersion = ''
   /** Always: h2 DATA frames are queued in the session, and a partial head is kept. */
   readonly holdsLastWrite = true
-  private pending: Buffer | null = null
-  private headDone = false
-  private decoder: ChunkDecoder | null = null
+  private readonly out: H1ToH2Response
   private done = false
-  private readonly writeData = (d: Buffer): void => { this.socket.write(d) }
+  private trailers: string[] | null = null
 
-  constructor (stream: ServerHttp2Stream, peerIdentity: string | undefined) {
+  constructor (stream: ServerHttp2Stream, peerIdentity: string | undefined, headRequest: boolean) {
     this.socket = stream
     this.peerIdentity = peerIdentity
-    stream.on('error', () => {})
+    this.out = new H1ToH2Response(this, headRequest)
+    stream.on('error', noop)
+    stream.on('wantTrailers', () => {
+      const t = this.trailers
+      stream.sendTrailers(t !== null ? nodeHeadersFromFlat(t, {}) : {})
+    })
   }
 
-  /** HTTP/1.1 response bytes from the exchange → h2 HEADERS / DATA. */
+  /** HTTP/1.1 response bytes from the exchange → h2 HEADERS / DATA / trailers. */
   write (chunk: Buffer): boolean {
     this.responseStarted = true
     if (this.done || this.socket.destroyed) return true
-    if (!this.headDone) {
-      if (this.pending !== null) { chunk = Buffer.concat([this.pending, chunk]); this.pending = null }
-      let pos = 0
-      for (;;) {
-        const end = findHeadEnd(chunk, pos)
-        if (end === -1) { this.pending = chunk.subarray(pos); return true }
-        const head = parseResponseHead(chunk, pos, end)
-        pos = end
-        if (head.status < 200) continue // informational: h2 peers get the final response only
-        const out: Record<string, string | string[] | number> = { ':status': head.status }
-        const hs = head.headers
-        for (let i = 0; i < hs.length; i += 2) {
-          const n = hs[i]
-          if (isHopByHop(n) && n !== 'content-length') continue
-          const prev = out[n]
-          out[n] = prev === undefined ? hs[i + 1] : Array.isArray(prev) ? [...prev, hs[i + 1]] : [String(prev), hs[i + 1]]
-        }
-        this.socket.respond(out)
-        this.headDone = true
-        if (head.chunked) this.decoder = new ChunkDecoder()
-        if (pos >= chunk.length) return true
-        chunk = chunk.subarray(pos)
-        break
-      }
-    }
-    if (this.decoder !== null) this.decoder.push(chunk, this.writeData)
-    else this.socket.write(chunk)
-    return !this.socket.writableNeedDrain
+    return this.out.write(chunk)
   }
 
   endResponse (): void {
     if (this.done) return
     this.done = true
-    if (!this.socket.destroyed) this.socket.end()
+    this.out.end()
   }
 
-  sendError (err: MeshError): void {
+  sendError (err: MeshError, grpc: boolean): void {
     if (this.done) return
-    if (this.responseStarted || this.socket.headersSent) { this.abort(); return }
-    const body = `${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`
+    if (this.out.started || this.socket.headersSent) { this.abort(); return }
     this.responseStarted = true
     this.done = true
     if (this.socket.destroyed) return
+    if (grpc) {
+      this.socket.respond(nodeHeadersFromFlat(grpcErrorHeaders(err), { ':status': 200 }), { endStream: true })
+      return
+    }
+    const body = `${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`
     this.socket.respond({ ':status': err.status, 'content-type': 'text/plain; charset=utf-8', 'x-meshwork-error': err.code, 'content-length': Buffer.byteLength(body) })
     this.socket.end(body)
   }
@@ -181,7 +160,30 @@ export class H2Downstream implements Downstream {
 
   pause (): void { this.socket.pause() }
   resume (): void { this.socket.resume() }
+
+  // --- H2ResponseSink: what H1ToH2Response makes of the exchange's bytes --------------------------------
+
+  informational (status: number, fields: string[]): void {
+    if (!this.socket.destroyed && !this.socket.headersSent) this.socket.additionalHeaders(nodeHeadersFromFlat(fields, { ':status': status }))
+  }
+
+  head (status: number, fields: string[], endStream: boolean, mayHaveTrailers: boolean): void {
+    if (this.socket.destroyed) return
+    this.socket.respond(nodeHeadersFromFlat(fields, { ':status': status }), { endStream, waitForTrailers: mayHaveTrailers })
+  }
+
+  data (chunk: Buffer): boolean {
+    if (this.socket.destroyed) return true
+    return this.socket.write(chunk)
+  }
+
+  end (trailers: string[] | null): void {
+    this.trailers = trailers
+    if (!this.socket.destroyed) this.socket.end()
+  }
 }
+
+function noop (): void {}
 
 /** A duplex over `socket` whose readable side starts with `first`. */
 function replaying (socket: Socket, first: Buffer): Duplex {
@@ -196,5 +198,6 @@ function replaying (socket: Socket, first: Buffer): Duplex {
   socket.on('end', () => d.push(null))
   socket.on('close', () => d.destroy())
   socket.on('error', err => d.destroy(err))
+  socket.resume()
   return d
 }

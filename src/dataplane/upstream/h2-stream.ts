@@ -1,24 +1,29 @@
 /**
- * HTTP/2 to an upstream sidecar (endpoint `protocol: h2`), behind the same interface as an HTTP/1.1
- * {@link UpstreamConnection}, so the exchange (retries, timeouts, metrics) does not care which is used:
- * one multiplexed session per endpoint, one {@link H2UpstreamStream} per request.
+ * HTTP/2 to an upstream (an h2-only endpoint, an h2 app, or a peer sidecar for a request that arrived over h2),
+ * behind the same interface as an HTTP/1.1 {@link UpstreamConnection}, so the exchange (retries, timeouts, metrics)
+ * does not care which is used: one multiplexed session per endpoint, one {@link H2UpstreamStream} per request.
  *
- *   exchange ──HTTP/1.1 head bytes──▶ H2UpstreamStream ──h2 HEADERS/DATA──▶ peer sidecar
- *   exchange ◀─HTTP/1.1 head + body (chunked when the peer sends no content-length)── h2 response
+ *   exchange ──OutgoingRequest + body (chunked when no length)──▶ H2UpstreamStream ──HEADERS/DATA/trailers──▶ peer
+ *   exchange ◀─HTTP/1.1 head + body (chunked when no length, trailers in the last chunk)── h2 response, 1xx too
  *
- * Chunked request bodies are decoded into plain DATA frames (h2 has no chunked coding).
+ * Chunked request bodies are decoded into plain DATA frames (h2 has no chunked coding); their trailer section
+ * becomes a trailers HEADERS frame. Response trailers reach the exchange as the trailer section of the last chunk
+ * when the downstream accepts trailers (`acceptsTrailers`), and as a list for `onResponseEnd` when asked to capture
+ * them (gRPC status). A HEADERS frame with END_STREAM (gRPC trailers-only) becomes a head with `content-length: 0`.
  */
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError, UpstreamResetError } from '../../errors.ts'
-import { ChunkDecoder, encodeChunk, LAST_CHUNK } from '../http1/chunk-codec.ts'
-import { parseRequestHead, parseResponseHead } from '../http1/head-parser.ts'
-import { isHopByHop, serializeResponseHead } from '../http1/serialize.ts'
-import { H2_CANCEL, http2Module } from '../lazy-http2.ts'
+import { ChunkDecoder, encodeChunk } from '../http1/chunk-codec.ts'
+import { lastChunk } from '../http1/trailers.ts'
+import { flatFromNodeHeaders, H2_CANCEL, http2Module, nodeHeadersFromFlat } from '../lazy-http2.ts'
+import { h1Informational, h1ResponseHead, h2RequestFields } from './h2-translate.ts'
 import type { Dialer } from './pool.ts'
-import type { ResponseListener, UpstreamLike } from './upstream-connection.ts'
+import type { OutgoingRequest, ResponseListener, UpstreamLike } from './upstream-connection.ts'
 
+/** NGHTTP2_FLAG_END_STREAM: the 'response' event's flags say the response has no body. */
+const FLAG_END_STREAM = 0x1
 
 /** The multiplexed session to one h2 endpoint, reconnected on demand. */
 export class H2Session {
@@ -40,7 +45,7 @@ export class H2Session {
     const ep = this.endpoint()
     let socket: Socket
     try {
-      socket = this.dial(ep).socket
+      socket = this.dial(ep, undefined, true).socket
     } catch (err) {
       this.settle(new UpstreamConnectError(`cannot dial ${ep.id}: ${(err as Error).message}`))
       return
@@ -77,33 +82,33 @@ export class H2UpstreamStream implements UpstreamLike {
   private decoder: ChunkDecoder | null = null
   private chunkedOut = false
   private started = false
+  private acceptsTrailers = false
+  private captureTrailers = false
+  private trailers: string[] | null = null
   private readonly writeData = (data: Buffer): void => { this.socket.write(data) }
 
   constructor (private readonly h2: H2Session, private readonly scheme: string) {}
 
-  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+  send (listener: ResponseListener, req: OutgoingRequest, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
     this.listener = listener
-    const raw = Buffer.from(head, 'latin1')
-    const req = parseRequestHead(raw, 0, raw.length)
-    const headers: Record<string, string | string[]> = {
-      ':method': req.method,
-      ':path': req.target,
-      ':authority': req.authority,
-      ':scheme': this.scheme
-    }
-    const h = req.headers
-    for (let i = 0; i < h.length; i += 2) {
-      const n = h[i]
-      if (n === 'host' || isHopByHop(n)) continue
-      const prev = headers[n]
-      headers[n] = prev === undefined ? h[i + 1] : Array.isArray(prev) ? [...prev, h[i + 1]] : [prev, h[i + 1]]
-    }
-    if (req.contentLength >= 0) headers['content-length'] = String(req.contentLength)
+    this.acceptsTrailers = req.acceptsTrailers
+    this.captureTrailers = req.captureTrailers
+    const { authority, fields } = h2RequestFields(req)
+    const headers = nodeHeadersFromFlat(fields, { ':method': req.method, ':path': req.path, ':authority': authority, ':scheme': this.scheme })
     if (req.chunked) this.decoder = new ChunkDecoder()
     const noBody = !req.chunked && req.contentLength <= 0
-    const stream = this.h2.session!.request(headers, { endStream: noBody })
+    // a chunked body may end with a trailer section: keep the stream open for a trailers frame
+    const stream = this.h2.session!.request(headers, { endStream: noBody, waitForTrailers: req.chunked })
     this.socket = stream
-    stream.on('response', (rh: IncomingHttpHeaders) => this.onResponse(rh, isHead))
+    stream.on('response', (rh: IncomingHttpHeaders, flags: number) => this.onResponse(rh, (flags & FLAG_END_STREAM) !== 0, isHead))
+    stream.on('headers', (rh: IncomingHttpHeaders) => this.onInformational(rh))
+    stream.on('trailers', (th: IncomingHttpHeaders) => { this.trailers = flatFromNodeHeaders(th) })
+    if (req.chunked) {
+      stream.on('wantTrailers', () => {
+        const t = this.decoder?.trailers ?? null
+        stream.sendTrailers(t !== null ? nodeHeadersFromFlat(t, {}) : {})
+      })
+    }
     stream.on('data', (d: Buffer) => {
       const l = this.listener
       if (l !== null) l.onResponseBody(this.chunkedOut ? encodeChunk(d) : d)
@@ -135,34 +140,33 @@ export class H2UpstreamStream implements UpstreamLike {
     }
   }
 
-  private onResponse (rh: IncomingHttpHeaders, isHead: boolean): void {
+  private onInformational (rh: IncomingHttpHeaders): void {
+    const l = this.listener
+    const status = Number(rh[':status'])
+    if (l === null || this.started || !(status >= 100 && status < 200) || status === 101) return
+    l.onInformational(h1Informational(status, flatFromNodeHeaders(rh)))
+  }
+
+  private onResponse (rh: IncomingHttpHeaders, endStream: boolean, isHead: boolean): void {
     const l = this.listener
     if (l === null) return
     const status = Number(rh[':status'])
-    if (status < 200) return
-    const flat: string[] = []
-    let contentLength = -1
-    for (const [k, v] of Object.entries(rh)) {
-      if (k.charCodeAt(0) === 58 /* : */ || v === undefined) continue
-      if (k === 'content-length') { contentLength = Number(v); continue }
-      if (Array.isArray(v)) for (const x of v) flat.push(k, x)
-      else flat.push(k, String(v))
-    }
-    const bodyless = isHead || status === 204 || status === 304
-    this.chunkedOut = !bodyless && contentLength < 0
-    const out = serializeResponseHead(status, flat, bodyless ? -1 : contentLength, this.chunkedOut, false)
+    if (status < 200) { this.onInformational(rh); return }
+    const { head, bytes, chunked } = h1ResponseHead(status, flatFromNodeHeaders(rh), endStream, isHead)
+    this.chunkedOut = chunked
     this.started = true
-    l.onResponseHead(parseResponseHead(out, 0, out.length), out, 0, out.length, out.length)
+    l.onResponseHead(head, bytes, 0, bytes.length, bytes.length)
   }
 
   private onEnd (): void {
     const l = this.listener
     if (l === null) return
     if (!this.started) { this.fail(new UpstreamResetError('h2 stream ended without a response')); return }
-    if (this.chunkedOut) l.onResponseBody(LAST_CHUNK)
+    const trailers = this.trailers
+    if (this.chunkedOut) l.onResponseBody(lastChunk(this.acceptsTrailers ? trailers : null))
     this.listener = null
     this.closed = true
-    l.onResponseEnd()
+    l.onResponseEnd(this.captureTrailers ? trailers : null)
   }
 
   private fail (err: Error): void {
