@@ -33,9 +33,12 @@ export function servicesOf (docs: any[]): Map<string, string[]> {
   return m
 }
 
-/** The route the forms manage for a service: `HTTPRoute/<service>` attached to the service (GAMMA). */
+/**
+ * The route the forms manage for a service: `HTTPRoute/<service>` attached to the service (GAMMA), or its
+ * `GRPCRoute/<service>` when it has one (a GRPCRoute on a service makes its HTTPRoutes ignored).
+ */
 function serviceRoute (docs: any[], service: string): any {
-  const existing = docs.find(d => d?.kind === 'HTTPRoute' && d?.metadata?.name === service)
+  const existing = docs.find(d => d?.kind === 'GRPCRoute' && d?.metadata?.name === service) ?? docs.find(d => d?.kind === 'HTTPRoute' && d?.metadata?.name === service)
   if (existing !== undefined) return structuredClone(existing)
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
@@ -61,7 +64,7 @@ export function setTimeoutRetries (docs: any[], service: string, opts: { timeout
     if (opts.perTry !== '') timeouts.backendRequest = opts.perTry
     if (Object.keys(timeouts).length > 0) rule.timeouts = timeouts
     else delete rule.timeouts
-    if (opts.attempts > 0) rule.retry = { attempts: opts.attempts, backoff: '25ms', codes: [502, 503, 504] }
+    if (opts.attempts > 0) rule.retry = { attempts: opts.attempts, backoff: '25ms', codes: [502, 503, 504], ...(route.kind === 'GRPCRoute' ? { grpcCodes: ['unavailable'] } : {}) }
     else delete rule.retry
   }
   return upsert(docs, route)
