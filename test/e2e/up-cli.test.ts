@@ -50,7 +50,7 @@ test('meshwork up prints the URLs, serves Bookinfo and the UI, and Ctrl-C leaves
   closeClients()
 
   const pids = loggedPids(dir)
-  assert.equal(pids.length, 14) // 6 sidecars, 6 apps, 2 gateways
+  assert.equal(pids.length, 16) // 7 sidecars, 7 apps, 2 gateways
   for (const pid of pids) assert.ok(alive(pid))
   up.child.kill('SIGINT')
   const [code] = await once(up.child, 'exit')
