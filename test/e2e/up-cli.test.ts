@@ -87,7 +87,7 @@ test('if meshwork up is SIGKILLed, its apps and proxies notice (stdin lifeline) 
   await waitUntil(() => up.out().includes('Press Ctrl-C') || up.child.exitCode !== null, 'meshwork up to be up', 120_000)
   assert.equal(up.child.exitCode, null, up.err())
   const pids = loggedPids(dir)
-  assert.equal(pids.length, 14)
+  assert.equal(pids.length, 16) // 7 sidecars, 7 apps, 2 gateways
   up.child.kill('SIGKILL')
   await once(up.child, 'exit')
   await waitUntil(() => pids.every(pid => !alive(pid)), `orphans to exit (alive: ${pids.filter(alive).join(' ')})`, 30_000)

@@ -5,8 +5,11 @@ import { Sparkline } from '../components/Sparkline.tsx'
 interface Node { id: string, kind: 'service' | 'gateway', versions: string[], instances: number, healthy: number, versionRps?: Record<string, number>, rps?: number, successRate?: number | null, p99Ms?: number | null }
 interface Edge { source: string, destination: string, protocol?: 'http' | 'grpc' | 'mixed', rps: number, successRate: number | null, p99Ms: number | null }
 
-/** What an edge carries, as its label starts: gRPC calls (their non-OK statuses count as failures), HTTP, or both. */
-const PROTOCOL_LABEL = { http: 'HTTP', grpc: 'gRPC', mixed: 'HTTP+gRPC' } as const
+/**
+ * The tag under an edge that carries gRPC calls (their non-OK statuses count as failures), or both; plain HTTP,
+ * the common case, has none.
+ */
+const PROTOCOL_TAG = { http: null, grpc: 'gRPC', mixed: 'HTTP + gRPC' } as const
 interface Topology { nodes: Node[], edges: Edge[], updatedAt: number }
 
 const W = 180
@@ -62,7 +65,8 @@ export function TopologyPage () {
             return (
               <g key={`${e.source}->${e.destination}`} className={`edge ${e.protocol ?? 'http'}`} data-edge={`${e.source}->${e.destination}`} data-protocol={e.protocol ?? 'http'}>
                 <line x1={x1} y1={y1} x2={x2} y2={y2} stroke={bad ? '#dc2626' : '#64748b'} strokeWidth={1 + Math.min(4, Math.log10(1 + e.rps))} strokeDasharray={e.protocol === 'grpc' ? '6 3' : undefined} markerEnd='url(#arrow)' />
-                <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} textAnchor='middle' className='edge-label'>{PROTOCOL_LABEL[e.protocol ?? 'http']} · {fmt(e.rps, 1)} rps · {pct(e.successRate)} · p99 {fmt(e.p99Ms, 1, 'ms')}</text>
+                <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} textAnchor='middle' className='edge-label'>{fmt(e.rps, 1)} rps · {pct(e.successRate)} · p99 {fmt(e.p99Ms, 1, 'ms')}</text>
+                {PROTOCOL_TAG[e.protocol ?? 'http'] !== null && <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 + 14} textAnchor='middle' className='edge-label edge-protocol'>{PROTOCOL_TAG[e.protocol ?? 'http']}</text>}
               </g>
             )
           })}
