@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { createRootCa, issueTestIdentity, type TestIdentity } from '../../src/pki/index.ts'
+import { type CertificateAuthority, createRootCa, issueTestIdentity, type TestIdentity } from '../../src/pki/index.ts'
 import { startProxy, type RunningProxy } from './helpers.ts'
 
 const PROTO = join(import.meta.dirname, 'fixtures', 'grpc', 'echo.proto')
@@ -150,16 +150,21 @@ export function unary (client: grpc.Client, req: EchoRequest, md = new grpc.Meta
 export interface Mesh {
   client: RunningProxy
   server: RunningProxy
+  servers: RunningProxy[]
   ids: Record<string, TestIdentity>
+  root: CertificateAuthority
   caPem: string
+  /** The endpoints of the server sidecars, as a caller's snapshot lists them. */
+  endpoints: unknown[]
   close (): Promise<void>
 }
 
 /**
  * Client sidecar (outbound) → server sidecar (inbound, mTLS STRICT) → `appPorts[0]` (the app speaks h2). With several
- * `endpoints`, the client sidecar knows one server sidecar per app port (balancing tests).
+ * app ports, the client sidecar knows one server sidecar per app port (balancing tests). `moreServices` are added
+ * to the client sidecar's services.
  */
-export async function startMesh (appPorts: number[], extraServer: Record<string, unknown> = {}, extraClient: Record<string, unknown> = {}): Promise<Mesh & { servers: RunningProxy[] }> {
+export async function startMesh (appPorts: number[], extraServer: Record<string, unknown> = {}, extraClient: Record<string, unknown> = {}, moreServices: unknown[] = []): Promise<Mesh> {
   const root = await createRootCa({ commonName: 'grpc test root', ttlMs: 3_600_000 })
   const ids = {
     echo: await issueTestIdentity(root, TD + 'echo', 3_600_000),
@@ -179,16 +184,13 @@ export async function startMesh (appPorts: number[], extraServer: Record<string,
     if (!r.ok) throw r.error
     servers.push(s)
   }
+  const endpoints = servers.map((s, i) => ({ id: `echo-v1-${i}`, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true }))
   const client = await startProxy(null, { outbound: true, tls: tlsOf(ids.client) })
   const r = client.proxy.applySnapshot({
     version: 'c1',
     node: { id: 'client-v1-0', service: 'client' },
     mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
-    services: [{
-      name: 'echo',
-      port: 50051,
-      endpoints: servers.map((s, i) => ({ id: `echo-v1-${i}`, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true }))
-    }],
+    services: [{ name: 'echo', port: 50051, endpoints }, ...moreServices],
     ...extraClient
   })
   if (!r.ok) throw r.error
@@ -197,7 +199,24 @@ export async function startMesh (appPorts: number[], extraServer: Record<string,
     server: servers[0],
     servers,
     ids,
+    root,
     caPem: root.certPem,
+    endpoints,
     close: async () => { await client.close(); for (const s of servers) await s.close() }
   }
+}
+
+/** An ingress gateway proxy (identity `ingress`) in front of the mesh's echo sidecars; `snapshot` adds Gateway and routes. */
+export async function startGateway (mesh: Mesh, extra: Record<string, unknown>): Promise<RunningProxy> {
+  const id = await issueTestIdentity(mesh.root, TD + 'ingress', 3_600_000)
+  const gw = await startProxy(null, { gateway: true, gatewayName: 'ingress', tls: { certPem: id.certPem, keyPem: id.privateKeyPem, trustBundlePem: mesh.caPem } })
+  const r = gw.proxy.applySnapshot({
+    version: 'g1',
+    node: { id: 'ingress-0', role: 'ingress' },
+    mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
+    services: [{ name: 'echo', port: 50051, endpoints: mesh.endpoints }],
+    ...extra
+  })
+  if (!r.ok) throw r.error
+  return gw
 }
