@@ -60,7 +60,7 @@ export class H2ClientConnection extends H2Connection {
     s.handler = handler
     s.method = head.method
     this.localActive++
-    this.sendRequestHead(s, head.method, head.scheme, head.authority, head.path, head.headers, endStream)
+    this.out.sendRequestHead(s, head.method, head.scheme, head.authority, head.path, head.headers, endStream)
     return s
   }
 

@@ -13,7 +13,7 @@
  * @example see server.ts / client.ts
  */
 import type { Socket } from 'node:net'
-import { H2ConnectionClosedError, H2ProtocolError, H2RefusedStreamError, H2StreamResetError, MeshError } from '../../errors.ts'
+import { H2ConnectionClosedError, H2ProtocolError, H2RefusedStreamError, H2StreamResetError, type MeshError } from '../../errors.ts'
 import { now } from '../resilience/clock.ts'
 import {
   CANCEL, COMPRESSION_ERROR, DEFAULT_WINDOW, ENHANCE_YOUR_CALM, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM,
@@ -25,10 +25,10 @@ import {
 } from './constants.ts'
 import { FloodGuard } from './flood-guard.ts'
 import { FrameReader, type FrameSink } from './frame-reader.ts'
-import { FrameWriter } from './frame-writer.ts'
+import type { FrameWriter } from './frame-writer.ts'
 import { contentLength, trailersOk } from './header-block.ts'
 import { HpackDecoder, HpackError } from './hpack/decoder.ts'
-import { HpackEncoder, maxBlockSize } from './hpack/encoder.ts'
+import { Outbound } from './outbound.ts'
 import { SlabReader } from './slab-reader.ts'
 import { H2Stream, type StreamOwner } from './stream.ts'
 import { DEFAULT_OPTIONS, type H2ConnectionEvents, type H2Options, type H2Settings } from './types.ts'
@@ -38,13 +38,8 @@ class ConnectionError extends Error {
   constructor (readonly h2Code: number, message: string) { super(message) }
 }
 
-const STATUS_STRINGS: string[] = []
-for (let s = 100; s < 600; s++) STATUS_STRINGS[s] = String(s)
 /** How many ids of streams we reset are remembered (frames for them are ignored, not errors). */
 const RECENT_RESETS = 256
-/** Bytes batched before a pump flushes and re-checks socket backpressure. */
-const PUMP_FLUSH_BYTES = 256 * 1024
-const EMPTY = Buffer.alloc(0)
 
 export abstract class H2Connection implements FrameSink, StreamOwner {
   readonly isClient: boolean
@@ -61,12 +56,10 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   lastReadAt = 0
   /** Open streams (both directions). */
   readonly streams = new Map<number, H2Stream>()
-  /** Send window of the connection (what the peer lets us send). */
-  sendWindow = DEFAULT_WINDOW
   protected readonly events: H2ConnectionEvents
-  protected readonly writer = new FrameWriter()
+  protected readonly out: Outbound = new Outbound(this)
+  protected readonly writer: FrameWriter = this.out.writer
   protected readonly reader: FrameReader
-  protected readonly encoder: HpackEncoder
   protected readonly decoder: HpackDecoder
   protected readonly guard: FloodGuard
   /** Highest stream id the peer opened. */
@@ -95,18 +88,11 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   private readonly recentResets = new Int32Array(RECENT_RESETS)
   private recentResetsPos = 0
   /** Streams with queued DATA waiting for window or socket drain (FIFO, round robin). */
-  private sendable: H2Stream[] = []
-  private congested = false
-  private inRead = false
-  private flushScheduled = false
-  private pumping = false
   private readonly pings: { payload: bigint, at: number, cb: (err: Error | null, rttMs: number) => void }[] = []
   private pingCounter = 0n
   private closeError: MeshError | null = null
   private endTimer: NodeJS.Timeout | null = null
   private slabReader: SlabReader | null = null
-  private readonly flushBound = (): void => { this.flushScheduled = false; this.flush() }
-  private readonly onDrainBound = (): void => this.onSocketDrain()
 
   constructor (isClient: boolean, events: H2ConnectionEvents, options: Partial<H2Options> | undefined) {
     this.isClient = isClient
@@ -130,7 +116,6 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       maxHeaderListSize: MAX_WINDOW
     }
     this.reader = new FrameReader(this, !isClient, MIN_MAX_FRAME_SIZE)
-    this.encoder = new HpackEncoder(4096)
     this.decoder = new HpackDecoder(o.headerTableSize, o.maxHeaderListSize)
     this.guard = new FloodGuard(o.resetWindowMs, o.maxResetsPerWindow, o.maxControlFramesPerWindow, o.maxOutboundControlFrames)
     this.nextStreamId = isClient ? 1 : 2
@@ -161,7 +146,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.lastReadAt = now()
     socket.setNoDelay(true)
     if (this.slabReader === null) socket.on('data', (chunk: Buffer) => this.onChunk(chunk))
-    socket.on('drain', this.onDrainBound)
+    socket.on('drain', () => this.out.onSocketDrain())
     socket.on('error', (err: Error) => { this.closeError ??= new H2ConnectionClosedError(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 0, { cause: err }) })
     socket.on('close', () => this.onSocketClose())
     if (this.isClient) this.writer.raw(PREFACE_BYTES)
@@ -175,7 +160,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       this.recvWindow = o.connectionWindow
     }
     if (first !== undefined && first.length > 0) this.onChunk(first)
-    else this.flush()
+    else this.out.flush()
   }
 
   // ---------------------------------------------------------------- reading
@@ -184,14 +169,14 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   private onChunk (chunk: Buffer): void {
     if (this.closed) return
     this.lastReadAt = now()
-    this.inRead = true
+    this.out.inRead = true
     try {
       this.reader.push(chunk)
     } catch (err) {
       this.fatal(err)
     }
-    this.inRead = false
-    this.flush()
+    this.out.inRead = false
+    this.out.flush()
   }
 
   /** An exception from frame handling: a ConnectionError, an HPACK error, or a bug (ours or a handler's). */
@@ -380,7 +365,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       const key = buf.readUInt16BE(i)
       const value = buf.readUInt32BE(i + 2)
       switch (key) {
-        case SETTINGS_HEADER_TABLE_SIZE: p.headerTableSize = value; this.encoder.setPeerMaxSize(value); break
+        case SETTINGS_HEADER_TABLE_SIZE: p.headerTableSize = value; this.out.encoder.setPeerMaxSize(value); break
         case SETTINGS_ENABLE_PUSH:
           if (value > 1 || (this.isClient && value === 1)) throw new ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`)
           p.enablePush = value === 1
@@ -394,7 +379,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
             for (const s of this.streams.values()) {
               if (s.sendWindow + delta > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, 'stream window overflow')
               s.sendWindow += delta
-              if (delta > 0 && s.bufferedAmount > 0) this.schedule(s)
+              if (delta > 0) this.out.streamWindowOpened(s)
             }
           }
           break
@@ -411,7 +396,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.ready = true
     this.writer.settingsAck()
     this.reply()
-    this.pump()
+    this.out.pump()
     if (this.isClient && availableBefore === 0 && this.availableStreamsInternal() > 0) this.onCapacityFreed()
   }
 
@@ -420,9 +405,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     const inc = buf.readUInt32BE(start) & 0x7fffffff
     if (id === 0) {
       if (inc === 0) throw new ConnectionError(PROTOCOL_ERROR, 'WINDOW_UPDATE of 0 on the connection')
-      if (this.sendWindow + inc > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, 'connection window overflow')
-      this.sendWindow += inc
-      this.pump()
+      if (this.out.sendWindow + inc > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, 'connection window overflow')
+      this.out.sendWindow += inc
+      this.out.pump()
       return
     }
     const s = this.streams.get(id)
@@ -435,7 +420,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     if (inc === 0) { this.streamError(s, PROTOCOL_ERROR, 'WINDOW_UPDATE of 0'); return }
     if (s.sendWindow + inc > MAX_WINDOW) { this.streamError(s, FLOW_CONTROL_ERROR, 'stream window overflow'); return }
     s.sendWindow += inc
-    if (s.bufferedAmount > 0 || s.trailersPending !== null || (s.endQueued && !s.localEnded)) { this.schedule(s); this.pump() }
+    this.out.streamWindowOpened(s)
   }
 
   private onRstStream (id: number, buf: Buffer, start: number, end: number): void {
@@ -493,9 +478,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     throw new ConnectionError(ENHANCE_YOUR_CALM, 'flood of PING / SETTINGS / PRIORITY / empty frames')
   }
 
-  /** A reply owed to the peer was queued. */
+  /** A reply owed to the peer was queued. (Not a throw: also called outside the read path.) */
   private reply (): void {
-    if (this.guard.reply()) throw new ConnectionError(ENHANCE_YOUR_CALM, 'the peer does not read our replies')
+    if (this.guard.reply()) this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our replies')
   }
 
   // ---------------------------------------------------------------- streams
@@ -509,7 +494,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   }
 
   /** Call a handler of `s` (a throw resets the stream, never the connection). */
-  protected guarded (s: H2Stream, fn: () => void): void {
+  guarded (s: H2Stream, fn: () => void): void {
     try { fn() } catch (err) { this.streamError(s, INTERNAL_ERROR, `handler failed: ${(err as Error)?.message ?? String(err)}`, err) }
   }
 
@@ -519,7 +504,8 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.writer.rstStream(s.id, code)
     this.rememberReset(s.id)
     this.closeStream(s, new H2StreamResetError(`stream ${s.id}: ${message}`, code, false, cause !== undefined ? { cause } : undefined))
-    if (this.isPeerStreamId(s.id) && this.guard.reset(now())) throw new ConnectionError(ENHANCE_YOUR_CALM, 'too many stream errors')
+    // not a throw: a handler's failure can land here outside the read path
+    if (this.isPeerStreamId(s.id) && this.guard.reset(now())) { this.connectionError(ENHANCE_YOUR_CALM, 'too many stream errors'); return }
     this.reply()
   }
 
@@ -568,89 +554,22 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   protected availableStreamsInternal (): number { return 0 }
   protected onCapacityFreed (): void {}
 
-  // ---------------------------------------------------------------- sending
+  // ---------------------------------------------------------------- sending (outbound.ts)
 
-  sendHead (s: H2Stream, status: number, headers: string[], endStream: boolean): void {
-    if (s.closed || this.closed) return
-    if (s.headSent) throw new Error(`stream ${s.id}: response head already sent`)
-    if (status >= 200) s.headSent = true
-    this.encodeHeaders(s.id, status, null, headers, endStream)
-    if (endStream) this.localEnd(s)
-  }
-
-  /** Client role: the request head. */
-  protected sendRequestHead (s: H2Stream, method: string, scheme: string, authority: string, path: string, headers: string[], endStream: boolean): void {
-    s.headSent = true
-    this.encodeHeaders(s.id, 0, [':method', method, ':scheme', scheme, ':authority', authority, ':path', path], headers, endStream)
-    if (endStream) this.localEnd(s)
-  }
-
-  private encodeHeaders (id: number, status: number, pseudo: string[] | null, headers: string[], endStream: boolean): void {
-    const w = this.writer
-    const room = FRAME_HEADER_SIZE + maxBlockSize(headers, pseudo !== null ? maxBlockSize(pseudo, 0) : 8)
-    const b = w.reserve(room)
-    const hp = w.pos
-    let p = this.encoder.begin(b, hp + FRAME_HEADER_SIZE)
-    if (pseudo !== null) p = this.encoder.fields(pseudo, b, p)
-    else p = this.encoder.field(':status', STATUS_STRINGS[status] ?? String(status), b, p)
-    p = this.encoder.fields(headers, b, p)
-    w.headersAt(id, endStream ? FLAG_END_STREAM : 0, hp, p - hp - FRAME_HEADER_SIZE, this.peerSettings.maxFrameSize)
-    this.scheduleFlush()
-  }
-
-  writeData (s: H2Stream, data: Buffer, end: boolean): boolean {
-    if (s.closed || this.closed) return true
-    if (s.endQueued) throw new Error(`stream ${s.id}: write after end`)
-    if (end) s.endQueued = true
-    const len = data.length
-    // Perf: nothing queued, windows open, one frame: framed at once, no queue touched (the unary gRPC case).
-    if (s.bufferedAmount === 0 && !this.congested && len <= s.sendWindow && len <= this.sendWindow && len <= this.peerSettings.maxFrameSize) {
-      s.sendWindow -= len
-      this.sendWindow -= len
-      this.writer.data(s.id, end ? FLAG_END_STREAM : 0, data, 0, len)
-      if (end) this.localEnd(s)
-      this.scheduleFlush()
-      return true
-    }
-    if (len > 0) {
-      s.queue.push(data)
-      s.bufferedAmount += len
-    }
-    this.schedule(s)
-    this.pump()
-    if (s.bufferedAmount >= this.options.streamHighWaterMark) {
-      s.needDrain = true
-      return false
-    }
-    return true
-  }
-
-  endStream (s: H2Stream, trailers: string[] | null): void {
-    if (s.closed || this.closed || s.endQueued) return
-    s.endQueued = true
-    if (s.bufferedAmount > 0) {
-      s.trailersPending = trailers
-      this.schedule(s)
-      return
-    }
-    if (trailers !== null) this.encodeHeaders(s.id, 0, [], trailers, true)
-    else {
-      this.writer.data(s.id, FLAG_END_STREAM, EMPTY, 0, 0)
-      this.scheduleFlush()
-    }
-    this.localEnd(s)
-  }
+  sendHead (s: H2Stream, status: number, headers: string[], endStream: boolean): void { this.out.sendHead(s, status, headers, endStream) }
+  writeData (s: H2Stream, data: Buffer, end: boolean): boolean { return this.out.writeData(s, data, end) }
+  endStream (s: H2Stream, trailers: string[] | null): void { this.out.endStream(s, trailers) }
 
   resetStream (s: H2Stream, code: number): void {
     if (s.closed || this.closed) return
     this.writer.rstStream(s.id, code)
     this.rememberReset(s.id)
-    this.scheduleFlush()
+    this.out.scheduleFlush()
     this.forget(s)
   }
 
   /** Our END_STREAM for `s` is written. */
-  private localEnd (s: H2Stream): void {
+  localEnd (s: H2Stream): void {
     s.localEnded = true
     this.maybeClose(s)
   }
@@ -663,7 +582,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
         this.writer.windowUpdate(s.id, s.unacked)
         s.recvWindow += s.unacked
         s.unacked = 0
-        this.scheduleFlush()
+        this.out.scheduleFlush()
       }
     }
     this.creditConnection(n)
@@ -676,113 +595,12 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       this.writer.windowUpdate(0, this.connUnacked)
       this.recvWindow += this.connUnacked
       this.connUnacked = 0
-      this.scheduleFlush()
+      this.out.scheduleFlush()
     }
   }
 
-  /** Put `s` in the list of streams with something to send. */
-  private schedule (s: H2Stream): void {
-    if (s.scheduled || s.closed) return
-    s.scheduled = true
-    this.sendable.push(s)
-  }
-
-  /**
-   * Send queued DATA (round robin, one frame per stream per round) while the windows and the socket allow.
-   * A stream whose own window is shut leaves the list (its WINDOW_UPDATE puts it back); one that waits for
-   * the connection window or the socket stays in it.
-   */
-  private pump (): void {
-    if (this.pumping || this.closed) return
-    this.pumping = true
-    const drained: H2Stream[] = []
-    let list = this.sendable
-    this.sendable = []
-    try {
-      while (list.length > 0) {
-        const next: H2Stream[] = []
-        for (let i = 0; i < list.length; i++) {
-          const s = list[i]
-          if (!s.closed) this.sendOneFrame(s)
-          if (s.closed || (s.bufferedAmount === 0 && (s.localEnded || !s.endQueued))) {
-            s.scheduled = false
-            if (s.needDrain && !s.closed) { s.needDrain = false; drained.push(s) }
-          } else if (s.bufferedAmount > 0 && s.sendWindow <= 0) {
-            s.scheduled = false // waits for its own WINDOW_UPDATE
-          } else {
-            next.push(s)
-          }
-        }
-        list = next
-        if (this.writer.pending >= PUMP_FLUSH_BYTES) this.flush()
-        if (this.congested || this.sendWindow <= 0) break
-      }
-    } finally {
-      this.pumping = false
-      // what still waits for the connection window or the socket, then what was scheduled meanwhile
-      this.sendable = list.length === 0 ? this.sendable : list.concat(this.sendable)
-    }
-    this.scheduleFlush()
-    for (let i = 0; i < drained.length; i++) {
-      const s = drained[i]
-      if (!s.closed && s.handler.onDrain !== undefined) this.guarded(s, () => s.handler.onDrain!(s))
-    }
-  }
-
-  /** One DATA frame of `s`'s queue within its window, the connection's and the peer's frame size; then END_STREAM / trailers once empty. */
-  private sendOneFrame (s: H2Stream): void {
-    if (s.bufferedAmount > 0) {
-      const room = this.congested ? 0 : Math.min(s.sendWindow, this.sendWindow, this.peerSettings.maxFrameSize)
-      if (room <= 0) return
-      const head = s.queue[s.queueHead]
-      const avail = head.length - s.queueOffset
-      const n = Math.min(room, avail)
-      const last = n === avail && s.queueHead === s.queue.length - 1
-      const endNow = last && s.endQueued && s.trailersPending === null
-      this.writer.data(s.id, endNow ? FLAG_END_STREAM : 0, head, s.queueOffset, n)
-      s.sendWindow -= n
-      this.sendWindow -= n
-      s.bufferedAmount -= n
-      if (n === avail) {
-        s.queue[s.queueHead] = EMPTY
-        s.queueHead++
-        s.queueOffset = 0
-        if (s.queueHead === s.queue.length) { s.queue = []; s.queueHead = 0 }
-      } else {
-        s.queueOffset += n
-      }
-      if (endNow) { this.localEnd(s); return }
-    }
-    if (s.bufferedAmount === 0 && s.endQueued && !s.localEnded) {
-      const t = s.trailersPending
-      s.trailersPending = null
-      if (t !== null) this.encodeHeaders(s.id, 0, [], t, true)
-      else this.writer.data(s.id, FLAG_END_STREAM, EMPTY, 0, 0)
-      this.localEnd(s)
-    }
-  }
-
-  // ---------------------------------------------------------------- writing out
-
-  protected scheduleFlush (): void {
-    if (this.inRead || this.flushScheduled) return
-    this.flushScheduled = true
-    setImmediate(this.flushBound)
-  }
-
-  protected flush (): void {
-    const socket = this.socket
-    if (socket === null || this.writer.empty) return
-    this.writer.flush(socket)
-    if (socket.writableNeedDrain) this.congested = true
-    else this.guard.outbound = 0
-  }
-
-  private onSocketDrain (): void {
-    this.congested = false
-    this.guard.outbound = 0
-    this.pump()
-    this.flush()
+  onFlushed (congested: boolean): void {
+    if (!congested) this.guard.outbound = 0
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -795,7 +613,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     b.writeBigUInt64BE(payload)
     this.pings.push({ payload, at: performance.now(), cb })
     this.writer.ping(false, b, 0)
-    this.scheduleFlush()
+    this.out.scheduleFlush()
   }
 
   /** Graceful: GOAWAY(NO_ERROR) with the last stream we took; open streams finish, then the connection closes. */
@@ -805,7 +623,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     if (!this.goawaySent) {
       this.goawaySent = true
       this.writer.goaway(this.lastPeerStreamId, NO_ERROR, '')
-      this.scheduleFlush()
+      this.out.scheduleFlush()
     }
     this.maybeFinish()
   }
@@ -816,7 +634,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.goingAway = true
     this.goawaySent = true
     this.writer.goaway(this.lastPeerStreamId, code, debug)
-    this.scheduleFlush()
+    this.out.scheduleFlush()
     this.maybeFinish()
   }
 
@@ -837,7 +655,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       this.goawaySent = true
       this.writer.goaway(this.lastPeerStreamId, code, message)
     }
-    this.flush()
+    this.out.flush()
     this.finish(err)
     this.endSocket()
   }
@@ -845,7 +663,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   /** Going away and nothing open: close cleanly. */
   private maybeFinish (): void {
     if (!this.goingAway || this.streams.size > 0 || this.closed) return
-    this.flush()
+    this.out.flush()
     this.finish(null)
     this.endSocket()
   }
@@ -868,7 +686,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     const streamErr = err instanceof H2ConnectionClosedError ? err : new H2ConnectionClosedError(err !== null ? err.message : 'connection closed', err instanceof H2ProtocolError ? err.h2Code : 0, err !== null ? { cause: err } : undefined)
     for (const s of [...this.streams.values()]) this.closeStream(s, streamErr)
     for (const p of this.pings.splice(0)) p.cb(streamErr, 0)
-    this.sendable = []
+    this.out.clear()
     try { this.events.onClose?.(this, err) } catch { /* the owner's bug must not stop the cleanup */ }
   }
 

@@ -146,7 +146,7 @@ describe('client role → node:http2 server', () => {
     let closedWith: MeshError | null | undefined
     const conn = connect(plainPort, false, { onClose: (_c: unknown, err: MeshError | null) => { closedWith = err } })
     await send(conn, { path: '/warm' }).done
-    const sessions = new Promise<http2.ServerHttp2Session>(resolve => plain.once('stream', s => resolve(s.session!)))
+    const sessions = new Promise<http2.ServerHttp2Session>(resolve => plain.once('stream', s => resolve(s.session as http2.ServerHttp2Session)))
     const first = send(conn, { path: '/hold' })
     const session = await sessions
     // the server says it processed nothing past the warm-up stream (1)

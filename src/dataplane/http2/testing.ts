@@ -39,7 +39,8 @@ export interface EchoServer {
 /**
  * Answers every request: `:status` 200 (or `x-status`), the request's method/path/header count echoed as
  * headers, the request body echoed back, trailers `x-trailer: done` plus `x-request-trailers` (count). A path
- * `/info` sends 103 Early Hints first; `/trailers-only` answers HEADERS with END_STREAM.
+ * `/info` sends 103 Early Hints first; `/trailers-only` answers HEADERS with END_STREAM; `/no-consume` never
+ * gives received bytes back to flow control.
  */
 export async function startEchoServer (opts: { tls?: boolean, options?: Partial<H2Options>, sniff?: boolean } = {}): Promise<EchoServer> {
   const connections = new Set<H2ServerConnection>()
@@ -73,8 +74,9 @@ export async function startEchoServer (opts: { tls?: boolean, options?: Partial<
 
 function echoStream (stream: H2Stream, head: H2RequestHead): void {
   const body: Buffer[] = []
+  const consume = head.path !== '/no-consume'
   stream.handler = {
-    onData (s, d) { body.push(d); s.consumed(d.length) },
+    onData (s, d) { body.push(d); if (consume) s.consumed(d.length) },
     onEnd (s, trailers) {
       const status = Number(find(head.headers, 'x-status') ?? 200)
       const out = ['x-method', head.method, 'x-path', head.path, 'x-authority', head.authority, 'x-headers', String(head.headers.length / 2)]
