@@ -51,7 +51,9 @@ export class CircuitOpenError extends MeshError { override code = 'MESH_ERR_CIRC
 export class RateLimitedError extends MeshError { override code = 'MESH_ERR_RATE_LIMITED'; override status = 429 }
 export class FaultAbortError extends MeshError {
   override code = 'MESH_ERR_FAULT_ABORT'
-  constructor (message: string, status: number) { super(message); this.status = status }
+  /** The gRPC status a gRPC caller gets (FaultInjection `abort.grpcStatus`), or null: the one `status` maps to. */
+  readonly grpcStatus: number | null
+  constructor (message: string, status: number, grpcStatus: number | null = null) { super(message); this.status = status; this.grpcStatus = grpcStatus }
 }
 export class ForbiddenError extends MeshError { override code = 'MESH_ERR_FORBIDDEN'; override status = 403 }
 export class PeerIdentityError extends MeshError { override code = 'MESH_ERR_PEER_IDENTITY'; override status = 403 }
