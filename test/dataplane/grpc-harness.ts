@@ -35,6 +35,9 @@ export interface EchoServer {
   lastMetadata: grpc.Metadata | null
   /** Milliseconds the last call had left when it arrived (from its grpc-timeout), Infinity without a deadline. */
   lastBudgetMs: number
+  /** When the last server-streaming call had written its last message (Date.now()), and how often it waited for 'drain'. */
+  streamWrittenAt: number
+  streamDrains: number
   close (): Promise<void>
 }
 
@@ -64,7 +67,7 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 /** A grpc-js Echo server on 127.0.0.1 (h2c). */
 export async function startEchoServer (name: string, options: grpc.ServerOptions = {}): Promise<EchoServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024, ...options })
-  const state: EchoServer = { server, port: 0, name, calls: {}, lastMetadata: null, lastBudgetMs: Infinity, close: async () => {} }
+  const state: EchoServer = { server, port: 0, name, calls: {}, lastMetadata: null, lastBudgetMs: Infinity, streamWrittenAt: 0, streamDrains: 0, close: async () => {} }
   const failures = new Map<string, number>()
   const count = (m: string, call: { metadata: grpc.Metadata, getDeadline (): grpc.Deadline }): void => {
     state.calls[m] = (state.calls[m] ?? 0) + 1
@@ -98,12 +101,16 @@ export async function startEchoServer (name: string, options: grpc.ServerOptions
       count('ServerStream', call)
       const req = call.request
       const n = req.count ?? 1
+      state.streamDrains = 0
+      const one = reply(name, req, 0, 0)
       for (let i = 0; i < n; i++) {
         if (call.cancelled) return
+        one.index = i
         // honour backpressure: a slow client must hold the server back, not the proxy's memory
-        if (!call.write(reply(name, req, i, 0))) await new Promise(resolve => call.once('drain', resolve))
+        if (!call.write(one)) { state.streamDrains++; await new Promise(resolve => call.once('drain', resolve)) }
         if ((req.delayMs ?? 0) > 0) await sleep(req.delayMs!)
       }
+      state.streamWrittenAt = Date.now()
       const err = statusOf(req, call.metadata)
       if (err !== null) { call.emit('error', err); return }
       call.end(trailing(call.metadata, req))

@@ -41,7 +41,7 @@ before(async () => {
     const chunks: Buffer[] = []
     let trailers: Record<string, string> = {}
     stream.on('trailers', t => { trailers = Object.fromEntries(Object.entries(t)) as Record<string, string> })
-    stream.on('data', c => chunks.push(c))
+    stream.on('data', (c: Buffer) => chunks.push(c))
     stream.on('end', () => {
       seen.push({ trailers, body: Buffer.concat(chunks).toString() })
       stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true })

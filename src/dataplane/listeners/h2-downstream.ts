@@ -31,13 +31,13 @@ import type { BodySink, Downstream, RequestHandler } from './downstream-connecti
 import { DISCARD_SINK } from './downstream-connection.ts'
 import { H1ToH2Response, type H2ResponseSink } from './h1-to-h2.ts'
 import { h2RequestHead } from './h2-request.ts'
+import { PROXY_H2_WINDOWS } from '../upstream/h2-session.ts'
 
 /**
- * Codec options of client connections. Streams one connection may open at once: 2,000 (a gRPC client multiplexes
- * everything on one connection; the acceptance test opens 1,000). Receive windows: the codec's defaults (1 MiB per
- * stream, 16 MiB per connection).
+ * Codec options of client connections (both roles use {@link PROXY_H2_WINDOWS}). Streams one connection may open at
+ * once: 2,000 (a gRPC client multiplexes everything on one connection; the acceptance test opens 1,000).
  */
-export const DOWNSTREAM_H2_OPTIONS: Partial<H2Options> = { maxConcurrentStreams: 2000 }
+export const DOWNSTREAM_H2_OPTIONS: Partial<H2Options> = { ...PROXY_H2_WINDOWS, maxConcurrentStreams: 2000 }
 
 export class H2Server {
   private readonly conns = new Set<H2ServerConnection>()

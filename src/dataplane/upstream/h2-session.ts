@@ -25,11 +25,16 @@ import type { Dialer } from './pool.ts'
 export const MAX_H2_SESSIONS = 4
 
 /**
- * Codec options of upstream sessions. Perf: receive windows of 1 MiB per stream / 16 MiB per connection (the codec's
- * defaults) let a 4 MB gRPC message cross one hop in a few round trips; the per-stream bound of what the proxy holds
- * is initialStreamWindow + streamHighWaterMark + a frame (docs/grpc.md "Flow control").
+ * Receive windows and send high-water mark of every h2 connection the proxy has (both roles). They bound what the
+ * proxy holds per stream and direction: what the sender may send before the proxy gives bytes back (the stream
+ * receive window, 256 KiB) + what waits in the other side's send queue before its `write` says stop (64 KiB) + one
+ * frame (16 KiB) ≈ 336 KiB; per connection, what is unconsumed is also capped by the connection window (8 MiB).
+ * Perf: 256 KiB per stream keeps a 4 MB gRPC message to a few window round trips per hop (bench/grpc-overhead.ts).
  */
-export const UPSTREAM_H2_OPTIONS: Partial<H2Options> = {}
+export const PROXY_H2_WINDOWS: Partial<H2Options> = { initialStreamWindow: 256 * 1024, connectionWindow: 8 * 1024 * 1024, streamHighWaterMark: 64 * 1024 }
+
+/** Codec options of upstream sessions. */
+export const UPSTREAM_H2_OPTIONS: Partial<H2Options> = PROXY_H2_WINDOWS
 
 export class H2Session {
   readonly conn: H2ClientConnection
