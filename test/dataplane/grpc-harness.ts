@@ -105,9 +105,9 @@ export async function startEchoServer (name: string, options: grpc.ServerOptions
       const one = reply(name, req, 0, 0)
       for (let i = 0; i < n; i++) {
         if (call.cancelled) return
-        one.index = i
         // honour backpressure: a slow client must hold the server back, not the proxy's memory
-        if (!call.write(one)) { state.streamDrains++; await new Promise(resolve => call.once('drain', resolve)) }
+        // (a new object per message: grpc-js may serialize a queued write later; the payload buffer is shared)
+        if (!call.write({ ...one, index: i })) { state.streamDrains++; await new Promise(resolve => call.once('drain', resolve)) }
         if ((req.delayMs ?? 0) > 0) await sleep(req.delayMs!)
       }
       state.streamWrittenAt = Date.now()
