@@ -133,6 +133,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   /** Open streams. */
   get activeStreams (): number { return this.streams.size }
 
+  /** Connection send window: what the peer lets us send before its next WINDOW_UPDATE. */
+  get sendWindow (): number { return this.out.sendWindow }
+
   /** Bytes queued in streams (not yet framed for lack of window or socket drain). */
   get bufferedBytes (): number {
     let n = 0
@@ -627,6 +630,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     }
     this.maybeFinish()
   }
+
+  /** Same as shutdown() (graceful GOAWAY). */
+  close (): void { this.shutdown() }
 
   /** GOAWAY with an error code now; the connection closes once open streams end (or call destroy()). */
   goaway (code: number, debug = ''): void {
