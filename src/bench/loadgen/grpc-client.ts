@@ -50,7 +50,7 @@ export class GrpcConnection implements LoadConnection {
     this.head = { method: 'POST', scheme: t.secure ? 'https' : 'http', authority, path: t.path, headers }
     // Perf: one handler object for every call of the connection (one call in flight at a time).
     this.handler = {
-      onResponse: (s: H2Stream, status: number, h: string[], endStream: boolean) => {
+      onResponse: (_s: H2Stream, status: number, h: string[], endStream: boolean) => {
         this.headStatus = endStream ? statusOf(h, status) : -1
         if (status !== 200 && !endStream) this.headStatus = grpcStatusForHttpStatus(status)
       },
