@@ -59,6 +59,7 @@ export class BadRequestError extends MeshError { override code = 'MESH_ERR_BAD_R
 export class HeadersTooLargeError extends MeshError { override code = 'MESH_ERR_HEADERS_TOO_LARGE'; override status = 431 }
 export class RequestTimeoutError extends MeshError { override code = 'MESH_ERR_REQUEST_TIMEOUT'; override status = 408 }
 export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_READY'; override status = 503 }
+export class ConnectRefusedError extends MeshError { override code = 'MESH_ERR_CONNECT_REFUSED'; override status = 405 }
 
 // --- HTTP/2 codec (src/dataplane/http2/): `h2Code` is the RFC 9113 §7 error code involved ---
 /** The peer broke HTTP/2 (a connection error): we sent GOAWAY with `h2Code` and closed the connection. */

@@ -8,6 +8,7 @@
  */
 import { parseDuration } from './duration.ts'
 import type { FaultInjectionSpec } from './fault-injection.ts'
+import type { GatewayListener } from './gateway.ts'
 import type { RouteRule } from './http-route.ts'
 
 export interface RuleIssue { path: (string | number)[], message: string }
@@ -37,10 +38,28 @@ function faultInjection (s: FaultInjectionSpec): RuleIssue[] {
   return s.delay !== undefined || s.abort !== undefined ? NONE : [{ path: ['delay'], message: 'needs a delay or an abort' }]
 }
 
+/** An HTTPS listener terminates TLS with a certificate given as PEM files; an HTTP listener has no `tls`. */
+function gatewayListener (l: GatewayListener): RuleIssue[] {
+  if (l.protocol === 'HTTP') {
+    return l.tls === undefined ? NONE : [{ path: ['tls'], message: 'an HTTP listener takes no tls; use protocol: HTTPS to terminate TLS' }]
+  }
+  if (l.tls === undefined) return [{ path: ['tls'], message: 'an HTTPS listener needs tls: { mode: Terminate, certificateRefs: [{ name, certFile, keyFile }] }' }]
+  if (l.tls.mode === 'Passthrough') return [{ path: ['tls', 'mode'], message: 'Passthrough is not supported: the Meshwork gateway terminates TLS (mode: Terminate)' }]
+  const refs = l.tls.certificateRefs ?? []
+  if (refs.length === 0) return [{ path: ['tls', 'certificateRefs'], message: 'an HTTPS listener needs a certificate: certificateRefs: [{ name, certFile, keyFile }] (PEM files)' }]
+  const issues: RuleIssue[] = []
+  refs.forEach((r, i) => {
+    if (r.certFile === undefined) issues.push({ path: ['tls', 'certificateRefs', i, 'certFile'], message: 'needs certFile: the PEM certificate chain (relative to the mesh file, or absolute)' })
+    if (r.keyFile === undefined) issues.push({ path: ['tls', 'certificateRefs', i, 'keyFile'], message: 'needs keyFile: the PEM private key (relative to the mesh file, or absolute)' })
+  })
+  return issues
+}
+
 /** Every named rule; the schema IR names them (`{ check: 'rule', rule: 'route-rule' }`). */
 export const RULES = {
   duration: duration as (value: unknown) => RuleIssue[],
   'route-rule': routeRule as (value: unknown) => RuleIssue[],
-  'fault-injection': faultInjection as (value: unknown) => RuleIssue[]
+  'fault-injection': faultInjection as (value: unknown) => RuleIssue[],
+  'gateway-listener': gatewayListener as (value: unknown) => RuleIssue[]
 } as const
 export type RuleName = keyof typeof RULES

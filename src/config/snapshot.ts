@@ -23,6 +23,11 @@ export const Endpoint = z.object({
   /** Dial with mTLS (peer sidecar) or plain (app, external, nginx peer…). */
   tls: z.boolean().default(false),
   protocol: z.enum(['http1', 'h2']).default('http1'),
+  /**
+   * A Meshwork sidecar's inbound listener, which accepts HTTP/1.1 and h2: each request keeps the protocol it arrived
+   * with (h2 from the caller → h2 to the peer, ALPN `h2` on mTLS), unless `protocol: h2` asks for h2 always.
+   */
+  sidecar: z.boolean().optional(),
   /** False while the control plane knows the instance is down; such endpoints get no traffic. */
   healthy: z.boolean().default(true)
 }).strict()

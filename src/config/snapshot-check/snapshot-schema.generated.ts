@@ -210,6 +210,12 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                         },
                         {"key":"tls","node":{"ref":"default3"},"optin":"defaulted"},
                         {"key":"protocol","node":{"ref":"default5"},"optin":"defaulted"},
+                        {
+                          "key": "sidecar",
+                          "node": {"type":"optional","inner":{"type":"boolean"}},
+                          "optin": "optional",
+                          "optout": "optional"
+                        },
                         {"key":"healthy","node":{"ref":"default"},"optin":"defaulted"}
                       ],
                       "unknownKeys": "strict"
@@ -764,6 +770,15 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                     "type": "object",
                                     "shape": [
                                       {
+                                        "key": "mode",
+                                        "node": {
+                                          "type": "default",
+                                          "inner": {"type":"enum","values":["Terminate","Passthrough"]},
+                                          "value": "Terminate"
+                                        },
+                                        "optin": "defaulted"
+                                      },
+                                      {
                                         "key": "certificateRefs",
                                         "node": {
                                           "type": "optional",
@@ -775,19 +790,20 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                                 {"key":"name","node":{"type":"string"}},
                                                 {
                                                   "key": "certFile",
-                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "node": {"ref":"optional6"},
                                                   "optin": "optional",
                                                   "optout": "optional"
                                                 },
                                                 {
                                                   "key": "keyFile",
-                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "node": {"ref":"optional6"},
                                                   "optin": "optional",
                                                   "optout": "optional"
                                                 }
                                               ],
                                               "unknownKeys": "strict"
-                                            }
+                                            },
+                                            "checks": [{"check":"max_length","maximum":8}]
                                           }
                                         },
                                         "optin": "optional",
@@ -801,7 +817,8 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "optout": "optional"
                               }
                             ],
-                            "unknownKeys": "strict"
+                            "unknownKeys": "strict",
+                            "checks": [{"check":"rule","rule":"gateway-listener"}]
                           },
                           "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":16}]
                         }

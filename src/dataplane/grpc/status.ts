@@ -124,3 +124,20 @@ export function grpcErrorHeaders (err: MeshError): string[] {
     'x-meshwork-error', err.code
   ]
 }
+
+/**
+ * The numeric value of a `grpc-status` field, or -1 when absent or not a number (0–999; codes above 16 are kept
+ * as they are, as gRPC clients do with unknown codes).
+ * Perf: hand parser, called only for gRPC requests.
+ * @example parseGrpcStatus('14') === 14; parseGrpcStatus(undefined) === -1
+ */
+export function parseGrpcStatus (value: string | undefined): number {
+  if (value === undefined || value.length === 0 || value.length > 3) return -1
+  let n = 0
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
+  }
+  return n
+}

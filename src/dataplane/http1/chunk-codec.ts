@@ -3,13 +3,15 @@
  * bytes without chunk framing, so the bridge decodes chunked HTTP/1.1 bodies into plain data and encodes
  * plain data as chunks. The HTTP/1.1 ⇄ HTTP/1.1 path never uses this (bodies are forwarded as received).
  *
- * The decoder expects framing that {@link BodyFramer} already validated; it is lenient only in that it
- * ignores chunk extensions and trailers.
+ * The decoder expects framing that {@link BodyFramer} already validated; it ignores chunk extensions and keeps the
+ * trailer section (`trailers`, parsed by http1/trailers.ts), which the h2 side sends as a trailers HEADERS frame.
  *
  * @example
  * const d = new ChunkDecoder(); d.push(buf, data => stream.write(data)) // true once the last chunk was seen
  * socket.write(encodeChunk(data)); socket.write(LAST_CHUNK)
  */
+import { parseTrailerText } from './trailers.ts'
+
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1')
 const CRLF = Buffer.from('\r\n', 'latin1')
 
@@ -31,8 +33,14 @@ export class ChunkDecoder {
   private size = 0
   private skip = 0
   private trailerLineLen = 0
+  private trailerText = ''
 
   get done (): boolean { return this.state === S_DONE }
+
+  /** Trailer fields of the body (flat list), null when it had none or has not ended. */
+  get trailers (): string[] | null {
+    return this.state === S_DONE && this.trailerText !== '' ? parseTrailerText(this.trailerText) : null
+  }
 
   /** Feed wire bytes; `onData` gets each run of body data. Returns true when the body ended. */
   push (buf: Buffer, onData: (data: Buffer) => void): boolean {
@@ -72,9 +80,11 @@ export class ChunkDecoder {
           i++
           if (c === 10) {
             if (this.trailerLineLen === 0) this.state = S_DONE
+            else this.trailerText += '\r\n'
             this.trailerLineLen = 0
           } else if (c !== 13) {
             this.trailerLineLen++
+            this.trailerText += String.fromCharCode(c)
           }
           break
       }
