@@ -16,27 +16,23 @@ import type { Socket } from 'node:net'
 import { H2ConnectionClosedError, H2ProtocolError, H2RefusedStreamError, H2StreamResetError, type MeshError } from '../../errors.ts'
 import { now } from '../resilience/clock.ts'
 import {
-  CANCEL, COMPRESSION_ERROR, DEFAULT_WINDOW, ENHANCE_YOUR_CALM, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM,
-  FLAG_PADDED, FLAG_PRIORITY, FLOW_CONTROL_ERROR, FRAME_CONTINUATION, FRAME_GOAWAY, FRAME_HEADER_SIZE,
-  FRAME_HEADERS, FRAME_PING, FRAME_PRIORITY, FRAME_PUSH_PROMISE, FRAME_RST_STREAM, FRAME_SETTINGS, FRAME_SIZE_ERROR,
-  FRAME_WINDOW_UPDATE, INTERNAL_ERROR, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, NO_ERROR, PROTOCOL_ERROR,
-  REFUSED_STREAM, SETTINGS_ENABLE_PUSH, SETTINGS_HEADER_TABLE_SIZE, SETTINGS_INITIAL_WINDOW_SIZE,
-  SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE, STREAM_CLOSED, errorName
+  COMPRESSION_ERROR, DEFAULT_WINDOW, ENHANCE_YOUR_CALM, errorName, FLAG_ACK, FLAG_END_STREAM, FLOW_CONTROL_ERROR,
+  FRAME_CONTINUATION, FRAME_GOAWAY, FRAME_HEADERS, FRAME_PING, FRAME_PRIORITY, FRAME_PUSH_PROMISE, FRAME_RST_STREAM,
+  FRAME_SETTINGS, FRAME_SIZE_ERROR, FRAME_WINDOW_UPDATE, INTERNAL_ERROR, MAX_WINDOW, MIN_MAX_FRAME_SIZE, NO_ERROR,
+  PREFACE, PROTOCOL_ERROR, REFUSED_STREAM, STREAM_CLOSED
 } from './constants.ts'
+import { ConnectionError } from './connection-error.ts'
 import { FloodGuard } from './flood-guard.ts'
 import { FrameReader, type FrameSink } from './frame-reader.ts'
 import type { FrameWriter } from './frame-writer.ts'
-import { contentLength, trailersOk } from './header-block.ts'
+import { HeaderAssembler } from './header-assembler.ts'
+import { trailersOk } from './header-block.ts'
 import { HpackDecoder, HpackError } from './hpack/decoder.ts'
 import { Outbound } from './outbound.ts'
+import { applyPeerSettings, localSettingsPairs } from './settings.ts'
 import { SlabReader } from './slab-reader.ts'
 import { H2Stream, type StreamOwner } from './stream.ts'
 import { DEFAULT_OPTIONS, type H2ConnectionEvents, type H2Options, type H2Settings } from './types.ts'
-
-/** Thrown inside frame handling to end the connection (caught in onChunk). */
-class ConnectionError extends Error {
-  constructor (readonly h2Code: number, message: string) { super(message) }
-}
 
 /** How many ids of streams we reset are remembered (frames for them are ignored, not errors). */
 const RECENT_RESETS = 256
@@ -75,12 +71,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   private settingsAcked = false
   private goawaySent = false
   private peerGoawayLastId = -1
-  /** Header block being assembled from HEADERS + CONTINUATION. */
-  private blockStream = 0
-  private blockFlags = 0
-  private blockParts: Buffer[] | null = null
-  private blockSize = 0
-  private blockFrames = 0
+  private readonly assembler: HeaderAssembler
   /** DATA frame in progress: its stream (null: ignored), declared length. */
   private dataStream: H2Stream | null = null
   private dataLength = 0
@@ -116,6 +107,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       maxHeaderListSize: MAX_WINDOW
     }
     this.reader = new FrameReader(this, !isClient, MIN_MAX_FRAME_SIZE)
+    this.assembler = new HeaderAssembler(o.maxHeaderBlockSize, o.maxContinuationFrames)
     this.decoder = new HpackDecoder(o.headerTableSize, o.maxHeaderListSize)
     this.guard = new FloodGuard(o.resetWindowMs, o.maxResetsPerWindow, o.maxControlFramesPerWindow, o.maxOutboundControlFrames)
     this.nextStreamId = isClient ? 1 : 2
@@ -133,6 +125,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   /** Open streams. */
   get activeStreams (): number { return this.streams.size }
 
+  /** Connection send window: what the peer lets us send before its next WINDOW_UPDATE. */
+  get sendWindow (): number { return this.out.sendWindow }
+
   /** Bytes queued in streams (not yet framed for lack of window or socket drain). */
   get bufferedBytes (): number {
     let n = 0
@@ -149,12 +144,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     socket.on('drain', () => this.out.onSocketDrain())
     socket.on('error', (err: Error) => { this.closeError ??= new H2ConnectionClosedError(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 0, { cause: err }) })
     socket.on('close', () => this.onSocketClose())
-    if (this.isClient) this.writer.raw(PREFACE_BYTES)
+    if (this.isClient) this.writer.raw(PREFACE)
     const o = this.options
-    const pairs = [SETTINGS_MAX_CONCURRENT_STREAMS, o.maxConcurrentStreams, SETTINGS_INITIAL_WINDOW_SIZE, o.initialStreamWindow,
-      SETTINGS_MAX_HEADER_LIST_SIZE, o.maxHeaderListSize, SETTINGS_ENABLE_PUSH, 0]
-    if (o.headerTableSize !== 4096) pairs.push(SETTINGS_HEADER_TABLE_SIZE, o.headerTableSize)
-    this.writer.settings(pairs)
+    this.writer.settings(localSettingsPairs(o))
     if (o.connectionWindow > DEFAULT_WINDOW) {
       this.writer.windowUpdate(0, o.connectionWindow - DEFAULT_WINDOW)
       this.recvWindow = o.connectionWindow
@@ -191,11 +183,19 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   }
 
   onFrame (type: number, flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (this.blockParts !== null && type !== FRAME_CONTINUATION) throw new ConnectionError(PROTOCOL_ERROR, 'frame interleaved in a header block')
+    if (this.assembler.pending && type !== FRAME_CONTINUATION) throw new ConnectionError(PROTOCOL_ERROR, 'frame interleaved in a header block')
     if (!this.ready && type !== FRAME_SETTINGS) throw new ConnectionError(PROTOCOL_ERROR, 'first frame is not SETTINGS')
     switch (type) {
-      case FRAME_HEADERS: this.onHeadersFrame(flags, id, buf, start, end); break
-      case FRAME_CONTINUATION: this.onContinuation(flags, id, buf, start, end); break
+      case FRAME_HEADERS: {
+        const b = this.assembler.headers(flags, id, buf, start, end)
+        if (b !== null) this.onHeaderBlock(b.id, b.flags, b.buf, b.start, b.end)
+        break
+      }
+      case FRAME_CONTINUATION: {
+        const b = this.assembler.continuation(flags, id, buf, start, end)
+        if (b !== null) this.onHeaderBlock(b.id, b.flags, b.buf, b.start, b.end)
+        break
+      }
       case FRAME_SETTINGS: this.onSettings(flags, id, buf, start, end); break
       case FRAME_WINDOW_UPDATE: this.onWindowUpdate(id, buf, start, end); break
       case FRAME_RST_STREAM: this.onRstStream(id, buf, start, end); break
@@ -209,44 +209,6 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
       case FRAME_PUSH_PROMISE: throw new ConnectionError(PROTOCOL_ERROR, 'PUSH_PROMISE with push disabled')
       default: break // unknown frame types are ignored (RFC 9113 §4.1)
     }
-  }
-
-  private onHeadersFrame (flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (id === 0) throw new ConnectionError(PROTOCOL_ERROR, 'HEADERS on stream 0')
-    if ((flags & FLAG_PADDED) !== 0) {
-      if (end - start < 1) throw new ConnectionError(FRAME_SIZE_ERROR, 'padded HEADERS without a pad length')
-      const pad = buf[start]
-      start++
-      if (pad > end - start) throw new ConnectionError(PROTOCOL_ERROR, 'HEADERS padding longer than the frame')
-      end -= pad
-    }
-    if ((flags & FLAG_PRIORITY) !== 0) {
-      if (end - start < 5) throw new ConnectionError(FRAME_SIZE_ERROR, 'HEADERS priority fields missing')
-      start += 5
-    }
-    if (end - start > this.options.maxHeaderBlockSize) throw new ConnectionError(ENHANCE_YOUR_CALM, 'header block over maxHeaderBlockSize')
-    if ((flags & FLAG_END_HEADERS) !== 0) {
-      this.onHeaderBlock(id, flags, buf, start, end)
-      return
-    }
-    this.blockStream = id
-    this.blockFlags = flags
-    this.blockParts = [buf.subarray(start, end)]
-    this.blockSize = end - start
-    this.blockFrames = 1
-  }
-
-  private onContinuation (flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    const parts = this.blockParts
-    if (parts === null || id !== this.blockStream) throw new ConnectionError(PROTOCOL_ERROR, 'CONTINUATION without a header block')
-    this.blockSize += end - start
-    if (this.blockSize > this.options.maxHeaderBlockSize) throw new ConnectionError(ENHANCE_YOUR_CALM, 'header block over maxHeaderBlockSize (CONTINUATION flood)')
-    if (++this.blockFrames > this.options.maxContinuationFrames) throw new ConnectionError(ENHANCE_YOUR_CALM, 'too many CONTINUATION frames')
-    if (end > start) parts.push(buf.subarray(start, end))
-    if ((flags & FLAG_END_HEADERS) === 0) return
-    this.blockParts = null
-    const block = parts.length === 1 ? parts[0] : Buffer.concat(parts)
-    this.onHeaderBlock(id, this.blockFlags, block, 0, block.length)
   }
 
   /** A complete header block: decode it (always: the HPACK state must stay in sync), then apply it. */
@@ -291,7 +253,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   }
 
   onDataStart (flags: number, id: number, length: number): void {
-    if (this.blockParts !== null) throw new ConnectionError(PROTOCOL_ERROR, 'frame interleaved in a header block')
+    if (this.assembler.pending) throw new ConnectionError(PROTOCOL_ERROR, 'frame interleaved in a header block')
     if (!this.ready) throw new ConnectionError(PROTOCOL_ERROR, 'first frame is not SETTINGS')
     if (id === 0) throw new ConnectionError(PROTOCOL_ERROR, 'DATA on stream 0')
     if (length > this.recvWindow) throw new ConnectionError(FLOW_CONTROL_ERROR, `DATA of ${length} bytes over the connection window ${this.recvWindow}`)
@@ -359,40 +321,18 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     }
     if (len % 6 !== 0) throw new ConnectionError(FRAME_SIZE_ERROR, 'SETTINGS length not a multiple of 6')
     if (this.ready && this.cheapFrame()) return
-    const p = this.peerSettings
     const availableBefore = this.isClient ? this.availableStreamsInternal() : 0
-    for (let i = start; i < end; i += 6) {
-      const key = buf.readUInt16BE(i)
-      const value = buf.readUInt32BE(i + 2)
-      switch (key) {
-        case SETTINGS_HEADER_TABLE_SIZE: p.headerTableSize = value; this.out.encoder.setPeerMaxSize(value); break
-        case SETTINGS_ENABLE_PUSH:
-          if (value > 1 || (this.isClient && value === 1)) throw new ConnectionError(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`)
-          p.enablePush = value === 1
-          break
-        case SETTINGS_MAX_CONCURRENT_STREAMS: p.maxConcurrentStreams = value; break
-        case SETTINGS_INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value}`)
-          const delta = value - p.initialWindowSize
-          p.initialWindowSize = value
-          if (delta !== 0) {
-            for (const s of this.streams.values()) {
-              if (s.sendWindow + delta > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, 'stream window overflow')
-              s.sendWindow += delta
-              if (delta > 0) this.out.streamWindowOpened(s)
-            }
-          }
-          break
-        }
-        case SETTINGS_MAX_FRAME_SIZE:
-          if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) throw new ConnectionError(PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`)
-          p.maxFrameSize = value
-          break
-        case SETTINGS_MAX_HEADER_LIST_SIZE: p.maxHeaderListSize = value; break
-        default: break // unknown settings are ignored
+    const change = applyPeerSettings(this.peerSettings, buf, start, end, this.isClient)
+    if (change.headerTableSize >= 0) this.out.encoder.setPeerMaxSize(change.headerTableSize)
+    if (change.windowDelta !== 0) {
+      for (const s of this.streams.values()) {
+        if (s.sendWindow + change.windowDelta > MAX_WINDOW) throw new ConnectionError(FLOW_CONTROL_ERROR, 'stream window overflow')
+        s.sendWindow += change.windowDelta
+        if (change.windowDelta > 0) this.out.streamWindowOpened(s)
       }
     }
-    if (!this.ready && this.isClient && !settingsHas(buf, start, end, SETTINGS_MAX_CONCURRENT_STREAMS)) p.maxConcurrentStreams = MAX_WINDOW
+    // no SETTINGS_MAX_CONCURRENT_STREAMS in the server's first SETTINGS: no limit (we assumed 100 until now)
+    if (!this.ready && this.isClient && !change.hadMaxConcurrentStreams) this.peerSettings.maxConcurrentStreams = MAX_WINDOW
     this.ready = true
     this.writer.settingsAck()
     this.reply()
@@ -628,6 +568,9 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.maybeFinish()
   }
 
+  /** Same as shutdown() (graceful GOAWAY). */
+  close (): void { this.shutdown() }
+
   /** GOAWAY with an error code now; the connection closes once open streams end (or call destroy()). */
   goaway (code: number, debug = ''): void {
     if (this.closed) return
@@ -697,23 +640,12 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     this.finish(open || this.closeError !== null ? (this.closeError ?? new H2ConnectionClosedError('the peer closed the connection')) : null)
   }
 
-  /** Used by tests and the README's bound: our receive windows. */
+  /** Connection receive window: what the peer may still send before our next WINDOW_UPDATE. */
   get receiveWindow (): number { return this.recvWindow }
-  /** Streams reset by us or the peer are counted for rapid reset: helper for role classes. */
+
+  /** A peer stream opened (counted for the concurrency limit and the rapid-reset ratio). */
   protected peerStreamOpened (): void {
     this.peerActive++
     this.guard.open(now())
   }
-
-  /** CANCEL code re-exported for role classes. */
-  protected static readonly CANCEL = CANCEL
 }
-
-const PREFACE_BYTES = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
-
-function settingsHas (buf: Buffer, start: number, end: number, key: number): boolean {
-  for (let i = start; i < end; i += 6) if (buf.readUInt16BE(i) === key) return true
-  return false
-}
-
-export { contentLength }

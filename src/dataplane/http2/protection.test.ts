@@ -11,6 +11,7 @@ import {
   STREAM_CLOSED, CANCEL
 } from './constants.ts'
 import { type EchoServer, parseFrames, RawFrames, startEchoServer } from './testing.ts'
+import { DEFAULT_OPTIONS } from './types.ts'
 
 let srv: EchoServer
 before(async () => { srv = await startEchoServer({ options: { maxConcurrentStreams: 100, maxHeaderListSize: 8192, resetWindowMs: 60_000 } }) })
@@ -76,14 +77,16 @@ describe('connection errors → GOAWAY with the right code', () => {
     }, STREAM_CLOSED],
     ['DATA padding as long as the frame', f => { f.frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, f.block(GET)).frame(FRAME_DATA, FLAG_PADDED, 1, [4, 0, 0, 0]) }, PROTOCOL_ERROR],
     ['DATA beyond the connection window', f => {
-      // 16 streams fill their 1 MiB windows (16 MiB: the connection window), then one byte more on a 17th
+      // streams fill their windows (together: the connection window), then one byte more on the next one
       const hold = [':method', 'POST', ':scheme', 'http', ':path', '/no-consume', ':authority', 'x']
       const frame = Buffer.alloc(16_384)
-      for (let id = 1; id <= 33; id += 2) {
+      const streams = DEFAULT_OPTIONS.connectionWindow / DEFAULT_OPTIONS.initialStreamWindow
+      const last = 2 * streams + 1
+      for (let id = 1; id <= last; id += 2) {
         f.frame(FRAME_HEADERS, FLAG_END_HEADERS, id, f.block(hold))
-        if (id < 33) for (let i = 0; i < 64; i++) f.frame(FRAME_DATA, 0, id, frame)
+        if (id < last) for (let i = 0; i < DEFAULT_OPTIONS.initialStreamWindow / frame.length; i++) f.frame(FRAME_DATA, 0, id, frame)
       }
-      f.frame(FRAME_DATA, 0, 33, [1])
+      f.frame(FRAME_DATA, 0, last, [1])
     }, FLOW_CONTROL_ERROR]
   ]
   for (const [name, build, code] of cases) {
@@ -130,7 +133,7 @@ describe('stream errors → RST_STREAM, the connection lives on', () => {
   test('DATA beyond the stream window → RST_STREAM FLOW_CONTROL_ERROR', async () => {
     const r = await exchange(f => {
       f.frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, f.block([':method', 'POST', ':scheme', 'http', ':path', '/no-consume', ':authority', 'x']))
-      for (let i = 0; i < 65; i++) f.frame(FRAME_DATA, 0, 1, Buffer.alloc(16_384)) // 1 MiB + 16 KiB
+      for (let i = 0; i <= DEFAULT_OPTIONS.initialStreamWindow / 16_384; i++) f.frame(FRAME_DATA, 0, 1, Buffer.alloc(16_384)) // the window + 16 KiB
     })
     assert.equal(rst(r.frames, 1), FLOW_CONTROL_ERROR)
     assert.equal(goaway(r.frames), null)

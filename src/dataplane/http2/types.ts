@@ -69,8 +69,8 @@ export interface H2Options {
 
 export const DEFAULT_OPTIONS: Readonly<H2Options> = Object.freeze({
   maxConcurrentStreams: 1000,
-  initialStreamWindow: 1024 * 1024,
-  connectionWindow: 16 * 1024 * 1024,
+  initialStreamWindow: 256 * 1024,
+  connectionWindow: 4 * 1024 * 1024,
   headerTableSize: 4096,
   maxHeaderListSize: 64 * 1024,
   maxHeaderBlockSize: 128 * 1024,

@@ -10,7 +10,7 @@
  * - values unique per request (trace ids, deadlines, dates…, `:path` with a query, entries > 1/4 of the table)
  *   → literal without indexing (0000xxxx): indexing them would only evict useful entries;
  * - anything else → literal with incremental indexing (01xxxxxx).
- * Literals are Huffman-coded when that is shorter.
+ * Names and indexed values are Huffman-coded when that is shorter; values sent as literals every time are raw.
  *
  * @example
  * const enc = new HpackEncoder()
@@ -124,7 +124,9 @@ export class HpackEncoder {
     if (mode === 0) pos = writeInt(buf, pos, nameIndex, 0x3f, 0x40)
     else pos = writeInt(buf, pos, nameIndex, 0x0f, mode === 2 ? 0x10 : 0x00)
     if (nameIndex === 0) pos = writeString(buf, pos, name, this.huffman)
-    pos = writeString(buf, pos, value, this.huffman)
+    // Perf: a value sent as a literal every time (trace ids, deadlines) goes raw: Huffman would cost CPU on
+    // both ends of every call to save a few bytes; a value we index is sent once, so it is worth coding.
+    pos = writeString(buf, pos, value, this.huffman && mode === 0)
     if (mode === 0) this.add(name, value, info, entrySize)
     return pos
   }
