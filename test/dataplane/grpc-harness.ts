@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { createRootCa, issueTestIdentity, type TestIdentity } from '../../src/pki/index.ts'
+import { type CertificateAuthority, createRootCa, issueTestIdentity, type TestIdentity } from '../../src/pki/index.ts'
 import { startProxy, type RunningProxy } from './helpers.ts'
 
 const PROTO = join(import.meta.dirname, 'fixtures', 'grpc', 'echo.proto')
@@ -33,6 +33,11 @@ export interface EchoServer {
   calls: Record<string, number>
   /** Request metadata of the last call (to check what the proxy forwarded). */
   lastMetadata: grpc.Metadata | null
+  /** Milliseconds the last call had left when it arrived (from its grpc-timeout), Infinity without a deadline. */
+  lastBudgetMs: number
+  /** When the last server-streaming call had written its last message (Date.now()), and how often it waited for 'drain'. */
+  streamWrittenAt: number
+  streamDrains: number
   close (): Promise<void>
 }
 
@@ -62,12 +67,28 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 /** A grpc-js Echo server on 127.0.0.1 (h2c). */
 export async function startEchoServer (name: string, options: grpc.ServerOptions = {}): Promise<EchoServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024, ...options })
-  const state: EchoServer = { server, port: 0, name, calls: {}, lastMetadata: null, close: async () => {} }
-  const count = (m: string, md: grpc.Metadata): void => { state.calls[m] = (state.calls[m] ?? 0) + 1; state.lastMetadata = md }
+  const state: EchoServer = { server, port: 0, name, calls: {}, lastMetadata: null, lastBudgetMs: Infinity, streamWrittenAt: 0, streamDrains: 0, close: async () => {} }
+  const failures = new Map<string, number>()
+  const count = (m: string, call: { metadata: grpc.Metadata, getDeadline (): grpc.Deadline }): void => {
+    state.calls[m] = (state.calls[m] ?? 0) + 1
+    state.lastMetadata = call.metadata
+    const d = call.getDeadline()
+    state.lastBudgetMs = d instanceof Date ? d.getTime() - Date.now() : d === Infinity ? Infinity : Number(d) - Date.now()
+  }
+  /** `fail-times:<n>:<key>` → UNAVAILABLE (trailers-only) for the first n calls with that key, then OK. */
+  const flaky = (req: EchoRequest): grpc.ServiceError | null => {
+    const m = /^fail-times:(\d+):/.exec(req.message ?? '')
+    if (m === null) return null
+    const seen = failures.get(req.message!) ?? 0
+    failures.set(req.message!, seen + 1)
+    return seen < Number(m[1]) ? Object.assign(new Error('flaky'), { code: 14, details: `failure ${seen + 1}`, metadata: new grpc.Metadata() }) as grpc.ServiceError : null
+  }
   server.addService(Echo.service, {
     Unary: async (call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) => {
-      count('Unary', call.metadata)
+      count('Unary', call)
       const req = call.request
+      const flake = flaky(req)
+      if (flake !== null) { cb(flake); return }
       if ((req.delayMs ?? 0) > 0) await sleep(req.delayMs!)
       const initial = new grpc.Metadata()
       initial.set('x-initial', 'yes')
@@ -77,33 +98,37 @@ export async function startEchoServer (name: string, options: grpc.ServerOptions
       cb(null, reply(name, req, 0, req.payload?.length ?? 0), trailing(call.metadata, req))
     },
     ServerStream: async (call: grpc.ServerWritableStream<EchoRequest, EchoReply>) => {
-      count('ServerStream', call.metadata)
+      count('ServerStream', call)
       const req = call.request
       const n = req.count ?? 1
+      state.streamDrains = 0
+      const one = reply(name, req, 0, 0)
       for (let i = 0; i < n; i++) {
         if (call.cancelled) return
         // honour backpressure: a slow client must hold the server back, not the proxy's memory
-        if (!call.write(reply(name, req, i, 0))) await new Promise(resolve => call.once('drain', resolve))
+        // (a new object per message: grpc-js may serialize a queued write later; the payload buffer is shared)
+        if (!call.write({ ...one, index: i })) { state.streamDrains++; await new Promise(resolve => call.once('drain', resolve)) }
         if ((req.delayMs ?? 0) > 0) await sleep(req.delayMs!)
       }
+      state.streamWrittenAt = Date.now()
       const err = statusOf(req, call.metadata)
       if (err !== null) { call.emit('error', err); return }
       call.end(trailing(call.metadata, req))
     },
     ClientStream: (call: grpc.ServerReadableStream<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) => {
-      count('ClientStream', call.metadata)
+      count('ClientStream', call)
       let bytes = 0
       let last: EchoRequest = {}
       let messages = 0
       call.on('data', (r: EchoRequest) => { bytes += r.payload?.length ?? 0; last = r; messages++ })
       call.on('end', () => {
-        const err = statusOf(last, call.metadata)
+        const err = flaky(last) ?? statusOf(last, call.metadata)
         if (err !== null) { cb(err); return }
         cb(null, { ...reply(name, last, messages, bytes) }, trailing(call.metadata, last))
       })
     },
     Bidi: (call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) => {
-      count('Bidi', call.metadata)
+      count('Bidi', call)
       let i = 0
       let last: EchoRequest = {}
       call.on('data', (r: EchoRequest) => { last = r; call.write(reply(name, r, i++, r.payload?.length ?? 0)) })
@@ -150,16 +175,21 @@ export function unary (client: grpc.Client, req: EchoRequest, md = new grpc.Meta
 export interface Mesh {
   client: RunningProxy
   server: RunningProxy
+  servers: RunningProxy[]
   ids: Record<string, TestIdentity>
+  root: CertificateAuthority
   caPem: string
+  /** The endpoints of the server sidecars, as a caller's snapshot lists them. */
+  endpoints: unknown[]
   close (): Promise<void>
 }
 
 /**
  * Client sidecar (outbound) → server sidecar (inbound, mTLS STRICT) → `appPorts[0]` (the app speaks h2). With several
- * `endpoints`, the client sidecar knows one server sidecar per app port (balancing tests).
+ * app ports, the client sidecar knows one server sidecar per app port (balancing tests). `moreServices` are added
+ * to the client sidecar's services.
  */
-export async function startMesh (appPorts: number[], extraServer: Record<string, unknown> = {}, extraClient: Record<string, unknown> = {}): Promise<Mesh & { servers: RunningProxy[] }> {
+export async function startMesh (appPorts: number[], extraServer: Record<string, unknown> = {}, extraClient: Record<string, unknown> = {}, moreServices: unknown[] = []): Promise<Mesh> {
   const root = await createRootCa({ commonName: 'grpc test root', ttlMs: 3_600_000 })
   const ids = {
     echo: await issueTestIdentity(root, TD + 'echo', 3_600_000),
@@ -179,16 +209,13 @@ export async function startMesh (appPorts: number[], extraServer: Record<string,
     if (!r.ok) throw r.error
     servers.push(s)
   }
+  const endpoints = servers.map((s, i) => ({ id: `echo-v1-${i}`, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true }))
   const client = await startProxy(null, { outbound: true, tls: tlsOf(ids.client) })
   const r = client.proxy.applySnapshot({
     version: 'c1',
     node: { id: 'client-v1-0', service: 'client' },
     mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
-    services: [{
-      name: 'echo',
-      port: 50051,
-      endpoints: servers.map((s, i) => ({ id: `echo-v1-${i}`, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true }))
-    }],
+    services: [{ name: 'echo', port: 50051, endpoints }, ...moreServices],
     ...extraClient
   })
   if (!r.ok) throw r.error
@@ -197,7 +224,41 @@ export async function startMesh (appPorts: number[], extraServer: Record<string,
     server: servers[0],
     servers,
     ids,
+    root,
     caPem: root.certPem,
+    endpoints,
     close: async () => { await client.close(); for (const s of servers) await s.close() }
   }
+}
+
+/**
+ * One more server sidecar (identity `echo`, mTLS STRICT) in front of `appPort` (speaking `protocol`); returns it and
+ * the endpoint a caller lists for it. `extra` is merged into its snapshot (policies, faults).
+ */
+export async function startServerSidecar (mesh: Mesh, id: string, appPort: number, extra: Record<string, unknown> = {}, protocol: 'h2' | 'http1' = 'h2'): Promise<{ proxy: RunningProxy, endpoint: Record<string, unknown> }> {
+  const s = await startProxy(null, { inbound: true, tls: { certPem: mesh.ids.echo.certPem, keyPem: mesh.ids.echo.privateKeyPem, trustBundlePem: mesh.caPem } })
+  const r = s.proxy.applySnapshot({
+    version: 's1',
+    node: { id, service: 'echo', version: 'v1' },
+    mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
+    localApp: { address: '127.0.0.1', port: appPort, protocol },
+    ...extra
+  })
+  if (!r.ok) throw r.error
+  return { proxy: s, endpoint: { id, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true } }
+}
+
+/** An ingress gateway proxy (identity `ingress`) in front of the mesh's echo sidecars; `snapshot` adds Gateway and routes. */
+export async function startGateway (mesh: Mesh, extra: Record<string, unknown>): Promise<RunningProxy> {
+  const id = await issueTestIdentity(mesh.root, TD + 'ingress', 3_600_000)
+  const gw = await startProxy(null, { gateway: true, gatewayName: 'ingress', tls: { certPem: id.certPem, keyPem: id.privateKeyPem, trustBundlePem: mesh.caPem } })
+  const r = gw.proxy.applySnapshot({
+    version: 'g1',
+    node: { id: 'ingress-0', role: 'ingress' },
+    mesh: { mtls: { mode: 'STRICT' }, tracing: { enabled: false } },
+    services: [{ name: 'echo', port: 50051, endpoints: mesh.endpoints }],
+    ...extra
+  })
+  if (!r.ok) throw r.error
+  return gw
 }

@@ -1167,6 +1167,35 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 },
                                 "optin": "defaulted"
                               },
+                              {
+                                "key": "grpcStatus",
+                                "node": {
+                                  "type": "optional",
+                                  "inner": {
+                                    "type": "enum",
+                                    "values": [
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"
+                                    ]
+                                  }
+                                },
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
                               {"key":"percentage","node":{"ref":"default2"},"optin":"defaulted"}
                             ],
                             "unknownKeys": "strict"

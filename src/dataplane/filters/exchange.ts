@@ -217,10 +217,10 @@ export class Exchange implements BodySink, ResponseListener {
    * of this endpoint to be released, or answer MESH_ERR_CIRCUIT_OPEN. The try's timer bounds the wait.
    */
   private connectOrWait (pool: EndpointPool): void {
+    // h2 multiplexes: a stream takes no connection slot (the endpoint's sessions are bounded: upstream/h2-session.ts)
+    if (this.tryH2) { this.connect(pool, false); return }
     const breaker = this.plan!.cluster.breaker
     if (breaker.tryAcquireConnection()) { this.connect(pool); return }
-    // an h2 session multiplexes: a stream waits for no connection slot (the session holds it while it dials)
-    if (this.tryH2) { this.connect(pool, false); return }
     if (!breaker.tryEnterPending()) {
       this.endTry(0, false)
       this.fail(new CircuitOpenError(`${this.plan!.cluster.name}: connections and pending limits reached`))
@@ -249,11 +249,7 @@ export class Exchange implements BodySink, ResponseListener {
         this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'))
         return
       }
-      // an h2 stream has no socket of its own yet (the session is the connection): free the slot now
-      if (slotHeld) {
-        if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
-        else breaker.releaseConnection()
-      }
+      if (slotHeld) conn.socket.once('close', () => breaker.releaseConnection())
       if (this.state !== ST_CONNECTING || this.tryId !== id) { pool.release(conn); return }
       this.dispatch(conn)
     }, this.tryH2)

@@ -6,6 +6,7 @@
  */
 import { FastTimer, now } from '../resilience/clock.ts'
 import type { MirrorTarget } from '../router/types.ts'
+import { usesH2 } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
 import type { OutgoingRequest, ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
 import type { Exchange, ForwardPlan } from './exchange.ts'
@@ -49,15 +50,17 @@ function sendCopy (cluster: UpstreamCluster, head: OutgoingRequest, body: Buffer
     const l = new DiscardListener(conn)
     conn.send(l, head, body, true, isHead)
   }
-  const idle = pool.acquireIdle()
+  // the copy goes as HTTP/1.1 unless the endpoint speaks only h2
+  const h2 = usesH2(ep.endpoint, false)
+  const idle = pool.acquireIdle(h2)
   if (idle !== null) { start(idle); return }
+  if (h2) { pool.connect((err, conn) => { if (err === null && conn !== null) start(conn) }, true); return }
   // a copy is best effort: at the cluster's connections limit it is dropped, never queued
   const breaker = cluster.breaker
   if (!breaker.tryAcquireConnection()) return
   pool.connect((err, conn) => {
     if (err !== null || conn === null) { breaker.releaseConnection(); return }
-    if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
-    else breaker.releaseConnection()
+    conn.socket.once('close', () => breaker.releaseConnection())
     start(conn)
   })
 }

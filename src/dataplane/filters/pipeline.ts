@@ -20,6 +20,7 @@ import { takeCallerBudget } from '../grpc/deadline.ts'
 import { applyHeaderOps, setHeader } from '../router/header-ops.ts'
 import { matchesRequest } from '../router/route-match.ts'
 import type { RouteRequest, RouteResult } from '../router/types.ts'
+import type { FaultDecision } from '../resilience/fault.ts'
 import { connectHandler } from './connect.ts'
 import { Exchange, type ExchangeObserver, type ForwardPlan } from './exchange.ts'
 import { mirror } from './mirror.ts'
@@ -173,13 +174,13 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
         const d = f.fault.decide()
         if (d.delayMs > 0) {
           setTimeout(() => {
-            if (d.abortStatus !== null) ex.reject(new FaultAbortError(`fault injected (HTTP ${d.abortStatus})`, d.abortStatus))
+            if (d.abortStatus !== null) ex.reject(faultAbort(d, req.grpc))
             else ex.forward(fwd)
           }, d.delayMs)
           return ex
         }
         if (d.abortStatus !== null) {
-          ex.reject(new FaultAbortError(`fault injected (HTTP ${d.abortStatus})`, d.abortStatus))
+          ex.reject(faultAbort(d, req.grpc))
           return ex
         }
         break
@@ -188,6 +189,13 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
     ex.forward(fwd)
     return ex
   }
+}
+
+/** The error a FaultInjection abort answers with (a gRPC request: the configured or mapped gRPC status). */
+function faultAbort (d: FaultDecision, grpc: boolean): FaultAbortError {
+  const status = d.abortStatus!
+  if (grpc && d.abortGrpcStatus !== null) return new FaultAbortError(`fault injected (gRPC status ${d.abortGrpcStatus})`, status, d.abortGrpcStatus)
+  return new FaultAbortError(`fault injected (HTTP ${status})`, status)
 }
 
 /**

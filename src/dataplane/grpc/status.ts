@@ -57,6 +57,9 @@ export function isGrpcContentType (value: string | undefined): boolean {
  * (gRPC's HTTP-to-gRPC mapping, doc/http-grpc-status-mapping.md).
  */
 export function grpcStatusForError (err: MeshError): number {
+  // a FaultInjection abort names its gRPC status (`abort.grpcStatus`)
+  const own = (err as { grpcStatus?: number | null }).grpcStatus
+  if (typeof own === 'number') return own
   switch (err.code) {
     case 'MESH_ERR_DEADLINE_EXCEEDED':
     case 'MESH_ERR_UPSTREAM_TIMEOUT':

@@ -18,6 +18,8 @@ export interface TapEvent {
   upstream?: string
   trace_id?: string
   error_code?: string
+  /** gRPC status of a gRPC request. */
+  grpc_status?: number
 }
 
 export interface TapFilter {

@@ -5,9 +5,9 @@
  * does not drop warm connections; a pool whose endpoint left the snapshot is retired (idle ones closed,
  * busy ones closed when their response ends).
  *
- * HTTP/2: an endpoint that speaks only h2 (`protocol: h2`) gets one multiplexed session and no idle list; a peer
- * sidecar (`sidecar: true`) speaks both, so its pool keeps HTTP/1.1 connections and opens an h2 session the first
- * time a request that arrived over h2 goes there (protocol preservation between sidecars, docs/grpc.md).
+ * HTTP/2: an endpoint that speaks only h2 (`protocol: h2`) gets multiplexed sessions (h2-session.ts) and no idle
+ * list; a peer sidecar (`sidecar: true`) speaks both, so its pool keeps HTTP/1.1 connections and opens an h2 session
+ * the first time a request that arrived over h2 goes there (protocol preservation between sidecars, docs/grpc.md).
  *
  * @example
  * const c = pool.acquireIdle(); if (c === null) pool.connect((err, c) => { … })
@@ -15,7 +15,8 @@
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError } from '../../errors.ts'
-import { H2Session, H2UpstreamStream } from './h2-stream.ts'
+import { H2Sessions } from './h2-session.ts'
+import { H2UpstreamStream } from './h2-stream.ts'
 import { SocketReader } from './socket-reader.ts'
 import { type ConnectionOwner, UpstreamConnection, type UpstreamLike } from './upstream-connection.ts'
 
@@ -56,8 +57,8 @@ export class EndpointPool implements ConnectionOwner {
   private readonly waiters: ((conn: UpstreamConnection | null) => void)[] = []
   private readonly dial: Dialer
   private readonly options: PoolOptions
-  /** The multiplexed h2 session (made on first use: h2-only endpoint, or an h2 request to a peer sidecar). */
-  private h2: H2Session | null = null
+  /** The multiplexed h2 sessions (made on first use: h2-only endpoint, or an h2 request to a peer sidecar). */
+  private h2: H2Sessions | null = null
 
   constructor (endpoint: Endpoint, dial: Dialer, options: PoolOptions = DEFAULT_POOL_OPTIONS) {
     this.key = poolKey(endpoint)
@@ -66,15 +67,15 @@ export class EndpointPool implements ConnectionOwner {
     this.options = options
   }
 
-  private session (): H2Session {
-    return this.h2 ??= new H2Session(() => this.endpoint, this.dial, this.options.connectTimeoutMs)
+  private sessions (): H2Sessions {
+    return this.h2 ??= new H2Sessions(() => this.endpoint, this.dial, this.options.connectTimeoutMs)
   }
 
-  /** An idle connection (or a new stream on a ready h2 session when `h2`), or null. */
+  /** An idle connection (or, when `h2`, a new stream on a session with a free slot), or null. */
   acquireIdle (h2 = false): UpstreamLike | null {
     if (h2) {
-      const s = this.h2
-      return s !== null && s.ready ? new H2UpstreamStream(s, this.endpoint.tls ? 'https' : 'http') : null
+      const s = this.h2?.usable() ?? null
+      return s !== null ? new H2UpstreamStream(s, this.endpoint.tls ? 'https' : 'http') : null
     }
     const idle = this.idle
     while (idle.length > 0) {
@@ -90,8 +91,7 @@ export class EndpointPool implements ConnectionOwner {
    */
   connect (cb: (err: Error | null, conn: UpstreamLike | null) => void, h2 = false): void {
     if (h2) {
-      const session = this.session()
-      session.open(err => cb(err, err === null ? new H2UpstreamStream(session, this.endpoint.tls ? 'https' : 'http') : null))
+      this.sessions().acquire((err, s) => cb(err, s !== null ? new H2UpstreamStream(s, this.endpoint.tls ? 'https' : 'http') : null))
       return
     }
     let socket: Socket
