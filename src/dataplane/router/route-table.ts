@@ -139,7 +139,8 @@ function routesOf (snapshot: ProxySnapshot, clusters: Map<string, Cluster>): { r
 }
 
 /**
- * Compile the route table of a listener from a (validated) snapshot.
+ * Compile the route table of a listener from a (validated) snapshot: its HTTPRoutes and GRPCRoutes (a GRPCRoute
+ * matches the `:path` `/<Service>/<Method>` and headers; see `route-kinds.ts` for a parent that has both kinds).
  *
  * - `outbound` (GAMMA, east-west): the authority names a cluster (`reviews`, `reviews:9080`,
  *   `reviews-v2`, `reviews.default.svc.cluster.local`…). HTTPRoutes whose parentRef is
