@@ -1,7 +1,8 @@
 // GRPCRoute through the control plane: compiled into each proxy's snapshot, checked for conflicts like HTTPRoute
 // (plus the Gateway API's HTTPRoute-vs-GRPCRoute rules), listed by /v1/routes, refused on apply with its reason.
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -121,7 +122,6 @@ spec:
 test('the control plane lists GRPCRoutes in /v1/routes and refuses an HTTPRoute they would displace', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'meshwork-grpcroute-'))
   cleanups.push(() => rm(dir, { recursive: true, force: true }))
-  const { writeFile } = await import('node:fs/promises')
   const file = join(dir, 'mesh.yaml')
   await writeFile(file, MESH)
   const cp = await startControlPlane({ files: [file], host: '127.0.0.1', port: 0, dataDir: join(dir, 'data') })
@@ -136,4 +136,23 @@ test('the control plane lists GRPCRoutes in /v1/routes and refuses an HTTPRoute 
   const r = await cp.apply('apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: stars }\nspec:\n  parentRefs: [{ name: stars }]\n  rules: [{ backendRefs: [{ name: stars-v1 }] }]\n', 'http.yaml')
   assert.equal(r.ok, false)
   assert.match(JSON.stringify(r.problems), /HTTPRoute\/stars is ignored there/)
+})
+
+test('meshwork check on Bookinfo: an HTTPRoute on the gRPC service stars is refused with its file, path and reason', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshwork-grpc-check-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'stars-http.yaml')
+  await writeFile(file, 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: stars-http }\nspec:\n  parentRefs: [{ name: stars, port: 9080 }]\n  rules: [{ backendRefs: [{ name: stars }] }]\n')
+  const main = new URL('../../src/cli/main.ts', import.meta.url).pathname
+  const bookinfo = new URL('../../samples/bookinfo/mesh.yaml', import.meta.url).pathname
+  const out = await new Promise<{ code: number, stdout: string }>(resolve => {
+    execFile(process.execPath, ['--import', 'tsx', main, 'check', '--base', bookinfo, '-f', file, '-o', 'json'], { timeout: 60_000 }, (err, stdout) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout })
+    })
+  })
+  assert.equal(out.code, 1)
+  const r = JSON.parse(out.stdout) as { code: string, problems: { file: string, path: string, resource: string, reason: string }[] }
+  assert.equal(r.code, 'MESH_ERR_CONFIG_CONFLICT')
+  assert.deepEqual(r.problems.map(p => [p.file, p.resource, p.path]), [[file, 'HTTPRoute/stars-http', 'spec.parentRefs[0]']])
+  assert.match(r.problems[0].reason, /GRPCRoute\/stars is attached to Service\/stars/)
 })
