@@ -27,6 +27,7 @@ import { CANCEL, INTERNAL_ERROR } from '../http2/constants.ts'
 import { H2ServerConnection } from '../http2/index.ts'
 import type { H2Stream } from '../http2/stream.ts'
 import type { H2Options, H2RequestHead, H2StreamHandler } from '../http2/types.ts'
+import type { ResponseHead } from '../http1/head-parser.ts'
 import type { BodySink, Downstream, RequestHandler } from './downstream-connection.ts'
 import { DISCARD_SINK } from './downstream-connection.ts'
 import { H1ToH2Response, type H2ResponseSink } from './h1-to-h2.ts'
@@ -151,6 +152,13 @@ export class H2Downstream implements Downstream, H2ResponseSink, H2StreamHandler
     this.responseStarted = true
     if (this.done || this.stream.closed) return true
     return this.out.write(chunk)
+  }
+
+  writeHead (head: ResponseHead, headers: readonly string[]): boolean {
+    this.responseStarted = true
+    if (this.done || this.stream.closed) return true
+    this.out.writeHead(head, headers)
+    return true
   }
 
   endResponse (): void {
