@@ -110,7 +110,7 @@ function h2Fields (headers: readonly string[], tokens: readonly string[] | null,
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i]
     if (isHopByHop(n) && (n !== 'content-length' || informational)) continue
-    if (tokens !== null && tokens.includes(n)) continue
+    if (tokens?.includes(n)) continue
     out.push(n, headers[i + 1])
   }
   return out

@@ -29,7 +29,7 @@ export function h2RequestFields (req: OutgoingRequest): H2RequestFields {
   for (let i = 0; i < h.length; i += 2) {
     const n = h[i]
     if (n === 'host') { authority = h[i + 1]; continue }
-    if (isHopByHop(n) || (tokens !== null && tokens.includes(n))) continue
+    if (isHopByHop(n) || tokens?.includes(n)) continue
     fields.push(n, h[i + 1])
   }
   if (req.contentLength >= 0) fields.push('content-length', String(req.contentLength))
