@@ -204,7 +204,7 @@ export class Exchange implements BodySink, ResponseListener {
     this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
     this.armTimer()
     const pool = cl.poolOf(ep)
-    const h2 = usesH2(ep.endpoint, this.ds.h2)
+    const h2 = usesH2(ep.endpoint, this.ds.h2, cl.protocol)
     this.tryH2 = h2
     const conn = pool.acquireIdle(h2)
     if (conn !== null) { this.dispatch(conn); return }
