@@ -8,7 +8,7 @@ import {
   COMPRESSION_ERROR, ENHANCE_YOUR_CALM, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM, FLAG_PADDED, FLOW_CONTROL_ERROR,
   FRAME_CONTINUATION, FRAME_DATA, FRAME_GOAWAY, FRAME_HEADERS, FRAME_PING, FRAME_PRIORITY, FRAME_PUSH_PROMISE,
   FRAME_RST_STREAM, FRAME_SETTINGS, FRAME_SIZE_ERROR, FRAME_WINDOW_UPDATE, PREFACE, PROTOCOL_ERROR, REFUSED_STREAM,
-  STREAM_CLOSED, CANCEL
+  STREAM_CLOSED, CANCEL, INTERNAL_ERROR
 } from './constants.ts'
 import { type EchoServer, parseFrames, RawFrames, startEchoServer } from './testing.ts'
 import { DEFAULT_OPTIONS } from './types.ts'
@@ -119,6 +119,17 @@ describe('stream errors → RST_STREAM, the connection lives on', () => {
       assert.equal(goaway(r.frames), null)
     })
   }
+  test('a handler that throws (in onStream, in onEnd) → RST_STREAM INTERNAL_ERROR for that stream only', async () => {
+    const r = await exchange(f => {
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, f.block([':method', 'GET', ':scheme', 'http', ':path', '/throw-on-stream', ':authority', 'x']))
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, f.block([':method', 'GET', ':scheme', 'http', ':path', '/throw-on-end', ':authority', 'x']))
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 5, f.block(GET))
+    })
+    assert.equal(rst(r.frames, 1), INTERNAL_ERROR)
+    assert.equal(rst(r.frames, 3), INTERNAL_ERROR)
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 5), 'stream 5 answered')
+    assert.equal(goaway(r.frames), null)
+  })
   test('a body longer than its content-length → RST_STREAM PROTOCOL_ERROR', async () => {
     const r = await exchange(f => f.frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, f.block([...GET, 'content-length', '2'])).frame(FRAME_DATA, FLAG_END_STREAM, 1, [1, 2, 3]))
     assert.equal(rst(r.frames, 1), PROTOCOL_ERROR)
