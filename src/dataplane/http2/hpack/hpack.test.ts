@@ -130,6 +130,15 @@ describe('HPACK encoder', () => {
     assert.equal(again[0] & 0xf0, 0x10)
   })
 
+  test('ever new header names with values too large to index do not grow the encoder', () => {
+    const enc = new HpackEncoder()
+    for (let i = 0; i < 5000; i++) encode(enc, [[`x-name-${i}`, 'v'.repeat(2000)]])
+    assert.ok((enc as unknown as { info: Map<string, unknown> }).info.size < 100)
+    // and names that are indexed are forgotten when their entries are evicted
+    for (let i = 0; i < 5000; i++) encode(enc, [[`x-small-${i}`, String(i)]])
+    assert.ok((enc as unknown as { info: Map<string, unknown> }).info.size < 200)
+  })
+
   test('a smaller peer table size is signalled before the next block', () => {
     const enc = new HpackEncoder()
     const dec = new HpackDecoder(4096, 65536)
