@@ -93,7 +93,7 @@ describe('client role → node:http2 server', () => {
       const big = Buffer.alloc(5 * 1024 * 1024, 3)
       const b = await send(conn, { method: 'POST', path: '/big' }, big).done
       assert.equal(b.error, null)
-      assert.ok(b.body.equals(big))
+      assert.ok(b.body.equals(big), 'b.body.equals(big)')
     } finally { conn.shutdown() }
   })
 
@@ -121,7 +121,7 @@ describe('client role → node:http2 server', () => {
     const conn = connect(plainPort)
     try {
       const rtt = await new Promise<number>((resolve, reject) => conn.ping((err, ms) => err ? reject(err) : resolve(ms)))
-      assert.ok(rtt >= 0 && rtt < 1000)
+      assert.ok(rtt >= 0 && rtt < 1000, 'rtt >= 0 && rtt < 1000')
     } finally { conn.shutdown() }
   })
 

@@ -50,7 +50,7 @@ describe('server role ← node:http2 client', () => {
       const big = Buffer.alloc(3 * 1024 * 1024, 7)
       const post = await call(session, { ':method': 'POST', ':path': '/echo', 'content-type': 'application/octet-stream' }, big)
       assert.equal(post.body.length, big.length)
-      assert.ok(post.body.equals(big))
+      assert.ok(post.body.equals(big), 'post.body.equals(big)')
     } finally { session.close() }
   })
 
@@ -88,7 +88,7 @@ describe('server role ← node:http2 client', () => {
     try {
       await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject))
       const rtt = await new Promise<number>((resolve, reject) => session.ping((err, ms) => err ? reject(err) : resolve(ms)))
-      assert.ok(rtt >= 0 && rtt < 1000)
+      assert.ok(rtt >= 0 && rtt < 1000, 'rtt >= 0 && rtt < 1000')
     } finally { session.close() }
   })
 

@@ -159,9 +159,9 @@ describe('stream errors → RST_STREAM, the connection lives on', () => {
       f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, f.block(GET))
     })
     const h = r.frames.find(fr => fr.type === FRAME_HEADERS && fr.id === 1)
-    assert.ok(h !== undefined)
+    assert.ok(h !== undefined, 'h !== undefined')
     assert.equal(h.payload.toString('latin1').includes('431') || h.payload[0] === 0x48, true) // literal :status 431
-    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3))
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3), 'r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3)')
   })
   test('more streams than SETTINGS_MAX_CONCURRENT_STREAMS → RST_STREAM REFUSED_STREAM for the extra one', async () => {
     const r = await exchange(f => {
@@ -196,7 +196,7 @@ describe('floods → GOAWAY ENHANCE_YOUR_CALM', () => {
   test('PING flood', async () => {
     const r = await exchange(f => { for (let i = 0; i < 1500; i++) f.frame(FRAME_PING, 0, 0, Buffer.alloc(8)) })
     assert.equal(goaway(r.frames), ENHANCE_YOUR_CALM)
-    assert.ok(r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000)
+    assert.ok(r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000, 'r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000')
   })
   test('SETTINGS flood', async () => {
     const r = await exchange(f => { for (let i = 0; i < 1500; i++) f.frame(FRAME_SETTINGS, 0, 0) })
@@ -204,7 +204,7 @@ describe('floods → GOAWAY ENHANCE_YOUR_CALM', () => {
   })
   test('a normal connection still works after the floods', async () => {
     const r = await exchange(f => f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, f.block(GET)))
-    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1))
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1), 'r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1)')
     assert.equal(goaway(r.frames), null)
   })
 })
