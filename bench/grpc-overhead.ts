@@ -18,7 +18,8 @@
  * Run: flock /tmp/meshwork-bench.lock node --import tsx bench/grpc-overhead.ts
  * Env: BENCH_DURATION (s, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (1, load
  *      generator threads), BENCH_MESSAGE_SIZE (100 bytes), BENCH_BACKEND (grpc-js | codec),
- *      BENCH_SCENARIOS (comma list of direct, meshwork-2-mtls, nginx-2-tls), BENCH_JSON (write results here).
+ *      BENCH_SCENARIOS (comma list of direct, meshwork-2-mtls, nginx-2-tls), BENCH_JSON (write results here),
+ *      BENCH_NODE_ARGS (node flags added to the Meshwork proxies', e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -40,6 +41,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const THREADS = Number(process.env.BENCH_THREADS ?? 1)
 const MESSAGE_SIZE = Number(process.env.BENCH_MESSAGE_SIZE ?? 100)
 const BACKEND = process.env.BENCH_BACKEND === 'codec' ? 'codec' : 'grpc-js'
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').map(s => s.trim()).filter(Boolean) ?? null
 const ROOT = resolve(import.meta.dirname, '..')
 const METHOD = '/bench.Echo/Unary'
@@ -145,8 +147,8 @@ async function main (): Promise<void> {
     services: [{ name: 'echo', port: 50051, endpoints: [{ id: 'echo-0', address: '127.0.0.1', port: inPort, tls: true, identity: ids.echo.spiffeId, protocol: 'http1', sidecar: true }] }]
   })
   const tlsArgs = (id: typeof ids.echo): string[] => ['--cert', id.certFile, '--key', id.keyFile, '--ca', id.caFile]
-  const mwIn = await start('meshwork server sidecar', process.execPath, [...PROXY_NODE_FLAGS, main, 'proxy', '--snapshot', serverSnap, '--inbound', `127.0.0.1:${inPort}`, '--admin', `127.0.0.1:${adminIn}`, ...tlsArgs(ids.echo)], { kind: 'http', host: '127.0.0.1', port: adminIn, path: '/ready' })
-  const mwOut = await start('meshwork client sidecar', process.execPath, [...PROXY_NODE_FLAGS, main, 'proxy', '--snapshot', clientSnap, '--outbound', `127.0.0.1:${outPort}`, '--admin', `127.0.0.1:${adminOut}`, ...tlsArgs(ids.client)], { kind: 'http', host: '127.0.0.1', port: adminOut, path: '/ready' })
+  const mwIn = await start('meshwork server sidecar', process.execPath, [...PROXY_NODE_FLAGS, ...EXTRA_NODE_ARGS, main, 'proxy', '--snapshot', serverSnap, '--inbound', `127.0.0.1:${inPort}`, '--admin', `127.0.0.1:${adminIn}`, ...tlsArgs(ids.echo)], { kind: 'http', host: '127.0.0.1', port: adminIn, path: '/ready' })
+  const mwOut = await start('meshwork client sidecar', process.execPath, [...PROXY_NODE_FLAGS, ...EXTRA_NODE_ARGS, main, 'proxy', '--snapshot', clientSnap, '--outbound', `127.0.0.1:${outPort}`, '--admin', `127.0.0.1:${adminOut}`, ...tlsArgs(ids.client)], { kind: 'http', host: '127.0.0.1', port: adminOut, path: '/ready' })
 
   // --- nginx pair ---
   let ngAProc: ManagedProcess | null = null

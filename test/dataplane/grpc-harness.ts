@@ -97,6 +97,7 @@ export async function startEchoServer (name: string, options: grpc.ServerOptions
       if (err !== null) { cb(err); return }
       cb(null, reply(name, req, 0, req.payload?.length ?? 0), trailing(call.metadata, req))
     },
+    // biome-ignore lint/correctness/noComponentHookFactories: gRPC method names are capitalised (echo.proto), not React components
     ServerStream: async (call: grpc.ServerWritableStream<EchoRequest, EchoReply>) => {
       count('ServerStream', call)
       const req = call.request
@@ -127,6 +128,7 @@ export async function startEchoServer (name: string, options: grpc.ServerOptions
         cb(null, { ...reply(name, last, messages, bytes) }, trailing(call.metadata, last))
       })
     },
+    // biome-ignore lint/correctness/noComponentHookFactories: gRPC method names are capitalised (echo.proto), not React components
     Bidi: (call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) => {
       count('Bidi', call)
       let i = 0

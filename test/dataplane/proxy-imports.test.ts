@@ -92,11 +92,16 @@ test('`meshwork proxy --control-plane` loads its control-plane client but not zo
 /** Loads node:http2 in the test process (the client side), only when a test needs an h2 client. */
 const h2connect = async (url: string) => (await import('node:http2')).connect(url)
 
-test('an inbound listener serves h2 with the proxy\'s own codec: node:http2 is never loaded (≈ 3 MB a proxy does not pay)', async () => {
+test('an inbound listener loads the h2 codec only when a peer speaks h2, and never node:http2', async () => {
   const file = join(dir, 'inbound-snapshot.json')
   // the local app's port is closed: the h2 request gets a 503 from the proxy, which is enough
   writeFileSync(file, JSON.stringify(snapshot('1', {}, { node: { id: 'in-0', service: 'echo' }, localApp: { port: 9 } } as never)))
   const args = ['proxy', '--snapshot', file, '--inbound', '127.0.0.1:0', '--admin', '127.0.0.1:0']
+  const codec = (modules: string[]): boolean => modules.some(m => m.endsWith('/src/dataplane/http2/connection.ts'))
+  const idle = await recordRun('inbound-http1', args, stderr => /applied snapshot 1/.test(stderr))
+  assert.ok(idle.includes('node:net') && idle.includes('node:tls'), 'the recorder lists builtins')
+  assert.ok(!codec(idle), 'no h2 connection, no codec (src/dataplane/lazy-h2.ts)')
+
   let status = 0
   const served = await recordRun('inbound-h2c', args, stderr => /applied snapshot 1/.test(stderr), async stderr => {
     const port = /inbound=127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]
@@ -115,8 +120,7 @@ test('an inbound listener serves h2 with the proxy\'s own codec: node:http2 is n
     }
   })
   assert.equal(status, 503, 'the inbound listener served h2c')
-  assert.ok(served.includes('node:net') && served.includes('node:tls'), 'the recorder lists builtins')
-  assert.ok(served.some(m => m.endsWith('/src/dataplane/http2/server.ts')), 'served by src/dataplane/http2')
+  assert.ok(codec(served), 'the codec loaded on the first h2 connection')
   assert.ok(!served.includes('node:http2'), 'never node:http2')
 })
 

@@ -58,7 +58,7 @@ test('open loop over TLS (ALPN h2): the requested rate, statuses counted per cod
   const unavailable = r.retCodes[String(grpc.status.UNAVAILABLE)] ?? 0
   assert.equal(ok + unavailable, r.requests)
   assert.ok(unavailable > r.requests / 4 && unavailable < r.requests / 2.5, `UNAVAILABLE ${unavailable} of ${r.requests}`)
-  assert.ok(Math.abs(r.errorRatio - unavailable / r.requests) < 1e-9)
+  assert.ok(Math.abs(r.errorRatio - unavailable / r.requests) < 1e-9, 'Math.abs(r.errorRatio - unavailable / r.requests) < 1e-9')
   const smp = toSmp({ result: r, env: captureEnvironment(), mesh: { type: 'none', version: '', config: {} }, name: 'run', scenario: 'run' })
   assert.equal(smp.config.clients[0].protocol, 'grpc')
   assert.equal(smp.config.clients[0].content_type, 'application/grpc')

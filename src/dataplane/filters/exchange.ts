@@ -204,7 +204,7 @@ export class Exchange implements BodySink, ResponseListener {
     this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
     this.armTimer()
     const pool = cl.poolOf(ep)
-    const h2 = usesH2(ep.endpoint, this.ds.h2)
+    const h2 = usesH2(ep.endpoint, this.ds.h2, cl.protocol)
     this.tryH2 = h2
     const conn = pool.acquireIdle(h2)
     if (conn !== null) { this.dispatch(conn); return }
@@ -372,7 +372,11 @@ export class Exchange implements BodySink, ResponseListener {
       ds.closeAfterResponse = true
     }
     let ok: boolean
-    if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
+    if (ds.writeHead !== undefined) {
+      // an h2 client: the parsed head as it is (no HTTP/1.1 bytes made for it), then the first body bytes
+      ok = ds.writeHead(head, plan.responseHeaders !== null ? applyHeaderOps(plan.responseHeaders, head.headers) : head.headers)
+      if (bodyEnd > headEnd) ok = ds.write(chunk.subarray(headEnd, bodyEnd))
+    } else if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
       // Perf: nothing to change in the head: forward the raw bytes (head and first body bytes) in one write.
       ok = ds.write(bodyEnd === chunk.length && headStart === 0 ? chunk : chunk.subarray(headStart, bodyEnd))
     } else {

@@ -50,8 +50,8 @@ function sendCopy (cluster: UpstreamCluster, head: OutgoingRequest, body: Buffer
     const l = new DiscardListener(conn)
     conn.send(l, head, body, true, isHead)
   }
-  // the copy goes as HTTP/1.1 unless the endpoint speaks only h2
-  const h2 = usesH2(ep.endpoint, false)
+  // the copy goes as HTTP/1.1 unless the endpoint speaks only h2 (or the policy says h2 between sidecars)
+  const h2 = usesH2(ep.endpoint, false, cluster.protocol)
   const idle = pool.acquireIdle(h2)
   if (idle !== null) { start(idle); return }
   if (h2) { pool.connect((err, conn) => { if (err === null && conn !== null) start(conn) }, true); return }

@@ -133,7 +133,8 @@ export class ProxyTelemetry implements ExchangeObserver {
         upstream: ex.upstream || undefined,
         trace_id: span?.traceId,
         error_code: ex.errorCode ?? undefined,
-        grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined
+        grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
+        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
       })
     }
   }
@@ -171,7 +172,8 @@ export class ProxyTelemetry implements ExchangeObserver {
       'meshwork.route': ex.route,
       'meshwork.upstream': ex.upstream || undefined,
       'meshwork.retries': ex.retries,
-      'meshwork.error_code': ex.errorCode ?? undefined
+      'meshwork.error_code': ex.errorCode ?? undefined,
+      'network.protocol.version': ex.ds.h2 ? '2' : '1.1'
     }
     let name = `${ex.req.method} ${ex.service || ex.req.authority}`
     let failed = ex.status >= 500 || ex.errorCode !== null
@@ -213,7 +215,8 @@ export class ProxyTelemetry implements ExchangeObserver {
       route: ex.route,
       trace_id: span?.traceId,
       error_code: ex.errorCode ?? undefined,
-      grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined
+      grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
+      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
     })
   }
 }

@@ -282,7 +282,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     const n = end - start
     s.received += n
     if (s.expectLength >= 0 && s.received > s.expectLength) { this.streamError(s, PROTOCOL_ERROR, 'DATA beyond content-length'); return }
-    s.handler.onData(s, buf.subarray(start, end))
+    try { s.handler.onData(s, buf.subarray(start, end)) } catch (err) { this.handlerFailed(s, err); return }
     if (this.options.consumeOnDelivery) this.consumed(s, n)
   }
 
@@ -302,7 +302,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   protected remoteEnd (s: H2Stream, trailers: string[] | null): void {
     if (s.expectLength >= 0 && s.received !== s.expectLength) { this.streamError(s, PROTOCOL_ERROR, 'body length differs from content-length'); return }
     s.remoteEnded = true
-    s.handler.onEnd(s, trailers)
+    try { s.handler.onEnd(s, trailers) } catch (err) { this.handlerFailed(s, err); return }
     this.maybeClose(s)
   }
 
@@ -435,7 +435,12 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
 
   /** Call a handler of `s` (a throw resets the stream, never the connection). */
   guarded (s: H2Stream, fn: () => void): void {
-    try { fn() } catch (err) { this.streamError(s, INTERNAL_ERROR, `handler failed: ${(err as Error)?.message ?? String(err)}`, err) }
+    try { fn() } catch (err) { this.handlerFailed(s, err) }
+  }
+
+  /** A handler of `s` threw: reset the stream INTERNAL_ERROR (the connection and other streams go on). */
+  protected handlerFailed (s: H2Stream, err: unknown): void {
+    this.streamError(s, INTERNAL_ERROR, `handler failed: ${(err as Error)?.message ?? String(err)}`, err)
   }
 
   /** Stream error: RST_STREAM with `code`, the handler hears `onReset`. */

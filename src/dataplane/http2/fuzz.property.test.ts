@@ -98,6 +98,6 @@ describe('random frames from a peer', () => {
     const raw = new RawFrames()
     raw.frame(FRAME_SETTINGS, 0, 0).frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, raw.block(GET))
     const reply = parseFrames(await run(Buffer.concat([PREFACE, raw.bytes()])))
-    assert.ok(reply.some(fr => fr.type === FRAME_HEADERS && fr.id === 1))
+    assert.ok(reply.some(fr => fr.type === FRAME_HEADERS && fr.id === 1), 'reply.some(fr => fr.type === FRAME_HEADERS && fr.id === 1)')
   })
 })

@@ -78,14 +78,14 @@ describe('grpc-js client → a gRPC server on our server role', () => {
     assert.equal(r.res?.toString(), 'echo:ping')
     assert.equal(r.status.code, grpc.status.OK)
     assert.deepEqual(r.status.metadata.get('x-trail'), ['text'])
-    assert.ok((r.status.metadata.get('x-trail-bin')[0] as Buffer).equals(BIN))
+    assert.ok((r.status.metadata.get('x-trail-bin')[0] as Buffer).equals(BIN), '(r.status.metadata.get(\'x-trail-bin\')[0] as Buffer).equals(BIN)')
   })
 
   test('trailers-only error: code, message and -bin metadata reach the client', async () => {
     const r = await unary('/test.Echo/Fail', Buffer.from('x'))
     assert.equal(r.err?.code, grpc.status.PERMISSION_DENIED)
     assert.equal(r.err?.details, 'no access')
-    assert.ok((r.status.metadata.get('x-why-bin')[0] as Buffer).equals(BIN))
+    assert.ok((r.status.metadata.get('x-why-bin')[0] as Buffer).equals(BIN), '(r.status.metadata.get(\'x-why-bin\')[0] as Buffer).equals(BIN)')
   })
 
   test('200 concurrent calls on one connection', async () => {

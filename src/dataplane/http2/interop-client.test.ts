@@ -93,7 +93,7 @@ describe('client role → node:http2 server', () => {
       const big = Buffer.alloc(5 * 1024 * 1024, 3)
       const b = await send(conn, { method: 'POST', path: '/big' }, big).done
       assert.equal(b.error, null)
-      assert.ok(b.body.equals(big))
+      assert.ok(b.body.equals(big), 'b.body.equals(big)')
     } finally { conn.shutdown() }
   })
 
@@ -115,6 +115,40 @@ describe('client role → node:http2 server', () => {
       assert.equal(find(r.headers, 'grpc-status'), '14')
       assert.equal(r.trailers, null)
     } finally { conn.shutdown() }
+  })
+
+  test('ping(): the server answers, the round trip is measured', async () => {
+    const conn = connect(plainPort)
+    try {
+      const rtt = await new Promise<number>((resolve, reject) => conn.ping((err, ms) => err ? reject(err) : resolve(ms)))
+      assert.ok(rtt >= 0 && rtt < 1000, 'rtt >= 0 && rtt < 1000')
+    } finally { conn.shutdown() }
+  })
+
+  test('shutdown(): a stream in flight finishes, no new stream can start, then the connection closes cleanly', async () => {
+    let closedWith: MeshError | null | undefined
+    const conn = connect(plainPort, false, { onClose: (_c: unknown, err: MeshError | null) => { closedWith = err } })
+    let status = 0
+    const body: Buffer[] = []
+    const done = new Promise<void>((resolve, reject) => {
+      const stream = conn.request({ method: 'POST', scheme: 'http', authority: 'upstream', path: '/after-shutdown', headers: [] }, false, {
+        onResponse (_s, st) { status = st },
+        onData (s, d) { body.push(d); s.consumed(d.length) },
+        onEnd () { resolve() },
+        onReset (_s, err) { reject(err) }
+      })
+      stream.write(Buffer.from('still '))
+      conn.shutdown()
+      assert.equal(conn.availableStreams, 0)
+      assert.throws(() => send(conn, { path: '/x' }), (err: MeshError) => err.code === 'MESH_ERR_H2_NO_CAPACITY')
+      setTimeout(() => { stream.write(Buffer.from('open')); stream.end() }, 30)
+    })
+    await done
+    assert.equal(status, 200)
+    assert.equal(Buffer.concat(body).toString(), 'still open')
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(conn.closed, true)
+    assert.equal(closedWith, null)
   })
 
   test('RST_STREAM from the server reaches onReset with its code', async () => {

@@ -50,7 +50,7 @@ describe('server role ← node:http2 client', () => {
       const big = Buffer.alloc(3 * 1024 * 1024, 7)
       const post = await call(session, { ':method': 'POST', ':path': '/echo', 'content-type': 'application/octet-stream' }, big)
       assert.equal(post.body.length, big.length)
-      assert.ok(post.body.equals(big))
+      assert.ok(post.body.equals(big), 'post.body.equals(big)')
     } finally { session.close() }
   })
 
@@ -81,6 +81,41 @@ describe('server role ← node:http2 client', () => {
       assert.equal(r.headers['grpc-status'], '5')
       assert.equal(r.body.length, 0)
     } finally { session.close() }
+  })
+
+  test("PING from the client is answered (node:http2's ping() resolves with the round trip)", async () => {
+    const session = http2.connect(plain.url)
+    try {
+      await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject))
+      const rtt = await new Promise<number>((resolve, reject) => session.ping((err, ms) => err ? reject(err) : resolve(ms)))
+      assert.ok(rtt >= 0 && rtt < 1000, 'rtt >= 0 && rtt < 1000')
+    } finally { session.close() }
+  })
+
+  test('graceful shutdown: GOAWAY lets the stream in flight finish, then the connection closes', async () => {
+    const session = http2.connect(plain.url)
+    const goaway = new Promise<number>(resolve => session.once('goaway', (code: number) => resolve(code)))
+    const closed = new Promise<void>(resolve => session.once('close', () => resolve()))
+    try {
+      await call(session, { ':path': '/warm' })
+      // a request whose body is still coming when the server shuts down
+      const req = session.request({ ':method': 'POST', ':path': '/slow' })
+      const chunks: Buffer[] = []
+      const done = new Promise<number>((resolve, reject) => {
+        req.on('response', h => resolve(Number(h[':status'])))
+        req.on('error', reject)
+      })
+      req.on('data', (d: Buffer) => chunks.push(d))
+      req.write('part one, ')
+      await new Promise(resolve => setTimeout(resolve, 50))
+      for (const c of plain.connections) c.shutdown()
+      assert.equal(await goaway, 0) // NO_ERROR
+      req.end('part two')
+      assert.equal(await done, 200)
+      await new Promise(resolve => req.on('end', resolve))
+      assert.equal(Buffer.concat(chunks).toString(), 'part one, part two')
+      await closed
+    } finally { session.destroy() }
   })
 
   test('1000 concurrent streams on one connection all complete', async () => {

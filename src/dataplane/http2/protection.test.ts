@@ -8,7 +8,7 @@ import {
   COMPRESSION_ERROR, ENHANCE_YOUR_CALM, FLAG_ACK, FLAG_END_HEADERS, FLAG_END_STREAM, FLAG_PADDED, FLOW_CONTROL_ERROR,
   FRAME_CONTINUATION, FRAME_DATA, FRAME_GOAWAY, FRAME_HEADERS, FRAME_PING, FRAME_PRIORITY, FRAME_PUSH_PROMISE,
   FRAME_RST_STREAM, FRAME_SETTINGS, FRAME_SIZE_ERROR, FRAME_WINDOW_UPDATE, PREFACE, PROTOCOL_ERROR, REFUSED_STREAM,
-  STREAM_CLOSED, CANCEL
+  STREAM_CLOSED, CANCEL, INTERNAL_ERROR
 } from './constants.ts'
 import { type EchoServer, parseFrames, RawFrames, startEchoServer } from './testing.ts'
 import { DEFAULT_OPTIONS } from './types.ts'
@@ -119,6 +119,17 @@ describe('stream errors → RST_STREAM, the connection lives on', () => {
       assert.equal(goaway(r.frames), null)
     })
   }
+  test('a handler that throws (in onStream, in onEnd) → RST_STREAM INTERNAL_ERROR for that stream only', async () => {
+    const r = await exchange(f => {
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, f.block([':method', 'GET', ':scheme', 'http', ':path', '/throw-on-stream', ':authority', 'x']))
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, f.block([':method', 'GET', ':scheme', 'http', ':path', '/throw-on-end', ':authority', 'x']))
+      f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 5, f.block(GET))
+    })
+    assert.equal(rst(r.frames, 1), INTERNAL_ERROR)
+    assert.equal(rst(r.frames, 3), INTERNAL_ERROR)
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 5), 'stream 5 answered')
+    assert.equal(goaway(r.frames), null)
+  })
   test('a body longer than its content-length → RST_STREAM PROTOCOL_ERROR', async () => {
     const r = await exchange(f => f.frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, f.block([...GET, 'content-length', '2'])).frame(FRAME_DATA, FLAG_END_STREAM, 1, [1, 2, 3]))
     assert.equal(rst(r.frames, 1), PROTOCOL_ERROR)
@@ -148,9 +159,9 @@ describe('stream errors → RST_STREAM, the connection lives on', () => {
       f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, f.block(GET))
     })
     const h = r.frames.find(fr => fr.type === FRAME_HEADERS && fr.id === 1)
-    assert.ok(h !== undefined)
+    assert.ok(h !== undefined, 'h !== undefined')
     assert.equal(h.payload.toString('latin1').includes('431') || h.payload[0] === 0x48, true) // literal :status 431
-    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3))
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3), 'r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 3)')
   })
   test('more streams than SETTINGS_MAX_CONCURRENT_STREAMS → RST_STREAM REFUSED_STREAM for the extra one', async () => {
     const r = await exchange(f => {
@@ -185,7 +196,7 @@ describe('floods → GOAWAY ENHANCE_YOUR_CALM', () => {
   test('PING flood', async () => {
     const r = await exchange(f => { for (let i = 0; i < 1500; i++) f.frame(FRAME_PING, 0, 0, Buffer.alloc(8)) })
     assert.equal(goaway(r.frames), ENHANCE_YOUR_CALM)
-    assert.ok(r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000)
+    assert.ok(r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000, 'r.frames.filter(fr => fr.type === FRAME_PING && fr.flags === FLAG_ACK).length <= 1000')
   })
   test('SETTINGS flood', async () => {
     const r = await exchange(f => { for (let i = 0; i < 1500; i++) f.frame(FRAME_SETTINGS, 0, 0) })
@@ -193,7 +204,7 @@ describe('floods → GOAWAY ENHANCE_YOUR_CALM', () => {
   })
   test('a normal connection still works after the floods', async () => {
     const r = await exchange(f => f.frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, f.block(GET)))
-    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1))
+    assert.ok(r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1), 'r.frames.some(fr => fr.type === FRAME_HEADERS && fr.id === 1)')
     assert.equal(goaway(r.frames), null)
   })
 })

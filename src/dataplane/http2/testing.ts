@@ -40,7 +40,7 @@ export interface EchoServer {
  * Answers every request: `:status` 200 (or `x-status`), the request's method/path/header count echoed as
  * headers, the request body echoed back, trailers `x-trailer: done` plus `x-request-trailers` (count). A path
  * `/info` sends 103 Early Hints first; `/trailers-only` answers HEADERS with END_STREAM; `/no-consume` never
- * gives received bytes back to flow control.
+ * gives received bytes back to flow control; `/throw-on-stream` and `/throw-on-end` throw from the handler.
  */
 export async function startEchoServer (opts: { tls?: boolean, options?: Partial<H2Options>, sniff?: boolean } = {}): Promise<EchoServer> {
   const connections = new Set<H2ServerConnection>()
@@ -73,11 +73,13 @@ export async function startEchoServer (opts: { tls?: boolean, options?: Partial<
 }
 
 function echoStream (stream: H2Stream, head: H2RequestHead): void {
+  if (head.path === '/throw-on-stream') throw new Error('a handler bug')
   const body: Buffer[] = []
   const consume = head.path !== '/no-consume'
   stream.handler = {
     onData (s, d) { body.push(d); if (consume) s.consumed(d.length) },
     onEnd (s, trailers) {
+      if (head.path === '/throw-on-end') throw new Error('a handler bug')
       const status = Number(find(head.headers, 'x-status') ?? 200)
       const out = ['x-method', head.method, 'x-path', head.path, 'x-authority', head.authority, 'x-headers', String(head.headers.length / 2)]
       if (head.path === '/trailers-only') { s.respond(status, ['grpc-status', '5', 'grpc-message', 'not found'], true); return }

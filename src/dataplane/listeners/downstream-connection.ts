@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net'
 import { BadRequestError, MeshError, RequestTimeoutError } from '../../errors.ts'
 import { BodyFramer, MODE_CHUNKED, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
-import { findHeadEnd, parseRequestHead, type RequestHead } from '../http1/head-parser.ts'
+import { findHeadEnd, parseRequestHead, type RequestHead, type ResponseHead } from '../http1/head-parser.ts'
 import { serializeError, serializeGrpcError } from '../http1/serialize.ts'
 import { now } from '../resilience/clock.ts'
 
@@ -40,6 +40,12 @@ export interface Downstream {
   statsVersion: string
   /** HTTP/1.1 response bytes (head, then body as framed by the upstream). */
   write (chunk: Buffer): boolean
+  /**
+   * The final response head, already parsed, instead of its bytes (`headers`: after the route's header filters).
+   * Perf: h2 streams have it, so an h2 client's response head is not serialized and parsed again; body bytes
+   * follow through `write`. Absent on HTTP/1.1 connections (they forward the head's bytes).
+   */
+  writeHead? (head: ResponseHead, headers: readonly string[]): boolean
   /**
    * The chunk of the last `write` may still be referenced (queued by the socket, not yet copied into the
    * kernel or encrypted), so its bytes must not be overwritten (upstream read buffers are reused).

@@ -46,7 +46,7 @@ export function compileGatewayTls (gw: Gateway | undefined, previous: TlsTermina
     const name = servername.toLowerCase()
     for (const c of contexts) if (c.host === name) return c.context
     for (const c of contexts) {
-      if (c.host !== null && c.host.startsWith('*.') && name.length > c.host.length - 1 && name.endsWith(c.host.slice(1))) return c.context
+      if (c.host?.startsWith('*.') && name.length > c.host.length - 1 && name.endsWith(c.host!.slice(1))) return c.context
     }
     for (const c of contexts) if (c.host === null) return c.context
     return fallback

@@ -13,7 +13,7 @@
  * const out = new H1ToH2Response(sink, req.method === 'HEAD'); out.write(bytes); out.end()
  */
 import { ChunkDecoder } from '../http1/chunk-codec.ts'
-import { findHeadEnd, parseResponseHead } from '../http1/head-parser.ts'
+import { findHeadEnd, parseResponseHead, type ResponseHead } from '../http1/head-parser.ts'
 import { isHopByHop } from '../http1/serialize.ts'
 
 export interface H2ResponseSink {
@@ -55,22 +55,12 @@ export class H1ToH2Response {
         if (end === -1) { if (pos < chunk.length) this.pending = chunk.subarray(pos); return true }
         const head = parseResponseHead(chunk, pos, end)
         pos = end
-        const fields = h2Fields(head.headers, head.connectionTokens, head.status < 200)
         if (head.status < 200) {
-          if (head.status !== 101) this.sink.informational(head.status, fields)
+          if (head.status !== 101) this.sink.informational(head.status, h2Fields(head.headers, head.connectionTokens, true))
           continue
         }
-        const status = head.status
-        const bodyless = this.headRequest || status === 204 || status === 304 || head.contentLength === 0
-        if (bodyless) {
-          this.state = S_DONE
-          this.sink.head(status, fields, true, false)
-          return true
-        }
-        this.state = S_BODY
-        if (head.chunked) this.decoder = new ChunkDecoder()
-        this.sink.head(status, fields, false, head.chunked)
-        if (pos >= chunk.length) return true
+        this.writeHead(head, head.headers)
+        if ((this.state as number) === S_DONE || pos >= chunk.length) return true
         chunk = chunk.subarray(pos)
         break
       }
@@ -80,6 +70,25 @@ export class H1ToH2Response {
     this.ok = true
     if (d.push(chunk, this.onData)) this.finish(d.trailers)
     return this.ok
+  }
+
+  /**
+   * The final head, already parsed (the exchange has it: no HTTP/1.1 bytes are made and parsed again for an h2
+   * client). `headers` may differ from `head.headers` (route header filters).
+   */
+  writeHead (head: ResponseHead, headers: readonly string[]): void {
+    if (this.state !== S_HEAD) return
+    const status = head.status
+    const fields = h2Fields(headers, head.connectionTokens, false)
+    const bodyless = this.headRequest || status === 204 || status === 304 || head.contentLength === 0
+    if (bodyless) {
+      this.state = S_DONE
+      this.sink.head(status, fields, true, false)
+      return
+    }
+    this.state = S_BODY
+    if (head.chunked) this.decoder = new ChunkDecoder()
+    this.sink.head(status, fields, false, head.chunked)
   }
 
   /** The exchange ended the response (its body is complete). */
@@ -101,7 +110,7 @@ function h2Fields (headers: readonly string[], tokens: readonly string[] | null,
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i]
     if (isHopByHop(n) && (n !== 'content-length' || informational)) continue
-    if (tokens !== null && tokens.includes(n)) continue
+    if (tokens?.includes(n)) continue
     out.push(n, headers[i + 1])
   }
   return out

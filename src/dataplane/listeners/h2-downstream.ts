@@ -24,14 +24,16 @@ import { grpcErrorHeaders } from '../grpc/status.ts'
 import { encodeChunk } from '../http1/chunk-codec.ts'
 import { lastChunk } from '../http1/trailers.ts'
 import { CANCEL, INTERNAL_ERROR } from '../http2/constants.ts'
-import { H2ServerConnection } from '../http2/index.ts'
+import type { H2ServerConnection } from '../http2/index.ts'
 import type { H2Stream } from '../http2/stream.ts'
 import type { H2Options, H2RequestHead, H2StreamHandler } from '../http2/types.ts'
+import type { ResponseHead } from '../http1/head-parser.ts'
 import type { BodySink, Downstream, RequestHandler } from './downstream-connection.ts'
 import { DISCARD_SINK } from './downstream-connection.ts'
 import { H1ToH2Response, type H2ResponseSink } from './h1-to-h2.ts'
 import { h2RequestHead } from './h2-request.ts'
 import { PROXY_H2_WINDOWS } from '../upstream/h2-session.ts'
+import { h2Codec, loadH2Codec } from '../lazy-h2.ts'
 
 /**
  * Codec options of client connections (both roles use {@link PROXY_H2_WINDOWS}). Streams one connection may open at
@@ -49,7 +51,13 @@ export class H2Server {
    * read (the preface, maybe more); `defaultAuthority` is used by streams without `:authority` (a CONNECT tunnel's target).
    */
   accept (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer, defaultAuthority = ''): void {
-    const conn = new H2ServerConnection({
+    const codec = h2Codec()
+    if (codec === null) {
+      // the first h2 connection of this process: load the codec, the socket waits (paused by the listener's sniff)
+      loadH2Codec().then(() => { if (!socket.destroyed) this.accept(socket, peerIdentity, sniffed, defaultAuthority) }, () => socket.destroy())
+      return
+    }
+    const conn = new codec.H2ServerConnection({
       onStream: (stream, head, endStream) => this.onStream(stream, head, endStream, peerIdentity, defaultAuthority),
       onClose: c => { this.conns.delete(c as H2ServerConnection) }
     }, DOWNSTREAM_H2_OPTIONS)
@@ -151,6 +159,13 @@ export class H2Downstream implements Downstream, H2ResponseSink, H2StreamHandler
     this.responseStarted = true
     if (this.done || this.stream.closed) return true
     return this.out.write(chunk)
+  }
+
+  writeHead (head: ResponseHead, headers: readonly string[]): boolean {
+    this.responseStarted = true
+    if (this.done || this.stream.closed) return true
+    this.out.writeHead(head, headers)
+    return true
   }
 
   endResponse (): void {

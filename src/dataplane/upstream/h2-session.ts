@@ -17,8 +17,9 @@
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError } from '../../errors.ts'
-import { H2ClientConnection } from '../http2/index.ts'
+import type { H2ClientConnection } from '../http2/index.ts'
 import type { H2Options } from '../http2/types.ts'
+import { h2Codec, loadH2Codec } from '../lazy-h2.ts'
 import type { Dialer } from './pool.ts'
 
 /** Sessions per endpoint when each is at the peer's concurrent-stream limit. */
@@ -44,7 +45,7 @@ export class H2Session {
   private readonly timer: NodeJS.Timeout
 
   constructor (ep: Endpoint, dial: Dialer, connectTimeoutMs: number, private readonly onCapacity: (s: H2Session) => void, private readonly onGone: (s: H2Session) => void) {
-    this.conn = new H2ClientConnection({
+    this.conn = new (h2Codec()!.H2ClientConnection)({
       onCapacity: () => this.onCapacity(this),
       onGoaway: () => this.onGone(this),
       onClose: (_c, err) => this.close(err ?? new UpstreamConnectError(`h2 session to ${ep.id} closed`))
@@ -117,6 +118,11 @@ export class H2Sessions {
 
   /** A session with a free stream slot, now or once one is connected / has a slot. */
   acquire (cb: (err: Error | null, s: H2Session | null) => void): void {
+    if (h2Codec() === null) {
+      // the first h2 upstream of this process: load the codec first (lazy-h2.ts)
+      loadH2Codec().then(() => this.acquire(cb), err => cb(err as Error, null))
+      return
+    }
     const s = this.usable()
     if (s !== null) { cb(null, s); return }
     let pending: H2Session | null = null

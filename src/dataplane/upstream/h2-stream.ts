@@ -25,6 +25,8 @@ import type { H2Session } from './h2-session.ts'
 import { h1Informational, h1ResponseHead, h2RequestFields } from './h2-translate.ts'
 import type { OutgoingRequest, ResponseListener, UpstreamLike } from './upstream-connection.ts'
 
+const EMPTY = Buffer.alloc(0)
+
 export class H2UpstreamStream implements UpstreamLike, H2StreamHandler {
   /** This object stands in for a socket: 'drain' / 'close' listeners, pause / resume of the response. */
   readonly socket = this
@@ -121,10 +123,10 @@ export class H2UpstreamStream implements UpstreamLike, H2StreamHandler {
   onResponse (s: H2Stream, status: number, headers: string[], endStream: boolean): void {
     const l = this.listener
     if (l === null) return
-    const { head, bytes, chunked } = h1ResponseHead(status, headers, endStream, s.method === 'HEAD')
-    this.chunkedOut = chunked
+    const head = h1ResponseHead(status, headers, endStream, s.method === 'HEAD')
+    this.chunkedOut = head.chunked
     this.started = true
-    l.onResponseHead(head, bytes, 0, bytes.length, bytes.length)
+    l.onResponseHead(head, EMPTY, 0, 0, 0)
   }
 
   onData (s: H2Stream, data: Buffer): void {

@@ -29,7 +29,7 @@ export function h2RequestFields (req: OutgoingRequest): H2RequestFields {
   for (let i = 0; i < h.length; i += 2) {
     const n = h[i]
     if (n === 'host') { authority = h[i + 1]; continue }
-    if (isHopByHop(n) || (tokens !== null && tokens.includes(n))) continue
+    if (isHopByHop(n) || tokens?.includes(n)) continue
     fields.push(n, h[i + 1])
   }
   if (req.contentLength >= 0) fields.push('content-length', String(req.contentLength))
@@ -50,19 +50,13 @@ export function appendRawLines (raw: string, out: string[]): void {
   }
 }
 
-export interface H1ResponseHead {
-  head: ResponseHead
-  /** The serialized head, for the exchange's passthrough write. */
-  bytes: Buffer
-  /** The body is sent chunked (no content-length from the peer): DATA → chunks, trailers → the last chunk. */
-  chunked: boolean
-}
-
 /**
- * The HTTP/1.1 head for an h2 final response. `endStream` (HEADERS with END_STREAM: no body, e.g. a gRPC
- * trailers-only response) → `content-length: 0`, so the status fields stay in the head where gRPC reads them.
+ * The HTTP/1.1 head for an h2 final response, parsed (no bytes: `hasHopByHop` is set so the exchange serializes it
+ * for an HTTP/1.1 client; an h2 client takes the parsed head as it is). `endStream` (HEADERS with END_STREAM: no
+ * body, e.g. a gRPC trailers-only response) → `content-length: 0`, so the status fields stay in the head where gRPC
+ * reads them. `head.chunked`: the body goes chunked (no content-length): DATA → chunks, trailers → the last chunk.
  */
-export function h1ResponseHead (status: number, fields: string[], endStream: boolean, bodyless: boolean): H1ResponseHead {
+export function h1ResponseHead (status: number, fields: string[], endStream: boolean, bodyless: boolean): ResponseHead {
   let contentLength = -1
   const out: string[] = []
   for (let i = 0; i < fields.length; i += 2) {
@@ -74,18 +68,17 @@ export function h1ResponseHead (status: number, fields: string[], endStream: boo
   const noBody = bodyless || status === 204 || status === 304
   if (endStream && !noBody) contentLength = 0
   const chunked = !noBody && contentLength < 0
-  const bytes = serializeResponseHead(status, out, noBody ? (contentLength >= 0 ? contentLength : -1) : contentLength, chunked, false)
-  const head: ResponseHead = {
+  return {
     status,
     minor: 1,
     headers: out,
     contentLength: chunked ? -1 : contentLength,
     chunked,
     keepAlive: true,
-    hasHopByHop: false,
+    // Perf: no bytes made here; this makes the exchange serialize the head for an HTTP/1.1 client only
+    hasHopByHop: true,
     connectionTokens: null
   }
-  return { head, bytes, chunked }
 }
 
 /** An informational (1xx) h2 head as HTTP/1.1 bytes. */

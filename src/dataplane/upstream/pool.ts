@@ -29,9 +29,14 @@ export type ReadOption = SocketReader['onread']
  */
 export type Dialer = (ep: Endpoint, onread?: ReadOption, h2?: boolean) => { socket: Socket, ready: 'connect' | 'secureConnect' }
 
-/** Whether a request goes to `ep` over h2: always for an h2-only endpoint, as it arrived for a peer sidecar. */
-export function usesH2 (ep: Endpoint, arrivedOverH2: boolean): boolean {
-  return ep.protocol === 'h2' || (arrivedOverH2 && ep.sidecar === true)
+/**
+ * Whether a request goes to `ep` over h2: always for an h2-only endpoint; to a peer sidecar as the DestinationPolicy's
+ * `connectionPool.protocol` says (`policy`), else as it arrived (protocol preservation); else HTTP/1.1.
+ */
+export function usesH2 (ep: Endpoint, arrivedOverH2: boolean, policy: 'http1' | 'h2' | null = null): boolean {
+  if (ep.protocol === 'h2') return true
+  if (ep.sidecar !== true) return false
+  return policy === null ? arrivedOverH2 : policy === 'h2'
 }
 
 export interface PoolOptions {

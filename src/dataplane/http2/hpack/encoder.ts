@@ -128,6 +128,9 @@ export class HpackEncoder {
     // both ends of every call to save a few bytes; a value we index is sent once, so it is worth coding.
     pos = writeString(buf, pos, value, this.huffman && mode === 0)
     if (mode === 0) this.add(name, value, info, entrySize)
+    // memory: a name that is in no table and has no policy of its own is not kept (ever new names from a
+    // peer, with values too large to index, must not grow the map)
+    else if (info.dyn.size === 0 && info.staticIndex === 0 && info.mode === 0) this.info.delete(name)
     return pos
   }
 

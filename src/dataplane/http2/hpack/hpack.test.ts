@@ -114,7 +114,7 @@ describe('HPACK encoder', () => {
       [':authority', 'greeter:50051'], ['content-type', 'application/grpc'], ['te', 'trailers'], ['user-agent', 'grpc-node-js/1.14.7']]
     const first = encode(enc, head)
     const second = encode(enc, head)
-    assert.ok(first.length > 60)
+    assert.ok(first.length > 60, 'first.length > 60')
     assert.equal(second.length, head.length)
     const dec = new HpackDecoder(4096, 65536)
     assert.deepEqual(decode(dec, first), head)
@@ -128,6 +128,16 @@ describe('HPACK encoder', () => {
     assert.equal(enc.tableLength, 0)
     const again = encode(enc, [['authorization', 'Bearer abc']])
     assert.equal(again[0] & 0xf0, 0x10)
+  })
+
+  test('ever new header names with values too large to index do not grow the encoder', () => {
+    const enc = new HpackEncoder()
+    for (let i = 0; i < 5000; i++) encode(enc, [[`x-name-${i}`, 'v'.repeat(2000)]])
+    const names = (): number => (enc as unknown as { info: Map<string, unknown> }).info.size
+    assert.ok(names() < 100, `${names()} names kept`)
+    // and names that are indexed are forgotten when their entries are evicted
+    for (let i = 0; i < 5000; i++) encode(enc, [[`x-small-${i}`, String(i)]])
+    assert.ok(names() < 200, `${names()} names kept`)
   })
 
   test('a smaller peer table size is signalled before the next block', () => {
@@ -172,7 +182,7 @@ describe('HPACK decoder limits and errors', () => {
     const block = Buffer.concat([first, refs])
     dec.decode(block, 0, block.length, out)
     assert.equal(dec.tooLarge, true)
-    assert.ok(out.length / 2 <= 16 * 1024 / (900 + 32 + 5))
+    assert.ok(out.length / 2 <= 16 * 1024 / (900 + 32 + 5), 'out.length / 2 <= 16 * 1024 / (900 + 32 + 5)')
   })
   test('upper-case names, connection-specific characters and CR/LF in values mark the block malformed', () => {
     for (const [n, v] of [['X-Upper', '1'], ['x-sp ace', '1'], ['x-v', 'a\r\nb'], ['x-v', ' lead'], [':bogus', '1']]) {
