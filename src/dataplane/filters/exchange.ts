@@ -25,11 +25,10 @@ import {
 import { getHeader, type ResponseHead, type RequestHead } from '../http1/head-parser.ts'
 import { ChunkDecoder } from '../http1/chunk-codec.ts'
 import { serializeResponseHead } from '../http1/serialize.ts'
-import { GRPC_TIMEOUT_HEADER } from '../grpc/deadline.ts'
 import { grpcStatusForError, parseGrpcStatus } from '../grpc/status.ts'
 import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
 import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
-import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
+import { formatTimeoutHeader } from '../resilience/deadline.ts'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
 import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
 import { backoffMs, isRetryableParts, type RetryPolicy } from '../resilience/retry.ts'
@@ -266,12 +265,6 @@ export class Exchange implements BodySink, ResponseListener {
       if (this.tryH2) this.upgrading = false
       else extra += WS_UPGRADE_HEADERS
     }
-    if (plan.deadlineAt !== Infinity) {
-      const budget = formatTimeoutHeader(plan.deadlineAt - now())
-      extra += TIMEOUT_HEADER + ': ' + budget + '\r\n'
-      // gRPC: the same remaining budget in gRPC's own spelling, so the app's gRPC library enforces it too
-      if (this.grpc) extra += GRPC_TIMEOUT_HEADER + ': ' + budget + '\r\n'
-    }
     const out: OutgoingRequest = {
       method: req.method,
       path: plan.path,
@@ -280,6 +273,9 @@ export class Exchange implements BodySink, ResponseListener {
       chunked: req.chunked,
       connectionTokens: req.connectionTokens,
       extra,
+      // the remaining budget as `meshwork-timeout` and, for gRPC, `grpc-timeout` too (the app's gRPC library enforces it)
+      timeout: plan.deadlineAt !== Infinity ? formatTimeoutHeader(plan.deadlineAt - now()) : null,
+      grpcTimeout: this.grpc,
       acceptsTrailers: req.teTrailers,
       captureTrailers: this.grpc
     }
