@@ -7,6 +7,8 @@
  *   GET /metrics  Prometheus text exposition
  *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews`, `?direction=`,
  *                 `?limit=` (default 100 events, then the stream ends)
+ *   GET /app-health  sidecars: 200 `healthy` when the app's readiness path answered 2xx/3xx at the last probe,
+ *                 else 503 MESH_ERR_NOT_READY (how the runtime and kubelet see an app whose port is captured)
  *
  * @example
  * const admin = new AdminServer({ host: '127.0.0.1', port: 15000 }, view); await admin.start()
@@ -23,6 +25,8 @@ export interface AdminView {
   metrics (): string
   /** Serves `/tap` (NDJSON stream of finished requests; `?service=`, `?direction=`, `?limit=`). */
   tap (req: IncomingMessage, res: ServerResponse): void
+  /** The local app's last probe: true/false, null = not probed yet, undefined = this proxy has no app. */
+  appHealth? (): boolean | null | undefined
 }
 
 export class AdminServer {
@@ -73,8 +77,15 @@ export class AdminServer {
       case '/tap':
         this.view.tap(req, res)
         return
+      case '/app-health': {
+        const h = this.view.appHealth?.()
+        if (h === undefined) { this.send(res, 404, 'text/plain', 'no app: this proxy is not a sidecar with --app\n'); return }
+        if (h === true) { this.send(res, 200, 'text/plain', 'healthy\n'); return }
+        this.error(res, new NotReadyError(h === null ? 'the app has not been probed yet' : 'the app\'s readiness path does not answer 2xx/3xx'))
+        return
+      }
       case '/':
-        this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=]\n')
+        this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=] /app-health\n')
         return
       default:
         this.send(res, 404, 'text/plain', 'not found\n')

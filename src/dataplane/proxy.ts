@@ -23,6 +23,7 @@ import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext }
 import { compileTables, type ProxyTables } from './filters/tables.ts'
 import { H2Inbound } from './listeners/h2-downstream.ts'
 import { Listener } from './listeners/listener.ts'
+import { refusalGuard } from './listeners/refusal-log.ts'
 import { CertStore, type TlsMaterial } from './tls/cert-store.ts'
 import { createDialer } from './upstream/dial.ts'
 import { PoolRegistry } from './upstream/upstream-cluster.ts'
@@ -59,6 +60,8 @@ export class Proxy {
   /** Health-check probe: plain HTTP, or mTLS with this proxy's identity for peer sidecars. */
   private readonly probe = createHttpProbe({ tls: ep => this.certs?.clientOptions(ep.endpoint.identity) ?? null })
   private h2Inbound: H2Inbound | null = null
+  /** The sidecar's app probe (set by the config client's wiring), for the admin `/app-health`. */
+  private appHealthSource: (() => boolean | null) | null = null
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
   readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
@@ -76,7 +79,8 @@ export class Proxy {
       decorate: (ex: Exchange) => this.telemetry.decorate(ex)
     }
     const l = options.listeners
-    if (l.outbound !== undefined) this.listeners.set('outbound', new Listener({ ...l.outbound, handler: outboundHandler(ctx) }))
+    // Transparent capture sends the app's every TCP connection here: what is not HTTP is refused, counted, logged.
+    if (l.outbound !== undefined) this.listeners.set('outbound', new Listener({ ...l.outbound, handler: outboundHandler(ctx), nonHttp: refusalGuard(this.telemetry.registry, this.log) }))
     if (l.gateway !== undefined) this.listeners.set('gateway', new Listener({ ...l.gateway, handler: gatewayHandler(ctx) }))
     if (l.inbound !== undefined) {
       const handler = inboundHandler(ctx)
@@ -89,7 +93,8 @@ export class Proxy {
       notReadyReason: () => this.readiness() ?? '',
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
       metrics: () => this.telemetry.metricsText(),
-      tap: (req, res) => this.telemetry.tapHandler(req, res)
+      tap: (req, res) => this.telemetry.tapHandler(req, res),
+      appHealth: () => this.appHealthSource === null ? undefined : this.appHealthSource()
     })
   }
 
@@ -102,6 +107,11 @@ export class Proxy {
       return `mTLS is ${t.mtlsMode} and no certificate is installed yet`
     }
     return null
+  }
+
+  /** Where the admin `/app-health` reads the local app's health from (a sidecar with an app probe). */
+  setAppHealthSource (source: () => boolean | null): void {
+    this.appHealthSource = source
   }
 
   /** The applied snapshot (deeply frozen), or null. */

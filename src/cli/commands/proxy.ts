@@ -30,6 +30,9 @@ Identity (static mTLS material, PEM files):
 Control-plane registration (with --control-plane):
   --id <id> --role sidecar|ingress|egress --service <name> --version <v> --namespace <ns>
   --app <addr> --app-health-path <path> --gateway <name>
+  --advertise <addr>       where peers dial this sidecar (default: the --inbound address); with transparent
+                           capture, the pod's address and the app's port (the pod's rules redirect it to
+                           the inbound listener)
 
 Memory:
   --heap-trim-mb <n>       collect V8's old generation once it has grown by n MB since the last
@@ -70,6 +73,7 @@ export async function run (argv: string[]): Promise<number> {
       app: { type: 'string' },
       'app-health-path': { type: 'string' },
       gateway: { type: 'string' },
+      advertise: { type: 'string' },
       'heap-trim-mb': { type: 'string', default: String(HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024) }
     },
     strict: true
@@ -130,7 +134,7 @@ export async function run (argv: string[]): Promise<number> {
     stopSource = () => file.close()
   } else {
     const role = (v.role ?? 'sidecar') as 'sidecar' | 'ingress' | 'egress'
-    const inbound = a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
+    const inbound = v.advertise !== undefined ? hostPort('--advertise', v.advertise) : a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
     // loaded only for this mode: it brings the PKI (x509) a static-snapshot proxy does not need
     const { startConfigClient } = await import('../../dataplane/config-client.ts')
     const client = startConfigClient(proxy, {
@@ -146,6 +150,7 @@ export async function run (argv: string[]): Promise<number> {
       readinessPath: v['app-health-path'],
       log: (line) => process.stderr.write(`meshwork proxy: ${line}\n`)
     })
+    if (v.app !== undefined) proxy.setAppHealthSource(() => client.appHealthy)
     stopSource = () => client.close()
   }
 

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util'
 import { ConfigInvalidError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
 import { packageRoot } from '../../runtime/meshwork-command.ts'
+import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
+import { podNetworkUnsupportedReason } from '../../runtime/netns/capability.ts'
 
 export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
@@ -17,6 +19,11 @@ Options:
   --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
   --control-port <port>   port of the control plane (default 15010; 0 = any free port)
   --data-dir <dir>        logs, CA, applied config, Prometheus config (default .meshwork)
+  --network <mode>        pods: each workload instance in its own network namespace (address from
+                          198.18.0.0/16, services on 198.19.0.0/16), its traffic captured by nftables,
+                          no HTTP_PROXY (needs root); loopback: everything on 127.0.0.1, apps use
+                          HTTP_PROXY; auto (default): pods when running as root, else loopback
+  --nodes <n>             pods: spread replicas over n node namespaces joined by a bridge (default 1)
   --no-ui                 do not start the management server
   -q, --quiet             do not copy process logs to the terminal (they still go to <data-dir>/logs)
 `
@@ -59,11 +66,27 @@ export async function run (argv: string[]): Promise<number> {
       'control-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-ui': { type: 'boolean' },
+      network: { type: 'string', default: 'auto' },
+      nodes: { type: 'string', default: '1' },
       quiet: { type: 'boolean', short: 'q' }
     },
     strict: true,
     allowPositionals: false
   })
+  const network = values.network
+  if (network !== 'auto' && network !== 'pods' && network !== 'loopback') {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--network', reason: `must be pods, loopback or auto, got "${network}"` }])
+  }
+  const nodes = Number(values.nodes)
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--nodes', reason: `must be a whole number from 1 to ${MAX_NODES}, got "${values.nodes}"` }])
+  }
+  // One line says which network runs and, on a fallback, why.
+  const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason()
+  const mode = network === 'pods' || (network === 'auto' && unsupported === null) ? 'pods' : 'loopback'
+  process.stdout.write(mode === 'pods'
+    ? 'meshwork up: network: pods (a network namespace per workload instance, traffic captured by nftables, no HTTP_PROXY)\n'
+    : `meshwork up: network: loopback (apps reach their sidecar through HTTP_PROXY${network === 'auto' ? `; transparent capture (--network pods) ${unsupported}` : ''})\n`)
   const opts: LocalMeshOptions = {
     files: values.file,
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
@@ -71,7 +94,9 @@ export async function run (argv: string[]): Promise<number> {
     controlPort: port(values['control-port'], '--control-port', 15010),
     dataDir: values['data-dir'] ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
-    management: values['no-ui'] === true ? undefined : startManagement
+    management: values['no-ui'] === true ? undefined : startManagement,
+    network: mode,
+    nodes
   }
   process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
   const mesh = await startLocalMesh(opts)

@@ -15,6 +15,7 @@ import { now } from '../resilience/clock.ts'
 import { peerSpiffeId } from '../tls/spiffe.ts'
 import type { CertStore } from '../tls/cert-store.ts'
 import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
+import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, type NonHttpGuard, nonHttpReason, refuseNonHttp } from './non-http.ts'
 
 export interface ListenerOptions {
   host: string
@@ -25,6 +26,8 @@ export interface ListenerOptions {
   idleTimeoutMs?: number
   /** h2 connections (ALPN `h2` or the cleartext preface) are handed here when set. */
   onH2?: (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer) => void
+  /** Refuse connections that are not HTTP (outbound listener: transparent capture brings every TCP connection). */
+  nonHttp?: NonHttpGuard
 }
 
 const TLS_HANDSHAKE = 0x16
@@ -94,7 +97,8 @@ export class Listener {
 
   private onConnection (socket: Socket): void {
     const tls = this.options.tls
-    if (tls === undefined && this.options.onH2 === undefined) {
+    const guard = this.options.nonHttp
+    if (tls === undefined && this.options.onH2 === undefined && guard === undefined) {
       this.connections.add(new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop))
       return
     }
@@ -102,9 +106,25 @@ export class Listener {
     this.rawSockets.add(socket)
     socket.on('error', noop)
     socket.once('close', () => this.rawSockets.delete(socket))
-    socket.once('data', (chunk: Buffer) => {
+    const silent = guard === undefined
+      ? null
+      : setTimeout(() => {
+        this.rawSockets.delete(socket)
+        socket.removeListener('data', onFirst)
+        guard.onRefused('silent', socket)
+        refuseNonHttp(socket, 'silent')
+      }, guard.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS)
+    if (silent !== null) socket.once('close', () => clearTimeout(silent))
+    const onFirst = (chunk: Buffer): void => {
       this.rawSockets.delete(socket)
       socket.pause()
+      if (silent !== null) clearTimeout(silent)
+      const refused = guard === undefined ? null : nonHttpReason(chunk)
+      if (refused !== null) {
+        guard!.onRefused(refused, socket)
+        refuseNonHttp(socket, refused)
+        return
+      }
       if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') {
         this.options.onH2(socket, undefined, chunk)
         return
@@ -112,7 +132,8 @@ export class Listener {
       socket.unshift(chunk)
       if (chunk[0] === TLS_HANDSHAKE && tls !== undefined) this.startTls(socket, tls())
       else this.startHttp1(socket, undefined)
-    })
+    }
+    socket.once('data', onFirst)
   }
 
   private startTls (socket: Socket, store: CertStore | null): void {

@@ -1,0 +1,42 @@
+// Admin `/app-health`: how the runtime (and kubelet, after `meshwork inject` rewrote the probes) sees an app
+// whose port is captured by the pod's rules: the sidecar's own probe of it.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import { after, test } from 'node:test'
+import { AppProbe } from './app-probe.ts'
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the data plane's class is named Proxy (docs/architecture.md)
+import { Proxy } from './proxy.ts'
+
+const LOOP = { host: '127.0.0.1', port: 0 }
+const cleanups: (() => unknown)[] = []
+after(async () => { for (const c of cleanups.reverse()) await c() })
+
+async function get (port: number, path: string): Promise<{ status: number, code: string | undefined }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`)
+  await r.text()
+  return { status: r.status, code: r.headers.get('x-meshwork-error') ?? undefined }
+}
+
+test('/app-health follows the app probe: 503 MESH_ERR_NOT_READY before the first probe and while the app fails, 200 when it answers', async () => {
+  let healthy = false
+  const app = createServer((_req, res) => { res.writeHead(healthy ? 200 : 500).end() }).listen(0, '127.0.0.1')
+  await once(app, 'listening')
+  cleanups.push(() => app.close())
+  const proxy = new Proxy({ listeners: { admin: LOOP }, log: () => {} })
+  await proxy.start()
+  cleanups.push(() => proxy.stop())
+  const admin = proxy.addresses.admin!.port
+  assert.equal((await get(admin, '/app-health')).status, 404, 'no app source: not a sidecar')
+
+  const probe = new AppProbe({ host: '127.0.0.1', port: (app.address() as { port: number }).port }, { path: '/healthz', intervalMs: 20 })
+  cleanups.push(() => probe.close())
+  proxy.setAppHealthSource(() => probe.known ? probe.healthy : null)
+  assert.deepEqual(await get(admin, '/app-health'), { status: 503, code: 'MESH_ERR_NOT_READY' })
+  probe.start()
+  await once(probe, 'change')
+  assert.deepEqual(await get(admin, '/app-health'), { status: 503, code: 'MESH_ERR_NOT_READY' })
+  healthy = true
+  await once(probe, 'change')
+  assert.deepEqual(await get(admin, '/app-health'), { status: 200, code: undefined })
+})
