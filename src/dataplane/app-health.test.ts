@@ -40,3 +40,21 @@ test('/app-health follows the app probe: 503 MESH_ERR_NOT_READY before the first
   await once(probe, 'change')
   assert.deepEqual(await get(admin, '/app-health'), { status: 200, code: undefined })
 })
+
+test('/app-health/<port><path> makes a registered probe of the app now; anything not registered is 404 (no open proxy to the app)', async () => {
+  let live = true
+  const app = createServer((req, res) => { res.writeHead(req.url === '/livez?deep=1' && live ? 200 : 500).end() }).listen(0, '127.0.0.1')
+  await once(app, 'listening')
+  cleanups.push(() => app.close())
+  const port = (app.address() as { port: number }).port
+  const proxy = new Proxy({ listeners: { admin: LOOP }, log: () => {} })
+  proxy.setAppProbes('127.0.0.1', [`${port}/livez?deep=1`])
+  await proxy.start()
+  cleanups.push(() => proxy.stop())
+  const admin = proxy.addresses.admin!.port
+  assert.deepEqual(await get(admin, `/app-health/${port}/livez?deep=1`), { status: 200, code: undefined })
+  live = false
+  assert.deepEqual(await get(admin, `/app-health/${port}/livez?deep=1`), { status: 503, code: 'MESH_ERR_NOT_READY' })
+  assert.equal((await get(admin, `/app-health/${port}/admin/secrets`)).status, 404)
+  assert.equal((await get(admin, `/app-health/${port}/livez`)).status, 404)
+})

@@ -17,6 +17,7 @@ import { checkProxySnapshot } from '../config/snapshot-check/check-snapshot.ts'
 import type { ProxySnapshot } from '../config/snapshot.ts'
 import { MeshError, SnapshotRejectedError } from '../errors.ts'
 import { AdminServer } from './admin.ts'
+import { probeAppOnce } from './app-probe.ts'
 import { createHttpProbe } from './resilience/health-check.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
@@ -62,6 +63,8 @@ export class Proxy {
   private h2Inbound: H2Inbound | null = null
   /** The sidecar's app probe (set by the config client's wiring), for the admin `/app-health`. */
   private appHealthSource: (() => boolean | null) | null = null
+  /** Probes kubelet may ask the admin listener to make (`<port><path>`), and the app's host. */
+  private appProbes: { host: string, targets: Set<string> } | null = null
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
   readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
@@ -94,7 +97,13 @@ export class Proxy {
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
       metrics: () => this.telemetry.metricsText(),
       tap: (req, res) => this.telemetry.tapHandler(req, res),
-      appHealth: () => this.appHealthSource === null ? undefined : this.appHealthSource()
+      appHealth: () => this.appHealthSource === null ? undefined : this.appHealthSource(),
+      appProbe: target => {
+        const p = this.appProbes
+        if (p === null || !p.targets.has(target)) return undefined
+        const slash = target.indexOf('/')
+        return probeAppOnce({ host: p.host, port: Number(target.slice(0, slash)) }, target.slice(slash))
+      }
     })
   }
 
@@ -112,6 +121,15 @@ export class Proxy {
   /** Where the admin `/app-health` reads the local app's health from (a sidecar with an app probe). */
   setAppHealthSource (source: () => boolean | null): void {
     this.appHealthSource = source
+  }
+
+  /**
+   * Probes of the app the admin `/app-health/<port><path>` may make (`meshwork inject` rewrites kubelet's
+   * HTTP probes of a captured port to these): `['9080/healthz', …]` on `host`.
+   */
+  setAppProbes (host: string, targets: readonly string[]): void {
+    // the port is part of each target: an app may serve its probes on another port than its traffic
+    this.appProbes = { host, targets: new Set(targets) }
   }
 
   /** The applied snapshot (deeply frozen), or null. */

@@ -30,6 +30,8 @@ Identity (static mTLS material, PEM files):
 Control-plane registration (with --control-plane):
   --id <id> --role sidecar|ingress|egress --service <name> --version <v> --namespace <ns>
   --app <addr> --app-health-path <path> --gateway <name>
+  --app-probe <port><path> a probe of the app the admin serves at /app-health/<port><path> (repeatable;
+                           kubelet probes of a captured port, rewritten by meshwork inject)
   --advertise <addr>       where peers dial this sidecar (default: the --inbound address); with transparent
                            capture, the pod's address and the app's port (the pod's rules redirect it to
                            the inbound listener)
@@ -74,6 +76,7 @@ export async function run (argv: string[]): Promise<number> {
       'app-health-path': { type: 'string' },
       gateway: { type: 'string' },
       advertise: { type: 'string' },
+      'app-probe': { type: 'string', multiple: true },
       'heap-trim-mb': { type: 'string', default: String(HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024) }
     },
     strict: true
@@ -112,6 +115,10 @@ export async function run (argv: string[]): Promise<number> {
     requireIdentity: v['control-plane'] !== undefined && tls === undefined,
     gatewayName: v.gateway
   })
+  for (const t of v['app-probe'] ?? []) {
+    if (!/^\d{1,5}\//.test(t)) throw new ConfigInvalidError([{ file: '<flags>', path: '--app-probe', reason: `must be <port><path>, e.g. 9080/healthz, got "${t}"` }])
+  }
+  if (v['app-probe'] !== undefined) proxy.setAppProbes(hostPort('--app', v.app)?.host ?? '127.0.0.1', v['app-probe'])
   await proxy.start()
   const heapTrim = trimMb > 0 ? startHeapTrim({ growthBytes: trimMb * 1024 * 1024, registry: proxy.metrics }) : null
   const a = proxy.addresses
