@@ -11,6 +11,7 @@
  * the app on 127.0.0.1:<Workload port> or any address. Peers dial `<pod>:<Workload port>` (the sidecar
  * advertises it); the pod's prerouting rule hands it to the inbound listener.
  */
+import { ConfigInvalidError } from '../errors.ts'
 import { CAPTURE_DEFAULTS } from './netns/capture-rules.ts'
 import { type Forwarder, startForwarder } from './netns/forwarder.ts'
 import type { Pod, PodNetwork } from './netns/pod-network.ts'
@@ -59,6 +60,9 @@ export class PodMeshNetwork implements MeshNetwork {
   }
 
   async placeInstance (inst: PlannedInstance): Promise<InstancePlacement> {
+    if (Object.values(POD_PORTS).includes(inst.port as 15000)) {
+      throw new ConfigInvalidError([{ file: '<workload>', resource: `Workload of ${inst.service}-${inst.version}`, path: 'spec.port', reason: `${inst.port} is a port of the sidecar in its pod (${Object.values(POD_PORTS).join(', ')}); choose another` }])
+    }
     const pod = await this.net.addPod({ id: inst.id, node: this.nodeOf(inst), namespace: inst.namespace, capture: { appPorts: [inst.port] } })
     const adminUrl = `http://${pod.address}:${POD_PORTS.admin}`
     return {

@@ -167,6 +167,31 @@ test('the host reaches the pods: a real Prometheus scrapes every proxy\'s admin 
   }, 'Prometheus to scrape all 8 proxies', 30_000, 500)
 })
 
+test('a Workload applied while the mesh runs gets a pod of its own, its name resolves in the running pods; deleting it removes the pod', { skip }, async () => {
+  const ratings = fileURLToPath(new URL('../../samples/bookinfo/ratings.mjs', import.meta.url))
+  const r = await mesh.controlPlane.apply(`apiVersion: meshwork.dev/v1alpha1
+kind: Workload
+metadata: { name: stars-v1 }
+spec: { service: stars, version: v1, port: 9080, command: [node, ${JSON.stringify(ratings)}] }
+`, 'stars.yaml')
+  assert.equal(r.ok, true, JSON.stringify(r.problems))
+  // the runtime reconciles by itself on the change; this waits for the pass (which may be its own)
+  const pass = await mesh.reconcile()
+  assert.deepEqual(pass.failed, [])
+  await waitUntil(() => mesh.app('stars-v1-0') !== undefined && net.pod('stars-v1-0') !== undefined, 'the stars instance in its pod', 30_000)
+  const pod = net.pod('stars-v1-0')!
+  // productpage's pod was started before `stars` existed: its hosts file was rewritten in place
+  await waitUntil(async () => {
+    try {
+      return (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://stars:9080/ratings/0'])).stdout === '200'
+    } catch { return false }
+  }, 'stars to answer through the mesh from an older pod', 20_000, 250)
+  assert.equal((await mesh.controlPlane.delete(['Workload/default/stars-v1'])).ok, true)
+  await mesh.reconcile()
+  await waitUntil(() => net.pod('stars-v1-0') === undefined, 'the stars pod removed', 30_000)
+  assert.ok(!(await runLeftovers(net.run)).includes(pod.netns), 'its namespace is gone')
+})
+
 test('stop removes every namespace, veth, bridge, rule and /etc/netns entry of the run', { skip }, async () => {
   const run = net.run
   assert.ok((await runLeftovers(run)).length > 0)
