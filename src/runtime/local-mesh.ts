@@ -6,7 +6,7 @@ import { type StartContext, startGateway, startInstance, stopInstance } from './
 import { LogSink } from './log-sink.ts'
 import { LoopbackNetwork, type MeshNetwork, type NetworkMode } from './mesh-network.ts'
 import { type MeshPlan, type PlannedInstance, planMesh } from './mesh-plan.ts'
-import { defaultMeshFile } from './meshwork-command.ts'
+import { defaultMeshFile, proxyCodeFiles } from './meshwork-command.ts'
 import { podNetworkUnsupportedReason } from './netns/capability.ts'
 import { type Pod, PodNetwork } from './netns/pod-network.ts'
 import { PodMeshNetwork } from './pod-mesh-network.ts'
@@ -306,7 +306,7 @@ function sortByPlan (mesh: LocalMesh, plan: MeshPlan): void {
  */
 async function startNetwork (opts: LocalMeshOptions, ports: PortAllocator, controlPlane: ControlPlane, controlPort: number, log: (line: string) => void): Promise<MeshNetwork> {
   const wanted = opts.network ?? 'loopback'
-  const unsupported = wanted === 'loopback' ? null : podNetworkUnsupportedReason()
+  const unsupported = wanted === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
   if (wanted === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
   if (wanted === 'loopback' || unsupported !== null) {
     if ((opts.nodes ?? 1) > 1) throw new PodNetworkUnavailableError(`--nodes ${opts.nodes} needs the pods network${unsupported !== null ? `, which ${unsupported}` : ''}`)

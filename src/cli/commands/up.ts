@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigInvalidError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
-import { packageRoot } from '../../runtime/meshwork-command.ts'
+import { packageRoot, proxyCodeFiles } from '../../runtime/meshwork-command.ts'
 import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
 import { podNetworkUnsupportedReason } from '../../runtime/netns/capability.ts'
 
@@ -82,7 +82,7 @@ export async function run (argv: string[]): Promise<number> {
     throw new ConfigInvalidError([{ file: '<flags>', path: '--nodes', reason: `must be a whole number from 1 to ${MAX_NODES}, got "${values.nodes}"` }])
   }
   // One line says which network runs and, on a fallback, why.
-  const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason()
+  const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
   const mode = network === 'pods' || (network === 'auto' && unsupported === null) ? 'pods' : 'loopback'
   process.stdout.write(mode === 'pods'
     ? 'meshwork up: network: pods (a network namespace per workload instance, traffic captured by nftables, no HTTP_PROXY)\n'

@@ -103,6 +103,8 @@ export class Listener {
       return
     }
     // Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1.
+    // Perf: with the non-HTTP guard (outbound) this costs one timer and one listener per connection, nothing
+    // per request (bench/proxy-overhead.ts A/B in bench/README.md).
     this.rawSockets.add(socket)
     socket.on('error', noop)
     socket.once('close', () => this.rawSockets.delete(socket))
