@@ -229,18 +229,19 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   // User-facing ports first: a taken one fails before anything starts.
   const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane')
   const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI') : 0
-  // Spans go to the management server's OTLP receiver (the UI's Traces page) unless the mesh names an exporter.
-  const tracingEndpoint = opts.management !== undefined ? `http://127.0.0.1:${uiPort}/v1/traces` : undefined
   const cpLog = new LogSink('control-plane', logDir, opts.echo ?? null)
+  // The network first: proxies in pods reach host services (control plane, OTLP receiver) through it.
+  const network = await startNetwork(opts, ports, controlPort, opts.management !== undefined ? [uiPort] : [], line => cpLog.line(`[meshwork] ${line}`))
+    .catch(async err => { await cpLog.close(); throw err })
+  cpLog.line(`[meshwork] network: ${network.describe()}`)
+  // Spans go to the management server's OTLP receiver (the UI's Traces page) unless the mesh names an exporter.
+  const tracingEndpoint = opts.management !== undefined ? `${network.hostServiceUrl(uiPort)}/v1/traces` : undefined
   // resyncGraceMs 0: proxies remembered from an earlier run are gone (this run starts new ones on new
   // ports), so their endpoints must not linger. Applied config does persist across runs.
   const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, tracingEndpoint, log: line => cpLog.line(line) })
-    .catch(async err => { await cpLog.close(); throw err })
+    .catch(async err => { await network.close(); await cpLog.close(); throw err })
   const plan = planMesh(controlPlane.resources())
   const ingress = plan.gateways.find(g => g.role === 'ingress')
-  const network = await startNetwork(opts, ports, controlPlane, controlPort, line => cpLog.line(`[meshwork] ${line}`))
-    .catch(async err => { await controlPlane.close(); await cpLog.close(); throw err })
-  cpLog.line(`[meshwork] network: ${network.describe()}`)
   const supervisor = new Supervisor()
   supervisor.defineGroups(['sidecars', 'apps', 'gateways'])
   const mesh = new LocalMesh(controlPlane, cpLog, supervisor, plan, dataDir, network)
@@ -304,17 +305,17 @@ function sortByPlan (mesh: LocalMesh, plan: MeshPlan): void {
  * The network of the mesh: pods (their own namespaces, capture) when asked or, with `auto`, when this process
  * may build them; loopback otherwise.
  */
-async function startNetwork (opts: LocalMeshOptions, ports: PortAllocator, controlPlane: ControlPlane, controlPort: number, log: (line: string) => void): Promise<MeshNetwork> {
+async function startNetwork (opts: LocalMeshOptions, ports: PortAllocator, controlPort: number, hostPorts: number[], log: (line: string) => void): Promise<MeshNetwork> {
   const wanted = opts.network ?? 'loopback'
   const unsupported = wanted === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
   if (wanted === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
   if (wanted === 'loopback' || unsupported !== null) {
     if ((opts.nodes ?? 1) > 1) throw new PodNetworkUnavailableError(`--nodes ${opts.nodes} needs the pods network${unsupported !== null ? `, which ${unsupported}` : ''}`)
-    return new LoopbackNetwork(ports, controlPlane.url)
+    return new LoopbackNetwork(ports, `http://127.0.0.1:${controlPort}`)
   }
   const net = await PodNetwork.create({ nodes: opts.nodes ?? 1, log })
   try {
-    return await PodMeshNetwork.start(net, controlPort)
+    return await PodMeshNetwork.start(net, [controlPort, ...hostPorts])
   } catch (err) {
     await net.close()
     throw err

@@ -55,6 +55,8 @@ export interface MeshNetwork {
   readonly mode: NetworkMode
   /** The control plane as sidecars and gateways reach it. */
   readonly controlPlaneUrl: string
+  /** A service of the host's loopback (`127.0.0.1:<port>`: the control plane, the UI's OTLP receiver) as proxies reach it. */
+  hostServiceUrl (port: number): string
   /** One line for the start-up banner and the summary. */
   describe (): string
   placeInstance (inst: PlannedInstance): Promise<InstancePlacement>
@@ -80,6 +82,10 @@ export class LoopbackNetwork implements MeshNetwork {
 
   describe (): string {
     return 'loopback: every process on 127.0.0.1, apps reach their sidecar through HTTP_PROXY (no capture)'
+  }
+
+  hostServiceUrl (port: number): string {
+    return `http://127.0.0.1:${port}`
   }
 
   async placeInstance (inst: PlannedInstance): Promise<InstancePlacement> {

@@ -4,6 +4,7 @@
  * pod's nftables rules. The host side:
  *
  *   sidecars ──▶ <host address>:<control port> ──forwarder──▶ 127.0.0.1:<control port> (control plane)
+ *   proxies  ──▶ <host address>:<UI port>/v1/traces ──forwarder──▶ 127.0.0.1:<UI port> (spans, when the UI runs)
  *   127.0.0.1:<ingress port> ──forwarder──▶ <ingress pod>:<listener port> (ingress gateway)
  *   runtime, Prometheus, UI ──▶ <pod>:15000 (sidecar admin, over the host's link into the pod network)
  *
@@ -36,12 +37,23 @@ export class PodMeshNetwork implements MeshNetwork {
     this.controlPlaneUrl = controlPlaneUrl
   }
 
-  /** Forward `<host address>:<control port>` to the control plane on loopback. */
-  static async start (net: PodNetwork, controlPort: number): Promise<PodMeshNetwork> {
-    const fwd = await startForwarder({ listen: { host: net.hostAddress, port: controlPort }, target: { host: '127.0.0.1', port: controlPort } })
-    const n = new PodMeshNetwork(net, `http://${net.hostAddress}:${controlPort}`)
-    n.#forwarders.push(fwd)
+  /**
+   * Forward `<host address>:<port>` to `127.0.0.1:<port>` for each of `hostPorts` (the first is the control
+   * plane's; then e.g. the UI's OTLP receiver), so proxies in pods reach them while they listen on loopback only.
+   */
+  static async start (net: PodNetwork, hostPorts: readonly number[]): Promise<PodMeshNetwork> {
+    const n = new PodMeshNetwork(net, `http://${net.hostAddress}:${hostPorts[0]}`)
+    try {
+      for (const port of hostPorts) n.#forwarders.push(await startForwarder({ listen: { host: net.hostAddress, port }, target: { host: '127.0.0.1', port } }))
+    } catch (err) {
+      await Promise.all(n.#forwarders.map(f => f.close()))
+      throw err
+    }
     return n
+  }
+
+  hostServiceUrl (port: number): string {
+    return `http://${this.net.hostAddress}:${port}`
   }
 
   describe (): string {

@@ -4,6 +4,7 @@
 // host still reaches the ingress on loopback and Prometheus scrapes every pod; nothing is left after stop.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,11 +27,24 @@ let mesh: LocalMesh
 let net: PodNetwork
 let prom: PrometheusServer | undefined
 let rulesBefore = ''
+/** Bodies POSTed to the OTLP receiver on host loopback (the UI's, played by this test). */
+const spans: string[] = []
 
 before(async () => {
   if (skip !== false) return
   rulesBefore = await hostRuleset()
-  mesh = await startLocalMesh({ network: 'pods', dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, echo: null, restartBackoffMs: 1000 })
+  mesh = await startLocalMesh({
+    network: 'pods', dataDir: join(dir, 'data'), ingressPort: 0, controlPort: 0, uiPort: 0, echo: null, restartBackoffMs: 1000,
+    // the management server's place: an OTLP receiver on host loopback, where the proxies' spans go
+    management: async ({ port }) => {
+      const srv = createServer((req, res) => {
+        let body = ''
+        req.setEncoding('utf8').on('data', c => { body += c }).on('end', () => { if (req.url === '/v1/traces') spans.push(body); res.end('{}') })
+      })
+      await new Promise<void>(resolve => srv.listen(port, '127.0.0.1', resolve))
+      return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>(resolve => srv.close(() => resolve())) }
+    }
+  })
   net = mesh.podNetwork!
 })
 
@@ -155,8 +169,10 @@ test('non-HTTP TCP from a pod is refused at once, counted and logged: TLS gets a
   await waitUntil(() => readFileSync(join(dir, 'data', 'logs', 'reviews-v2-0-sidecar.log'), 'utf8').includes('MESH_ERR_NOT_HTTP'), 'the refusal in the sidecar log', 5000)
 })
 
-test('the host reaches the pods: a real Prometheus scrapes every proxy\'s admin listener at its pod address; the control plane stays on loopback', { skip }, async () => {
+test('the host reaches the pods: a real Prometheus scrapes every proxy\'s admin listener at its pod address; the control plane and the OTLP receiver stay on loopback', { skip }, async () => {
   assert.match(mesh.controlPlane.url, /^http:\/\/127\.0\.0\.1:/)
+  // spans of the calls above reached the receiver on host loopback from the pods (through the forwarder)
+  await waitUntil(() => spans.some(b => b.includes('productpage-v1-0')), 'spans from the productpage sidecar', 15_000, 200)
   assert.equal(mesh.controlPlane.registry.connected().length, 8, 'every proxy reached the control plane from its pod')
   const targets = mesh.scrapeTargets()
   for (const t of targets) assert.match(t.address, /^198\.18\.\d+\.\d+:15000$/)
