@@ -57,6 +57,27 @@ export interface Pod {
   capture: boolean
 }
 
+/**
+ * Pick a /20 no live run and no host address uses, and record it in this run's owner file. Two runs starting
+ * at once may pick the same one: each re-reads the owner files after writing its own, and the run with the
+ * larger id moves on to another block.
+ */
+async function claimBlock (run: string, nodes: number): Promise<number> {
+  const pidStart = processStartTime(process.pid) ?? 0
+  const avoid = new Set<number>()
+  for (const a of await listAddresses()) { const b = blockOf(a.address); if (b >= 0) avoid.add(b) }
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const used = new Set(avoid)
+    for (const s of readRunStates()) if (s.run !== run && ownerAlive(s)) used.add(s.block)
+    const b = freeBlock(used)
+    writeRunState({ run, pid: process.pid, pidStart, block: b, nodes, createdAt: new Date().toISOString() })
+    const rival = readRunStates().find(s => s.run !== run && s.block === b && ownerAlive(s))
+    if (rival === undefined || rival.run > run) return b
+    avoid.add(b)
+  }
+  return freeBlock(avoid)
+}
+
 export class PodNetwork {
   readonly run: string
   readonly block: Block
@@ -92,13 +113,7 @@ export class PodNetwork {
     const runs = await findRuns()
     let run = newRunId()
     while (runs.has(run)) run = newRunId()
-    // Blocks taken: by live runs (owner file) and by any address of the pod range on a host link.
-    const used = new Set<number>()
-    for (const s of readRunStates()) if (ownerAlive(s)) used.add(s.block)
-    for (const a of await listAddresses()) { const b = blockOf(a.address); if (b >= 0) used.add(b) }
-    const b = block(freeBlock(used))
-    const pidStart = processStartTime(process.pid) ?? 0
-    writeRunState({ run, pid: process.pid, pidStart, block: b.index, nodes, createdAt: new Date().toISOString() })
+    const b = block(await claimBlock(run, nodes))
     const net = new PodNetwork(run, b, nodes, o)
     process.on('exit', net.#onExit)
     try {
