@@ -122,3 +122,14 @@ async function leftovers (run: string): Promise<string[]> {
   try { etc = readdirSync(ETC_NETNS) } catch {}
   return [...(await listNamespaces()).filter(mine), ...(await listLinks()).filter(mine), ...etc.filter(mine).map(d => `${ETC_NETNS}/${d}`)]
 }
+
+test('two pod networks created at the same moment get different address blocks', { skip }, async () => {
+  const [a, b] = await Promise.all([PodNetwork.create(), PodNetwork.create()])
+  try {
+    assert.notEqual(a.block.index, b.block.index)
+    assert.notEqual(a.run, b.run)
+  } finally {
+    await Promise.all([a.close(), b.close()])
+  }
+  assert.deepEqual([...await leftovers(a.run), ...await leftovers(b.run)], [])
+})
