@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigInvalidError } from '../../errors.ts'
+import { ConfigInvalidError, PodNetworkUnavailableError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
 import { packageRoot, proxyCodeFiles } from '../../runtime/meshwork-command.ts'
 import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
@@ -11,7 +11,7 @@ export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
 Run a whole mesh on this machine: the control plane, a sidecar + app per Workload replica, the ingress
 and egress gateways and the management UI. Without -f, runs the embedded Bookinfo sample.
-Ctrl-C stops everything (UI, gateways, apps, sidecars, control plane, in that order).
+Ctrl-C stops everything (UI, gateways, apps, sidecars, pod network, control plane, in that order).
 
 Options:
   -f, --file <path>       mesh file (repeatable; default: samples/bookinfo/mesh.yaml)
@@ -83,7 +83,9 @@ export async function run (argv: string[]): Promise<number> {
   }
   // One line says which network runs and, on a fallback, why.
   const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
+  if (network === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
   const mode = network === 'pods' || (network === 'auto' && unsupported === null) ? 'pods' : 'loopback'
+  if (nodes > 1 && mode !== 'pods') throw new PodNetworkUnavailableError(`--nodes ${nodes} needs --network pods${unsupported !== null ? `, which ${unsupported}` : ''}`)
   process.stdout.write(mode === 'pods'
     ? 'meshwork up: network: pods (a network namespace per workload instance, traffic captured by nftables, no HTTP_PROXY)\n'
     : `meshwork up: network: loopback (apps reach their sidecar through HTTP_PROXY${network === 'auto' ? `; transparent capture (--network pods) ${unsupported}` : ''})\n`)
