@@ -3,9 +3,9 @@
  * the client's traffic captured by the pod's nftables rules, as `meshwork up --network pods` runs it.
  *
  *   captured   wrk ─▶ 198.19.0.1:80 ─rules─▶ client sidecar :15001 ══mTLS══▶ <server pod>:80 ─rules─▶ server sidecar :15006 ─▶ origin 127.0.0.1:80
- *   explicit   wrk ─▶ 127.0.0.1:15101 (client sidecar, no rule) ══mTLS══▶ <server pod>:15006 (no rule) ─▶ origin
- *   (wrk in the client pod, origin nginx in the server pod, sidecars as uid 1337; both paths cross the veths
- *   and the bridge, so captured / explicit is the cost of the rules alone)
+ *   explicit   wrk ─▶ 127.0.0.1:15101 (client sidecar, no rule) ══mTLS══▶ <server pod>:15106 (no rule) ─▶ origin
+ *   (wrk in the client pod, origin nginx in the server pod, sidecars as uid 1337, a pair of sidecars per path;
+ *   both paths cross the veths and the bridge, so captured / explicit is the cost of the rules alone)
  */
 import type { ChildProcess } from 'node:child_process'
 import { chmodSync, chownSync, writeFileSync } from 'node:fs'
@@ -39,6 +39,7 @@ export interface CapturedPathOptions {
 }
 
 const EXPLICIT_PORT = 15101
+const EXPLICIT_INBOUND = 15106
 
 export async function startCapturedPath (o: CapturedPathOptions): Promise<CapturedPath> {
   const net = await PodNetwork.create({ nodes: 1 })
@@ -66,19 +67,22 @@ export async function startCapturedPath (o: CapturedPathOptions): Promise<Captur
     const wrap = (pod: Pod, as: 'proxy' | 'app'): Wrap => (command, args) => net.command(pod, command, args, as)
     o.startNginx('origin-pod', o.originServer, wrap(server, 'app'))
     const f = o.files
-    const serverProxy = await o.startMeshwork('meshwork-server-sidecar [pod]', ['--snapshot', inSnap, '--inbound', `0.0.0.0:${CAPTURE_DEFAULTS.inboundPort}`, '--admin', '0.0.0.0:15000', '--cert', f.originCert, '--key', f.originKey, '--ca', f.ca], wrap(server, 'proxy'))
+    const [capturedServer, explicitServer] = await Promise.all([
+      o.startMeshwork('meshwork-server-sidecar [captured]', ['--snapshot', inSnap, '--inbound', `0.0.0.0:${CAPTURE_DEFAULTS.inboundPort}`, '--admin', '0.0.0.0:15000', '--cert', f.originCert, '--key', f.originKey, '--ca', f.ca], wrap(server, 'proxy')),
+      o.startMeshwork('meshwork-server-sidecar [pods, explicit]', ['--snapshot', inSnap, '--inbound', `0.0.0.0:${EXPLICIT_INBOUND}`, '--admin', '0.0.0.0:15100', '--cert', f.originCert, '--key', f.originKey, '--ca', f.ca], wrap(server, 'proxy'))
+    ])
     const [capturedClient, explicitClient] = await Promise.all([
       // peers dial the server pod's app port (:80); its prerouting rule hands the connection to :15006
       o.startMeshwork('meshwork-client-sidecar [captured]', ['--snapshot', file('pod-out-captured.json', outSnap(80)), '--outbound', `127.0.0.1:${CAPTURE_DEFAULTS.outboundPort}`, '--admin', '127.0.0.1:15000', '--cert', f.clientCert, '--key', f.clientKey, '--ca', f.ca], wrap(client, 'proxy')),
-      o.startMeshwork('meshwork-client-sidecar [pods, explicit]', ['--snapshot', file('pod-out-explicit.json', outSnap(CAPTURE_DEFAULTS.inboundPort)), '--outbound', `127.0.0.1:${EXPLICIT_PORT}`, '--admin', '127.0.0.1:15100', '--cert', f.clientCert, '--key', f.clientKey, '--ca', f.ca], wrap(client, 'proxy'))
+      o.startMeshwork('meshwork-client-sidecar [pods, explicit]', ['--snapshot', file('pod-out-explicit.json', outSnap(EXPLICIT_INBOUND)), '--outbound', `127.0.0.1:${EXPLICIT_PORT}`, '--admin', '127.0.0.1:15100', '--cert', f.clientCert, '--key', f.clientKey, '--ca', f.ca], wrap(client, 'proxy'))
     ])
     return {
       net,
       inClient: wrap(client, 'app'),
       capturedUrl: `http://${vip}:80/`,
       explicitUrl: `http://127.0.0.1:${EXPLICIT_PORT}/`,
-      captured: { client: capturedClient, server: serverProxy },
-      explicit: { client: explicitClient, server: serverProxy },
+      captured: { client: capturedClient, server: capturedServer },
+      explicit: { client: explicitClient, server: explicitServer },
       close: () => net.close()
     }
   } catch (err) {

@@ -8,7 +8,7 @@
  *   meshwork 2 hops mTLS   wrk ─▶ meshwork outbound ══mTLS══▶ meshwork inbound ─▶ origin
  *   nginx 2 hops TLS       wrk ─▶ nginx ══TLS (client cert)══▶ nginx ──────────▶ origin
  *   (root only: a real pod network, bench/captured-path.ts; wrk in the client pod, origin in the server pod)
- *   meshwork 2 hops pods   wrk ─▶ 127.0.0.1:15101 (explicit) ══mTLS══▶ <server pod>:15006 ─▶ origin
+ *   meshwork 2 hops pods   wrk ─▶ 127.0.0.1:15101 (explicit) ══mTLS══▶ <server pod>:15106 ─▶ origin
  *   meshwork 2 hops captured  wrk ─▶ <service address> ─rules─▶ sidecar ══mTLS══▶ <server pod>:80 ─rules─▶ sidecar ─▶ origin
  *
  * The origin is nginx answering 100 bytes. Every proxy is one process (nginx: `worker_processes 1`),
