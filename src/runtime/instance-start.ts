@@ -72,6 +72,7 @@ async function startSidecar (ctx: StartContext, inst: PlannedInstance, place: In
     admin: place.sidecar.admin,
     app: place.sidecar.app,
     advertise: place.sidecar.advertise,
+    dns: place.sidecar.dns,
     readinessPath: inst.readinessPath
   })), 'proxy')
   const proc = mesh.supervisor.add({

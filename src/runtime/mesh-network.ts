@@ -20,7 +20,7 @@ export interface Launch { command: string, args: string[] }
 /** Where one instance's sidecar and app run. Addresses are `host:port` as the proxy flags take them. */
 export interface InstancePlacement {
   pod: Pod | null
-  sidecar: { inbound: string, outbound: string, admin: string, app: string, advertise?: string }
+  sidecar: { inbound: string, outbound: string, admin: string, app: string, advertise?: string, dns?: string }
   /** The sidecar's admin listener as the host (the runtime, Prometheus, the UI) reaches it. */
   adminUrl: string
   inboundPort: number

@@ -8,7 +8,8 @@
  *   127.0.0.1:<ingress port> ──forwarder──▶ <ingress pod>:<listener port> (ingress gateway)
  *   runtime, Prometheus, UI ──▶ <pod>:15000 (sidecar admin, over the host's link into the pod network)
  *
- * Inside a pod: sidecar inbound 0.0.0.0:15006, outbound 127.0.0.1:15001, admin 0.0.0.0:15000 (as uid 1337),
+ * Inside a pod: sidecar inbound 0.0.0.0:15006, outbound 127.0.0.1:15001, admin 0.0.0.0:15000, catch-all DNS
+ * 127.0.0.1:15053 (as uid 1337),
  * the app on 127.0.0.1:<Workload port> or any address. Peers dial `<pod>:<Workload port>` (the sidecar
  * advertises it); the pod's prerouting rule hands it to the inbound listener.
  */
@@ -19,7 +20,7 @@ import type { Pod, PodNetwork } from './netns/pod-network.ts'
 import type { GatewayPlacement, InstancePlacement, Launch, MeshNetwork } from './mesh-network.ts'
 import type { PlannedGateway, PlannedInstance } from './mesh-plan.ts'
 
-export const POD_PORTS = { inbound: CAPTURE_DEFAULTS.inboundPort, outbound: CAPTURE_DEFAULTS.outboundPort, admin: 15000 } as const
+export const POD_PORTS = { inbound: CAPTURE_DEFAULTS.inboundPort, outbound: CAPTURE_DEFAULTS.outboundPort, admin: 15000, dns: 15053 } as const
 
 /** Proxy settings an app could inherit from `meshwork up`'s environment: in a pod they would bypass capture. */
 const PROXY_ENV = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']
@@ -75,7 +76,7 @@ export class PodMeshNetwork implements MeshNetwork {
     if (Object.values(POD_PORTS).includes(inst.port as 15000)) {
       throw new ConfigInvalidError([{ file: '<workload>', resource: `Workload of ${inst.service}-${inst.version}`, path: 'spec.port', reason: `${inst.port} is a port of the sidecar in its pod (${Object.values(POD_PORTS).join(', ')}); choose another` }])
     }
-    const pod = await this.net.addPod({ id: inst.id, node: this.nodeOf(inst), namespace: inst.namespace, capture: { appPorts: [inst.port] } })
+    const pod = await this.net.addPod({ id: inst.id, node: this.nodeOf(inst), namespace: inst.namespace, capture: { appPorts: [inst.port], dnsPort: POD_PORTS.dns } })
     const adminUrl = `http://${pod.address}:${POD_PORTS.admin}`
     return {
       pod,
@@ -84,7 +85,9 @@ export class PodMeshNetwork implements MeshNetwork {
         outbound: `127.0.0.1:${POD_PORTS.outbound}`,
         admin: `0.0.0.0:${POD_PORTS.admin}`,
         app: `127.0.0.1:${inst.port}`,
-        advertise: `${pod.address}:${inst.port}`
+        advertise: `${pod.address}:${inst.port}`,
+        // names the mesh does not know: the no-route address, so the call gets MESH_ERR_NO_ROUTE
+        dns: `127.0.0.1:${POD_PORTS.dns}`
       },
       adminUrl,
       inboundPort: POD_PORTS.inbound,

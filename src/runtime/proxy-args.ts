@@ -16,6 +16,8 @@ export interface SidecarArgs {
   app: string
   /** Where peers dial this sidecar, when not its inbound address (pods: `<pod address>:<app port>`). */
   advertise?: string
+  /** Pods: where the sidecar answers the app's DNS queries (catch-all, `127.0.0.1:15053`). */
+  dns?: string
   readinessPath: string
 }
 
@@ -34,6 +36,7 @@ export function sidecarArgs (a: SidecarArgs): string[] {
     '--admin', a.admin,
     '--app', a.app,
     ...(a.advertise !== undefined ? ['--advertise', a.advertise] : []),
+    ...(a.dns !== undefined ? ['--dns', a.dns] : []),
     '--app-health-path', a.readinessPath
   ]
 }

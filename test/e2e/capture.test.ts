@@ -132,16 +132,29 @@ test('route rules apply to captured calls: after a 100% reviews-v3 route, curl i
   assert.match(mesh.ingressUrl!, /^http:\/\/127\.0\.0\.1:\d+$/)
 })
 
-test('a service the mesh does not know: MESH_ERR_NO_ROUTE from the sidecar for an address, an immediate resolution failure for a name', { skip }, async () => {
+test('a service the mesh does not know gets MESH_ERR_NO_ROUTE from the sidecar, by name (catch-all DNS) or by address; outside addresses are unreachable at once', { skip }, async () => {
   const t0 = Date.now()
-  const out = (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '10', '-D', '-', 'http://198.19.255.254:9080/'])).stdout
-  assert.match(out, /^HTTP\/1\.1 404/)
-  assert.match(out, /^x-meshwork-error: MESH_ERR_NO_ROUTE\r$/m)
-  // curl exit 6: could not resolve host (no DNS server to wait for: names come from the pod's hosts file)
-  await assert.rejects(inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '10', 'http://no-such-service:9080/']), (e: { code?: number }) => e.code === 6)
-  // an address outside the mesh: no route out of the pod, refused at once
+  // curl: the name is not in the pod's hosts file; the sidecar's catch-all DNS answers the no-route address
+  const byName = (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '10', '-D', '-', 'http://no-such-service:9080/x'])).stdout
+  assert.match(byName, /^HTTP\/1\.1 404/)
+  assert.match(byName, /^x-meshwork-error: MESH_ERR_NO_ROUTE\r$/m)
+  assert.match(byName, /no route for no-such-service:9080\/x/)
+  // Python's urllib: the same answer, as an HTTPError with the code in its headers
+  const py = [
+    'import urllib.request, urllib.error',
+    'try:',
+    "    urllib.request.urlopen('http://ledger.bank.svc.cluster.local/balance', timeout=10)",
+    'except urllib.error.HTTPError as e:',
+    "    print(e.code, e.headers['x-meshwork-error'])"
+  ].join('\n')
+  assert.equal((await inPod(net, 'productpage-v1-0', '/usr/bin/python3', ['-c', py])).stdout.trim(), '404 MESH_ERR_NO_ROUTE')
+  // an address of the service range no service has
+  const byAddress = (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '10', '-D', '-', 'http://198.19.200.1:9080/'])).stdout
+  assert.match(byAddress, /^x-meshwork-error: MESH_ERR_NO_ROUTE\r$/m)
+  // an address outside the mesh: no route out of the pod, refused at once (curl exit 7)
   await assert.rejects(inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '10', 'http://192.0.2.10:80/']), (e: { code?: number }) => e.code === 7)
   assert.ok(Date.now() - t0 < 5000, `answers took ${Date.now() - t0} ms`)
+  assert.ok(sumMetric(await metrics('productpage-v1-0'), 'meshwork_dns_catch_all_queries_total', { type: 'A' }) >= 2)
 })
 
 test('non-HTTP TCP from a pod is refused at once, counted and logged: TLS gets a handshake alert, other protocols a MESH_ERR_NOT_HTTP line', { skip }, async () => {

@@ -53,6 +53,7 @@ export function rulesArgs (o: Required<CaptureRuleOptions>): string[] {
     '--outbound-port', String(o.outboundPort),
     '--exclude-outbound-ports', o.excludeOutboundPorts.join(','),
     ...(o.excludeOutboundCidrs.length > 0 ? ['--exclude-outbound-ranges', o.excludeOutboundCidrs.join(',')] : [])
+    // DNS stays with kube-dns (no --dns-port)
   ]
 }
 

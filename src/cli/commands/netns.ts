@@ -21,6 +21,8 @@ rules   the nftables rules of transparent capture for one pod (inbound to the ap
           --outbound-port <port>        sidecar outbound listener on 127.0.0.1 (default ${CAPTURE_DEFAULTS.outboundPort})
           --exclude-outbound-ports <p,…>  destination ports left alone (default ${CAPTURE_DEFAULTS.excludeOutboundPorts.join(',')}: DNS over TCP)
           --exclude-outbound-ranges <cidr,…>  destination IPv4 ranges left alone (e.g. the API server)
+          --dns-port <port>             send the app's DNS queries (UDP 53) to this port on 127.0.0.1
+                                        (meshwork up pods: the sidecar's catch-all responder; default: untouched)
 clean   remove the namespaces, links, /etc/netns entries and owner files of \`meshwork up --network pods\`
         runs whose process is gone (a SIGKILLed run; the next \`meshwork up\` does the same)
 list    the pod networks on this machine: run, owner pid (alive or gone), namespaces
@@ -50,6 +52,7 @@ async function rules (argv: string[]): Promise<number> {
       'outbound-port': { type: 'string' },
       'exclude-outbound-ports': { type: 'string' },
       'exclude-outbound-ranges': { type: 'string' },
+      'dns-port': { type: 'string' },
       print: { type: 'boolean' },
       apply: { type: 'boolean' }
     },
@@ -63,7 +66,8 @@ async function rules (argv: string[]): Promise<number> {
     inboundPort: port('--inbound-port', v['inbound-port']),
     outboundPort: port('--outbound-port', v['outbound-port']),
     excludeOutboundPorts: ports('--exclude-outbound-ports', v['exclude-outbound-ports']),
-    excludeOutboundCidrs: v['exclude-outbound-ranges']?.split(',').map(x => x.trim()).filter(Boolean)
+    excludeOutboundCidrs: v['exclude-outbound-ranges']?.split(',').map(x => x.trim()).filter(Boolean),
+    dnsPort: port('--dns-port', v['dns-port'])
   }
   let text: string
   try {

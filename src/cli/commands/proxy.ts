@@ -36,6 +36,12 @@ Control-plane registration (with --control-plane):
                            capture, the pod's address and the app's port (the pod's rules redirect it to
                            the inbound listener)
 
+Pods (meshwork up --network pods):
+  --dns <addr>             answer every DNS query on <addr> (UDP) with --dns-answer: the pod's rules send the
+                           app's queries here; mesh names resolve from the pod's /etc/hosts before
+  --dns-answer <ip>        the address unknown names get (default the no-route address 198.19.255.254,
+                           which this sidecar answers with 404 MESH_ERR_NO_ROUTE)
+
 Memory:
   --heap-trim-mb <n>       collect V8's old generation once it has grown by n MB since the last
                            collection, at most every ${HEAP_TRIM_DEFAULTS.minIntervalMs / 1000} s (default ${HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024}; 0 = off, leave it to V8).
@@ -77,6 +83,8 @@ export async function run (argv: string[]): Promise<number> {
       gateway: { type: 'string' },
       advertise: { type: 'string' },
       'app-probe': { type: 'string', multiple: true },
+      dns: { type: 'string' },
+      'dns-answer': { type: 'string', default: '198.19.255.254' },
       'heap-trim-mb': { type: 'string', default: String(HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024) }
     },
     strict: true
@@ -128,6 +136,16 @@ export async function run (argv: string[]): Promise<number> {
     ? `meshwork proxy: heap trim on (${trimMb} MB)\n`
     : `meshwork proxy: heap trim off (${trimMb > 0 ? 'node runs without --expose-gc: start proxies with the `meshwork` launcher' : '--heap-trim-mb 0'})\n`)
 
+  // loaded only when asked: a proxy without it opens no UDP socket
+  const dns = v.dns === undefined
+    ? null
+    : await (async () => {
+      const { startCatchAllDns } = await import('../../dataplane/dns/catch-all-dns.ts')
+      const queries = proxy.metrics.counter('meshwork_dns_catch_all_queries_total', 'DNS queries the catch-all responder answered (names the mesh does not know), by type.', ['type'])
+      const where = hostPort('--dns', v.dns)!
+      return startCatchAllDns({ ...where, address: v['dns-answer']!, onQuery: (_name, type) => queries.labels(type === 1 ? 'A' : type === 28 ? 'AAAA' : String(type)).inc() })
+    })()
+
   let stopSource: () => Promise<void> | void
   if (v.snapshot !== undefined) {
     const file = new SnapshotFile(v.snapshot, proxy, {
@@ -166,6 +184,7 @@ export async function run (argv: string[]): Promise<number> {
   await stopRequested
   heapTrim?.stop()
   await stopSource()
+  await dns?.close()
   await proxy.stop()
   // A resumed stdin lifeline is a live handle: without this the stopped process never exits (SIGKILL after 5 s).
   if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.destroy()

@@ -10,6 +10,8 @@
  *     198.18.<16b+1+k>.2-254 the pods of node k (k < 15)
  *   198.19.0.1 …             one virtual address per service name, the same in every run (they exist only
  *                            inside pods, as a local route, so runs cannot collide on them)
+ *   198.19.255.254           the no-route address: what the pods' catch-all DNS answers for a name the mesh
+ *                            does not know (the sidecar then says MESH_ERR_NO_ROUTE)
  */
 import { NetnsCommandError } from '../../errors.ts'
 
@@ -17,6 +19,8 @@ export const POD_RANGE = '198.18.0.0/16'
 export const SERVICE_RANGE = '198.19.0.0/16'
 export const BLOCKS = 16
 export const MAX_NODES = 15
+/** Never a service's: names the mesh does not know resolve here in pods. */
+export const NO_ROUTE_ADDRESS = '198.19.255.254'
 const PODS_PER_NODE = 253
 
 /** The /20 block `b` of the pod range. */
@@ -103,7 +107,7 @@ export class ServiceVips {
     let v = this.#byName.get(key)
     if (v === undefined) {
       const i = this.#count++
-      if (i >= 256 * 254) throw new NetnsCommandError(`no service address left in ${SERVICE_RANGE}`)
+      if (i >= 256 * 254 - 1) throw new NetnsCommandError(`no service address left in ${SERVICE_RANGE}`)
       // skip .0 and .255 in the last octet: some resolvers and tools treat them as network/broadcast
       v = `198.19.${Math.floor(i / 254)}.${(i % 254) + 1}`
       this.#byName.set(key, v)

@@ -28,6 +28,11 @@ export interface CaptureRuleOptions {
   excludeOutboundPorts?: readonly number[]
   /** Outbound destination ranges left alone (CIDRs, e.g. the Kubernetes API server `10.96.0.1/32`). */
   excludeOutboundCidrs?: readonly string[]
+  /**
+   * The app's DNS queries (UDP port 53) go to this port on 127.0.0.1 (the sidecar's catch-all responder in
+   * `meshwork up` pods). Absent: DNS is not touched (Kubernetes: kube-dns answers).
+   */
+  dnsPort?: number
 }
 
 export const CAPTURE_DEFAULTS = { inboundPort: 15006, outboundPort: 15001, proxyUid: 1337, excludeOutboundPorts: [53] as readonly number[] } as const
@@ -37,6 +42,7 @@ export const CAPTURE_TABLE = 'meshwork'
 
 /** Checks the options (ports 1..65535, uid, IPv4 CIDRs) and throws a TypeError naming the bad one. */
 export function checkCaptureOptions (o: CaptureRuleOptions): Required<CaptureRuleOptions> {
+  // dnsPort 0 in the result: DNS not redirected
   const port = (what: string, p: number): number => {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TypeError(`${what}: not a port: ${p}`)
     return p
@@ -47,7 +53,8 @@ export function checkCaptureOptions (o: CaptureRuleOptions): Required<CaptureRul
     outboundPort: port('outbound port', o.outboundPort ?? CAPTURE_DEFAULTS.outboundPort),
     proxyUid: o.proxyUid ?? CAPTURE_DEFAULTS.proxyUid,
     excludeOutboundPorts: [...new Set((o.excludeOutboundPorts ?? CAPTURE_DEFAULTS.excludeOutboundPorts).map(p => port('excluded outbound port', p)))].sort((a, b) => a - b),
-    excludeOutboundCidrs: [...new Set(o.excludeOutboundCidrs ?? [])]
+    excludeOutboundCidrs: [...new Set(o.excludeOutboundCidrs ?? [])],
+    dnsPort: o.dnsPort === undefined ? 0 : port('DNS port', o.dnsPort)
   }
   if (!Number.isInteger(r.proxyUid) || r.proxyUid < 1 || r.proxyUid > 2 ** 31) throw new TypeError(`proxy uid: not a non-root uid: ${r.proxyUid}`)
   for (const c of r.excludeOutboundCidrs) {
@@ -85,6 +92,7 @@ export function renderCaptureRules (opts: CaptureRuleOptions): string {
     // the sidecar dialing its own pod's address (a call that balanced onto this instance) is inbound traffic
     ...(inbound ? [`    meta skuid ${uid} fib daddr type local ip daddr != 127.0.0.0/8 tcp dport ${set(o.appPorts)} counter redirect to :${o.inboundPort} comment "sidecar to its own pod: inbound"`] : []),
     `    meta skuid ${uid} counter return comment "the sidecar's own traffic"`,
+    ...(o.dnsPort > 0 ? [`    udp dport 53 counter redirect to :${o.dnsPort} comment "DNS: the sidecar's catch-all responder"`] : []),
     '    ip daddr 127.0.0.0/8 return',
     ...(o.excludeOutboundPorts.length > 0 ? [`    tcp dport ${set(o.excludeOutboundPorts)} return`] : []),
     ...(o.excludeOutboundCidrs.length > 0 ? [`    ip daddr ${set(o.excludeOutboundCidrs)} return`] : []),

@@ -20,10 +20,10 @@ test('every service resolves as <name>, <name>.<ns>, <name>.<ns>.svc and <name>.
   assert.match(text, /^127\.0\.0\.1\tlocalhost$/m)
 })
 
-test('nsswitch resolves hosts from files only and keeps the other databases', () => {
-  const out = renderNsswitch('passwd: files systemd\nhosts:          files dns\nnetworks: files\n')
-  assert.match(out, /^hosts: files$/m)
-  assert.doesNotMatch(out, /files dns/)
+test('nsswitch resolves hosts from /etc/hosts then DNS only, and keeps the other databases', () => {
+  const out = renderNsswitch('passwd: files systemd\nhosts:          files mdns4_minimal [NOTFOUND=return] dns myhostname\nnetworks: files\n')
+  assert.match(out, /^hosts: files dns$/m)
+  assert.doesNotMatch(out, /mdns/)
   assert.match(out, /^passwd: files systemd$/m)
 })
 

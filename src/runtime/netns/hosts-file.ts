@@ -3,9 +3,9 @@
  * every service's virtual address under `<name>`, `<name>.<ns>`, `<name>.<ns>.svc` and
  * `<name>.<ns>.svc.cluster.local` (the short name only for services of the pod's own namespace). `ip netns exec`
  * bind-mounts the files of `/etc/netns/<pod>/` over `/etc/`, so every process of the pod (any language, any
- * resolver using the system's files) sees them. `nsswitch.conf` resolves hosts from files only and
- * `resolv.conf` names no reachable server, so an unknown name fails at once instead of waiting for a DNS
- * timeout.
+ * resolver using the system's files) sees them. `nsswitch.conf` looks in /etc/hosts first, then asks DNS
+ * at 127.0.0.1 (`resolv.conf`), which the pod's rules send to the sidecar's catch-all responder: a name the
+ * mesh does not know resolves to the no-route address, and the call gets MESH_ERR_NO_ROUTE from the sidecar.
  *
  * The files are rewritten in place (same inode), so running pods see new services without a restart: a bind
  * mount keeps pointing at the file it was made from, a renamed replacement would not show.
@@ -49,20 +49,21 @@ export function renderHostsFile (h: PodHosts): string {
   return lines.join('\n') + '\n'
 }
 
-/** resolv.conf of a pod: no server that could answer, and fail fast (the names are in /etc/hosts). */
+/** resolv.conf of a pod: 127.0.0.1, which the capture rules send to the sidecar's catch-all responder. */
 export function renderResolvConf (): string {
   return [
-    '# Written by meshwork: pods have no DNS server; mesh names are in /etc/hosts (nsswitch: files only).',
+    '# Written by meshwork: mesh names are in /etc/hosts; any other name is answered by the sidecar',
+    '# (catch-all, the no-route address: calls to it get MESH_ERR_NO_ROUTE). There is no way out of the pod.',
     'nameserver 127.0.0.1',
-    'options timeout:1 attempts:1',
+    'options timeout:1 attempts:2',
     ''
   ].join('\n')
 }
 
-/** The host's nsswitch.conf with `hosts: files` (no DNS lookups from the pod). */
+/** The host's nsswitch.conf with `hosts: files dns` (no mDNS or other sources that could wait or leave the pod). */
 export function renderNsswitch (hostNsswitch: string): string {
   const lines = hostNsswitch.split('\n').filter(l => !/^\s*hosts\s*:/.test(l))
-  const out = ['# meshwork pod: hosts from /etc/hosts only', 'hosts: files', ...lines]
+  const out = ['# meshwork pod: /etc/hosts, then the sidecar\'s catch-all DNS', 'hosts: files dns', ...lines]
   return out.join('\n').replace(/\n*$/, '\n')
 }
 

@@ -43,7 +43,7 @@ export interface PodSpec {
   /** Kubernetes-style namespace of the workload (short service names resolve to this namespace). */
   namespace: string
   /** Capture rules (workload pods); null = none (gateway pods: the proxy is the only process). */
-  capture: Pick<CaptureRuleOptions, 'appPorts' | 'excludeOutboundPorts' | 'excludeOutboundCidrs'> | null
+  capture: Pick<CaptureRuleOptions, 'appPorts' | 'excludeOutboundPorts' | 'excludeOutboundCidrs' | 'dnsPort'> | null
 }
 
 export interface Pod {
