@@ -108,6 +108,8 @@ export interface ConfigProblem {
   file: string
   /** 1-based line in the file, when the source had lines. */
   line?: number
+  /** 1-based column on that line, when known (YAML syntax errors, schema problems of a YAML node). */
+  column?: number
   /** Path inside the document, e.g. `spec.rules[0].backendRefs[1].weight`. */
   path: string
   reason: string
@@ -116,7 +118,7 @@ export interface ConfigProblem {
 }
 
 export function formatProblem (p: ConfigProblem): string {
-  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file
+  const where = p.line !== undefined ? `${p.file}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.file
   const res = p.resource ? ` (${p.resource})` : ''
   return `${where}${res}: ${p.path || '<document>'}: ${p.reason}`
 }

@@ -6,6 +6,7 @@ import { type StartContext, startGateway, startInstance, stopInstance } from './
 import { LogSink } from './log-sink.ts'
 import { LoopbackNetwork, type MeshNetwork, type NetworkMode } from './mesh-network.ts'
 import { type MeshPlan, type PlannedInstance, planMesh } from './mesh-plan.ts'
+import { formatMeshSummary } from './mesh-summary.ts'
 import { defaultMeshFile, proxyCodeFiles } from './meshwork-command.ts'
 import { podNetworkUnsupportedReason } from './netns/capability.ts'
 import { type Pod, PodNetwork } from './netns/pod-network.ts'
@@ -155,24 +156,23 @@ export class LocalMesh {
     return this.apps.find(a => a.id === id)
   }
 
-  /** The printable summary of `meshwork up`. */
-  summary (): string {
+  /** The printable summary of `meshwork up` (mesh-summary.ts): every URL and what it is for. */
+  summary (opts: { contextFile?: string } = {}): string {
     const files = new Set(this.files)
-    const applied = this.controlPlane.resources().filter(r => !files.has(r.file)).length
-    const lines = [
-      ...(applied > 0 ? [`note:          ${applied} resource(s) applied on top of the mesh files are in effect (persisted in ${join(this.dataDir, 'control')}; delete it to start fresh)`] : []),
-      `network:       ${this.network.describe()}`,
-      `ingress:       ${this.ingressUrl ?? '-'}/productpage`,
-      ...(this.uiUrl !== null ? [`UI:            ${this.uiUrl}`] : []),
-      `control plane: ${this.controlPlaneUrl}`,
-      ...(this.egressUrl !== null ? [`egress:        ${this.egressUrl}`] : []),
-      `logs:          ${join(this.dataDir, 'logs')}`,
-      `prometheus:    prometheus --config.file=${join(this.dataDir, 'prometheus', 'prometheus.yml')} --storage.tsdb.path=${join(this.dataDir, 'prometheus', 'data')} --web.listen-address=127.0.0.1:9090`,
-      'proxies (admin · metrics):'
-    ]
-    const width = Math.max(...this.proxies.map(p => p.id.length))
-    for (const p of this.proxies) lines.push(`  ${p.id.padEnd(width)}  ${p.adminUrl}  ${p.metricsUrl}`)
-    return lines.join('\n')
+    const resources = this.controlPlane.resources()
+    const egress = new Set(this.plan.gateways.filter(g => g.role === 'egress').map(g => g.name))
+    return formatMeshSummary({
+      dataDir: this.dataDir,
+      network: this.network.describe(),
+      ingressUrl: this.ingressUrl,
+      uiUrl: this.uiUrl,
+      controlPlaneUrl: this.controlPlaneUrl,
+      egressUrl: this.egressUrl,
+      egressRoutes: resources.filter(l => l.resource.kind === 'HTTPRoute' && l.resource.spec.parentRefs.some(p => p.kind === 'Gateway' && egress.has(p.name))).length,
+      applied: resources.filter(r => !files.has(r.file)).length,
+      contextFile: opts.contextFile,
+      proxies: this.proxies
+    })
   }
 
   /**
@@ -227,8 +227,8 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const files = (opts.files !== undefined && opts.files.length > 0 ? opts.files : [defaultMeshFile()]).map(f => resolve(f))
   const ports = new PortAllocator()
   // User-facing ports first: a taken one fails before anything starts.
-  const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane')
-  const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI') : 0
+  const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane', '--control-port')
+  const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI', '--ui-port') : 0
   const cpLog = new LogSink('control-plane', logDir, opts.echo ?? null)
   // The network first: proxies in pods reach host services (control plane, OTLP receiver) through it.
   const network = await startNetwork(opts, ports, controlPort, opts.management !== undefined ? [uiPort] : [], line => cpLog.line(`[meshwork] ${line}`))
@@ -249,7 +249,7 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const prom = writePrometheusConfig(join(dataDir, 'prometheus'), [], 5000)
   const ctx: StartContext = { mesh, logDir, echo: opts.echo ?? null, readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, backoffMs: opts.restartBackoffMs ?? 200 }
   try {
-    const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress') : 0
+    const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress', '--ingress-port') : 0
     network.setServices(plan.instances)
     await Promise.all(plan.instances.map(inst => startInstance(ctx, inst)))
     // Instances start in parallel; list them in the mesh file's order.

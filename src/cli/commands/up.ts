@@ -6,6 +6,7 @@ import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } fro
 import { packageRoot, proxyCodeFiles } from '../../runtime/meshwork-command.ts'
 import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
 import { podNetworkUnsupportedReason } from '../../runtime/netns/capability.ts'
+import { CONTEXT_FILE, removeContext, writeContext } from '../context.ts'
 
 export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
@@ -18,7 +19,9 @@ Options:
   --ingress-port <port>   port of the ingress gateway (default 8080; 0 = any free port)
   --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
   --control-port <port>   port of the control plane (default 15010; 0 = any free port)
-  --data-dir <dir>        logs, CA, applied config, Prometheus config (default .meshwork)
+  --data-dir <dir>        logs, CA, applied config, Prometheus config, and ${CONTEXT_FILE}: the URLs
+                          through which meshwork get/apply/bench find this mesh
+                          (default $MESHWORK_DATA_DIR, else .meshwork)
   --network <mode>        pods: each workload instance in its own network namespace (address from
                           198.18.0.0/16, services on 198.19.0.0/16), its traffic captured by nftables,
                           no HTTP_PROXY (needs root); loopback: everything on 127.0.0.1, apps use
@@ -94,7 +97,7 @@ export async function run (argv: string[]): Promise<number> {
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
     uiPort: port(values['ui-port'], '--ui-port', 8088),
     controlPort: port(values['control-port'], '--control-port', 15010),
-    dataDir: values['data-dir'] ?? '.meshwork',
+    dataDir: values['data-dir'] ?? process.env.MESHWORK_DATA_DIR ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
     management: values['no-ui'] === true ? undefined : startManagement,
     network: mode,
@@ -102,7 +105,12 @@ export async function run (argv: string[]): Promise<number> {
   }
   process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
   const mesh = await startLocalMesh(opts)
-  process.stdout.write(`\nmeshwork is up.\n${mesh.summary()}\n\nPress Ctrl-C to stop.\n`)
+  // Like a kube context: `meshwork get/apply/bench` started in this directory (or with --data-dir) find
+  // this mesh on whatever ports it got. Removed again when it stops.
+  const contextFile = writeContext({
+    controlPlaneUrl: mesh.controlPlaneUrl, managementUrl: mesh.uiUrl, ingressUrl: mesh.ingressUrl, dataDir: mesh.dataDir, pid: process.pid, startedAt: new Date().toISOString()
+  })
+  process.stdout.write(`\nmeshwork is up.\n${mesh.summary({ contextFile })}\n\nPress Ctrl-C to stop.\n`)
 
   await new Promise<void>(resolve => {
     let stopping = false
@@ -113,6 +121,7 @@ export async function run (argv: string[]): Promise<number> {
       }
       stopping = true
       process.stdout.write(`\nmeshwork up: ${signal}, stopping…\n`)
+      removeContext(mesh.dataDir)
       mesh.stop().then(resolve, err => {
         process.stderr.write(`meshwork up: error while stopping: ${(err as Error).message}\n`)
         resolve()
