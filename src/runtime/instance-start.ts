@@ -76,7 +76,7 @@ async function startSidecar (ctx: StartContext, inst: PlannedInstance, place: In
     readinessPath: inst.readinessPath
   })), 'proxy')
   const proc = mesh.supervisor.add({
-    name, command: launch.command, args: launch.args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo)
+    name, command: launch.command, args: launch.args, cwd: place.proxyCwd, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo)
   }, 'sidecars')
   const sidecar: RunningProxy = {
     id: inst.id, role: 'sidecar', service: inst.service, version: inst.version,
@@ -111,7 +111,7 @@ export async function startGateway (ctx: StartContext, gw: PlannedGateway, hostP
   const launch = place.wrap(meshworkCommand(gatewayArgs({
     controlPlaneUrl: mesh.network.controlPlaneUrl, id: gw.id, role: gw.role, gateway: gw.name, namespace: gw.namespace, listen: place.listen, admin: place.admin
   })))
-  const proc = mesh.supervisor.add({ name, command: launch.command, args: launch.args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo) }, 'gateways')
+  const proc = mesh.supervisor.add({ name, command: launch.command, args: launch.args, cwd: place.proxyCwd, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo) }, 'gateways')
   const proxy: RunningProxy = {
     id: gw.id, role: gw.role, adminUrl: place.adminUrl, metricsUrl: `${place.adminUrl}/metrics`, gatewayPort: Number(new URL(place.url).port), process: proc, pod: place.pod
   }

@@ -35,6 +35,8 @@ export interface InstancePlacement {
   appReadyUrl: string
   /** The command line of the sidecar or the app, placed in the instance's network. */
   wrap (l: Launch, as: 'proxy' | 'app'): Launch
+  /** Working directory of the proxy (pods: `/`, as uid 1337 may not enter the user's directory). */
+  proxyCwd?: string
   /** Give back what was taken (the pod). The processes must be stopped first. */
   release (): Promise<void>
 }
@@ -48,6 +50,7 @@ export interface GatewayPlacement {
   /** Where clients on the host reach the gateway (`http://127.0.0.1:8080`). */
   url: string
   wrap (l: Launch): Launch
+  proxyCwd?: string
   release (): Promise<void>
 }
 

@@ -99,6 +99,8 @@ export class PodMeshNetwork implements MeshNetwork {
       // the app's port is captured (peers' calls go to the sidecar): its health comes from the sidecar's probe
       appReadyUrl: `${adminUrl}/app-health`,
       wrap: (l: Launch, as: 'proxy' | 'app') => this.net.command(pod, l.command, l.args, as),
+      // uid 1337 may not enter the directory meshwork up runs in (a 0700 home or temp dir)
+      proxyCwd: '/',
       release: () => this.net.removePod(inst.id)
     }
   }
@@ -114,6 +116,7 @@ export class PodMeshNetwork implements MeshNetwork {
       adminUrl: `http://${pod.address}:${POD_PORTS.admin}`,
       url: `http://127.0.0.1:${fwd.listen.port}`,
       wrap: (l: Launch) => this.net.command(pod, l.command, l.args, 'proxy'),
+      proxyCwd: '/',
       release: async () => {
         await fwd.close()
         await this.net.removePod(gw.id)

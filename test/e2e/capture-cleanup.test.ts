@@ -37,7 +37,8 @@ function up (dataDir: string): { child: ChildProcess, out: () => string } {
   const file = join(dir, 'mesh.yaml')
   writeFileSync(file, MESH)
   const { command, args } = meshworkCommand(['up', '--network', 'pods', '-f', file, '--control-port', '0', '--ingress-port', '0', '--no-ui', '-q', '--data-dir', dataDir])
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // from a directory only root may enter (mkdtemp: 0700), as a root shell in /root: the sidecars (uid 1337) still start
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   started.push(child)
   let out = ''
   child.stdout!.setEncoding('utf8').on('data', c => { out += c })

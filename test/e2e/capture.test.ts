@@ -59,7 +59,7 @@ const metrics = async (id: string): Promise<string> => (await get(mesh.proxies.f
 
 test('every instance and gateway runs in its own pod: own address and network namespace, sidecar as uid 1337, app without HTTP_PROXY, no default route', { skip }, async () => {
   assert.equal(mesh.network.mode, 'pods')
-  assert.match(mesh.summary(), /^network: +pods: /m)
+  assert.match(mesh.summary(), /^network: +pods +a network namespace per workload instance/m)
   const pods = net.pods()
   assert.equal(pods.length, 8, 'six instances and two gateways')
   assert.equal(new Set(pods.map(p => p.address)).size, 8)
