@@ -97,7 +97,7 @@ export class ConfigClient extends EventEmitter {
 
   /** The local app's health as last probed: true/false, or null before the first probe or without an app. */
   get appHealthy (): boolean | null {
-    return this.probe !== null && this.probe.known ? this.probe.healthy : null
+    return this.probe?.known === true ? this.probe.healthy : null
   }
 
   async close (): Promise<void> {
