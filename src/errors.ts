@@ -113,6 +113,14 @@ export class BenchImportInvalidError extends BenchError { override code = 'MESH_
 export class RuntimeStartError extends MeshError { override code = 'MESH_ERR_RUNTIME_START'; override status = 500 }
 export class PortInUseError extends MeshError { override code = 'MESH_ERR_PORT_IN_USE'; override status = 409 }
 
+// --- pod network (`meshwork up --network pods`, `meshwork netns`): src/runtime/netns/ ---
+/** `--network pods` asked for where it cannot work (no CAP_NET_ADMIN / CAP_SYS_ADMIN, `ip` or `nft` missing). */
+export class PodNetworkUnavailableError extends MeshError { override code = 'MESH_ERR_NETNS_UNAVAILABLE'; override status = 500 }
+/** An `ip` or `nft` command of the pod network failed (the message names the command and its stderr). */
+export class NetnsCommandError extends MeshError { override code = 'MESH_ERR_NETNS'; override status = 500 }
+/** The proxy refused a captured connection that is not HTTP (TLS, another protocol, or no request at all). */
+export class NotHttpError extends MeshError { override code = 'MESH_ERR_NOT_HTTP'; override status = 400 }
+
 // --- management plane API ---
 export class ApiBadRequestError extends MeshError { override code = 'MESH_ERR_API_BAD_REQUEST'; override status = 400 }
 export class ApiNotFoundError extends MeshError { override code = 'MESH_ERR_API_NOT_FOUND'; override status = 404 }
@@ -124,6 +132,8 @@ export interface ConfigProblem {
   file: string
   /** 1-based line in the file, when the source had lines. */
   line?: number
+  /** 1-based column on that line, when known (YAML syntax errors, schema problems of a YAML node). */
+  column?: number
   /** Path inside the document, e.g. `spec.rules[0].backendRefs[1].weight`. */
   path: string
   reason: string
@@ -132,7 +142,7 @@ export interface ConfigProblem {
 }
 
 export function formatProblem (p: ConfigProblem): string {
-  const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file
+  const where = p.line !== undefined ? `${p.file}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.file
   const res = p.resource ? ` (${p.resource})` : ''
   return `${where}${res}: ${p.path || '<document>'}: ${p.reason}`
 }

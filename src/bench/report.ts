@@ -94,3 +94,24 @@ export function formatCompare (rs: PerformanceTestResult[]): string {
     rs.map(r => [r.id.slice(0, 8), r.meshwork.scenario, r.mesh_config.type, int(r.actual_qps), f(r.latencies.p50, 3), f(r.latencies.p90, 3), f(r.latencies.p99, 3),
       fx(r.actual_qps / base.actual_qps), fx(r.latencies.p50 / base.latencies.p50), fx(r.latencies.p99 / base.latencies.p99)]))
 }
+
+/** One group (suite run) for `bench compare <group> <group>…`: its id, name and per-scenario medians. */
+export interface GroupSummary { id: string, name: string, summary: ScenarioSummary[] }
+
+/**
+ * Groups side by side: per scenario, the medians of each group and their ratio to the same scenario
+ * in the first group (runs of the UI and of `bench suite` are groups).
+ */
+export function formatGroupCompare (groups: GroupSummary[]): string {
+  const first = new Map(groups[0].summary.map(s => [s.scenario, s]))
+  const rows: string[][] = []
+  for (const g of groups) {
+    for (const s of g.summary) {
+      const b = first.get(s.scenario)
+      rows.push([g.id.slice(0, 8), s.scenario, String(s.runs), int(s.qps), f(s.p50, 3), f(s.p90, 3), f(s.p99, 3),
+        b ? fx(s.qps / b.qps) : '-', b ? fx(s.p50 / b.p50) : '-', b ? fx(s.p99 / b.p99) : '-'])
+    }
+  }
+  const names = groups.map(g => `  ${g.id.slice(0, 8)}  ${g.name}`).join('\n')
+  return `groups (ratios to the same scenario in the first group):\n${names}\n${table(['group', 'scenario', 'runs', 'rps', 'p50 ms', 'p90 ms', 'p99 ms', 'rps/first', 'p50/first', 'p99/first'], rows)}`
+}

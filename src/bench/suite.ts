@@ -23,6 +23,8 @@ export interface SuiteOptions {
   onResult?: (r: PerformanceTestResult) => void
   /** Called with what was measured when the suite is aborted (before MESH_ERR_BENCH_ABORTED is thrown). */
   onAborted?: (partial: PerformanceTestResult[]) => void
+  /** Group id of the results (default: a new UUID); the UI uses its run id, so the CLI finds the run. */
+  group?: string
 }
 
 export type SuiteEvent =
@@ -78,7 +80,7 @@ export interface SuiteResult {
  */
 export async function runSuite (o: SuiteOptions): Promise<SuiteResult> {
   const repeat = o.repeat ?? 3
-  const group = randomUUID()
+  const group = o.group ?? randomUUID()
   const env = captureEnvironment()
   const emit = o.onEvent ?? (() => {})
   const topo: Topology = await startTopology({ scenarios: o.scenarios, bodySize: o.bodySize, signal: o.signal, onLog: m => emit({ type: 'log', message: m }) })

@@ -57,3 +57,19 @@ test('a rule needs a backend or a redirect', () => {
   const text = ROUTE.replace(/ {4}- backendRefs:[\s\S]*$/, '    - matches: [{ path: { value: /x } }]\n')
   assert.throws(() => parseResources(text, 'f.yaml'), (err: unknown) => err instanceof ConfigInvalidError && err.problems.some(p => p.path === 'spec.rules[0].backendRefs'))
 })
+
+test('a YAML syntax error names its own line and column, not the first line of its document (issue 19)', () => {
+  const text = `${ROUTE}---\napiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: mesh }\nspec:\n  mtls: { mode: STRICT\n  tracing: { enabled: true }\n`
+  assert.throws(() => parseResources(text, 'mesh.yaml'), (err: unknown) => {
+    assert.ok(err instanceof ConfigInvalidError)
+    // line 19 holds the unclosed `{` (the parser notices on line 20, where the map should have ended)
+    assert.deepEqual(err.problems.map(p => [p.line, p.column]), [[19, 9]])
+    assert.match(err.message, /^mesh\.yaml:19:9: <document>: YAML syntax: Flow map .* \(this \{ is never closed\)$/)
+    return true
+  })
+  assert.throws(() => parseResources('kind: MeshConfig\nspec: { mtls: {}\n\n', 'f.yaml'), (err: unknown) =>
+    err instanceof ConfigInvalidError && err.problems[0].line === 2 && err.problems[0].column === 7)
+  // other syntax errors: where the parser found them; at the end of the text, the end of the last line
+  assert.throws(() => parseResources('kind: MeshConfig\nspec:\n  a: "open\n\n', 'f.yaml'), (err: unknown) =>
+    err instanceof ConfigInvalidError && err.problems[0].line === 3 && err.problems[0].column === 11)
+})

@@ -27,10 +27,18 @@ export function parseResources (text: string, file: string): LoadedResource[] {
   const out: LoadedResource[] = []
   const list = Array.isArray(docs) ? docs : [docs as unknown as Document]
   for (const doc of list) {
-    const docLine = lineOf(lineCounter, (isNode(doc.contents) ? doc.contents.range?.[0] : undefined) ?? doc.range?.[0] ?? 0)
+    const docStart = (isNode(doc.contents) ? doc.contents.range?.[0] : undefined) ?? doc.range?.[0] ?? 0
+    const docLine = lineOf(lineCounter, docStart)
     if (doc.errors.length > 0) {
+      // `linePos` is only filled in with prettyErrors; the offset `pos` is always there (issue 19: every
+      // syntax error used to be reported at the document's first line).
       for (const e of doc.errors) {
-        problems.push({ file, line: e.linePos?.[0]?.line ?? docLine, path: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })
+        const message = e.message.split('\n')[0]
+        const opener = /^Flow (map|sequence)/.exec(message)
+        const at = opener !== null ? unclosed(text, e.pos[0], opener[1] === 'map' ? '{' : '[') : -1
+        problems.push(at !== -1
+          ? { file, ...positionOf(lineCounter, at), path: '', reason: `YAML syntax: ${message} (this ${text[at]} is never closed)` }
+          : { file, ...positionOf(lineCounter, atContent(text, e.pos[0])), path: '', reason: `YAML syntax: ${message}` })
       }
       continue
     }
@@ -39,7 +47,7 @@ export function parseResources (text: string, file: string): LoadedResource[] {
       value = doc.toJS({ maxAliasCount: 100 })
     } catch (err) {
       // e.g. an alias to an anchor that does not exist, or an alias bomb over maxAliasCount
-      problems.push({ file, line: docLine, path: '', reason: `YAML: ${(err as Error).message.split('\n')[0]}` })
+      problems.push({ file, ...positionOf(lineCounter, docStart), path: '', reason: `YAML: ${(err as Error).message.split('\n')[0]}` })
       continue
     }
     if (value === null || value === undefined) continue // empty document, e.g. a trailing `---`
@@ -50,7 +58,7 @@ export function parseResources (text: string, file: string): LoadedResource[] {
       for (const p of r.problems) {
         const node = p.pathParts.length > 0 ? doc.getIn(p.pathParts, true) : doc.contents
         const offset = isNode(node) && node.range ? node.range[0] : doc.range?.[0] ?? 0
-        problems.push({ file, line: lineOf(lineCounter, offset), path: p.path, reason: p.reason, resource: p.resource })
+        problems.push({ file, ...positionOf(lineCounter, offset), path: p.path, reason: p.reason, resource: p.resource })
       }
     }
   }
@@ -121,4 +129,39 @@ export { formatPath } from './path.ts'
 
 function lineOf (lc: LineCounter, offset: number): number {
   return lc.linePos(offset).line
+}
+
+/**
+ * The parser reports a missing `}`, `]` or quote where it gave up, which is the end of the text when the
+ * collection is never closed: point at the end of the last line with content instead (where the closing
+ * character is missing), not at a line past the end of the file.
+ */
+function atContent (text: string, offset: number): number {
+  if (text.slice(offset).trim() !== '') return offset
+  return text.slice(0, offset).trimEnd().length
+}
+
+/**
+ * The `{` or `[` left open before `offset`, or -1: for "Flow map … must end with a }", the place to fix
+ * is the bracket that was opened, not the line where the parser gave up. Quotes and comments are not
+ * parsed here; a bracket inside one can only make the answer -1 or a nearby bracket.
+ */
+function unclosed (text: string, offset: number, open: '{' | '['): number {
+  const close = open === '{' ? '}' : ']'
+  let depth = 0
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i]
+    if (c === close) depth++
+    else if (c === open) {
+      if (depth === 0) return i
+      depth--
+    }
+  }
+  return -1
+}
+
+/** 1-based line and column of an offset in the text. */
+function positionOf (lc: LineCounter, offset: number): { line: number, column: number } {
+  const { line, col } = lc.linePos(offset)
+  return { line, column: col }
 }

@@ -20,7 +20,6 @@ export interface JobView {
 }
 
 interface Job extends JobView {
-  group: string | null
   abort: AbortController
   done: Promise<void>
 }
@@ -76,7 +75,6 @@ export class BenchJobs {
       createdAt: new Date().toISOString(),
       status: 'running',
       scenarios,
-      group: null,
       abort,
       done: Promise.resolve(),
       progress: { percent: 0, message: 'starting the scenarios…' }
@@ -90,24 +88,32 @@ export class BenchJobs {
       job.progress = { percent: Math.min(99, ((finishedRuns + within) / totalRuns) * 100), message }
       this.#publish({ id, status: 'running', ...job.progress })
     }
+    const saveGroup = (results: PerformanceTestResult[]): void => {
+      this.#store.saveGroup({ id, kind: 'suite', createdAt: job.createdAt, name: job.name, summary: summarizeSuite(results, scenarios) })
+    }
+    const measured: PerformanceTestResult[] = []
+    saveGroup(measured)
+    // The run id is the group id of its results in the store: `meshwork bench show/compare <id>` finds
+    // the run the UI shows (issue 19), cancelled and failed runs included.
     job.done = runSuite({
       scenarios,
       repeat: req.repeats,
+      group: id,
       load: { rate: req.rate, durationMs: req.durationMs, connections: req.connections, warmupMs: Math.min(2000, Math.round(req.durationMs / 5)) },
       signal: abort.signal,
       onEvent,
       onResult: r => {
-        job.group ??= r.meshwork.group ?? null
-        this.#store.save({ ...r, meshwork: { ...r.meshwork, group: r.meshwork.group } })
+        measured.push(r)
+        this.#store.save(r)
       }
     }).then(result => {
-      job.group = result.group
-      this.#store.saveGroup({ id: result.group, kind: 'suite', createdAt: job.createdAt, name: job.name, summary: result.summary })
+      this.#store.saveGroup({ id, kind: 'suite', createdAt: job.createdAt, name: job.name, summary: result.summary })
       job.status = result.failures.length > 0 && result.results.length === 0 ? 'failed' : 'done'
       if (result.failures.length > 0) job.error = result.failures.map(f => `${f.scenario}#${f.repeat}: ${f.code}: ${f.message}`).join('; ')
     }, (err: unknown) => {
       job.status = abort.signal.aborted ? 'cancelled' : 'failed'
       job.error = err instanceof MeshError ? `${err.code}: ${err.message}` : (err as Error).message
+      saveGroup(measured)
     }).finally(() => {
       job.progress = { percent: 100, message: job.status }
       this.#publish({ id, status: job.status, ...job.progress, error: job.error })
@@ -154,7 +160,7 @@ export class BenchJobs {
 
   list (): JobView[] {
     const out: JobView[] = [...this.#jobs.values()].map(view)
-    const known = new Set([...this.#jobs.values()].map(j => j.group))
+    const known = new Set(this.#jobs.keys())
     for (const g of this.#store.listGroups(50)) {
       if (known.has(g.id)) continue
       out.push({ id: g.id, name: g.name, createdAt: g.createdAt, status: 'done', scenarios: ((g.summary as ScenarioSummary[]) ?? []).map(s => s.scenario) })
@@ -165,14 +171,15 @@ export class BenchJobs {
   /** A run with its per-scenario views (partial while it runs). */
   get (id: string): JobView & { results: ScenarioView[], config: Record<string, unknown> } {
     const job = this.#jobs.get(id)
-    const groupId = job !== undefined ? job.group : id
+    let groupId = id
     let base: JobView
     if (job !== undefined) base = view(job)
     else {
       const g = this.#store.getGroup(id)
+      groupId = g.id
       base = { id: g.id, name: g.name, createdAt: g.createdAt, status: 'done', scenarios: ((g.summary as ScenarioSummary[]) ?? []).map(s => s.scenario) }
     }
-    const results = groupId === null ? [] : this.results(groupId)
+    const results = this.results(groupId)
     return { ...base, config: results[0]?.config as unknown as Record<string, unknown> ?? {}, results: scenarioViews(results, base.scenarios) }
   }
 
@@ -182,10 +189,7 @@ export class BenchJobs {
 
   /** The SMP results of a run (one PerformanceTestResult per scenario repeat). */
   smp (id: string): PerformanceTestResult[] {
-    const job = this.#jobs.get(id)
-    const groupId = job !== undefined ? job.group : this.#store.getGroup(id).id
-    if (groupId === null) return []
-    return this.results(groupId)
+    return this.results(this.#jobs.has(id) ? id : this.#store.getGroup(id).id)
   }
 
   async close (): Promise<void> {

@@ -77,8 +77,10 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
     const cp = await opts.backend.status()
     return {
       controlPlane: { url: opts.backend.url, ...cp },
-      scrape: { targets: opts.scrapeTargets().length, lastScrapeAt: metrics.lastScrapeAt, errors: metrics.lastErrors },
+      scrape: { targets: opts.scrapeTargets().length, lastScrapeAt: metrics.lastScrapeAt, intervalMs: opts.scrapeIntervalMs ?? 2000, errors: metrics.lastErrors },
       traces: { received: traces.received },
+      // where bench.db lives: the UI prints `meshwork bench show <id> --data-dir <this>`
+      dataDir: resolve(ctx.dataDir),
       time: Date.now()
     }
   })

@@ -32,15 +32,16 @@ export class PortAllocator {
 
   /**
    * Claim a user-facing port (ingress, UI…): 0 means any free port; a fixed port must be free now, or
-   * PortInUseError names it.
+   * PortInUseError names it and the flag that chooses another (`--ingress-port`).
    */
-  async claim (port: number, what: string): Promise<number> {
+  async claim (port: number, what: string, flag?: string): Promise<number> {
     if (port === 0) return this.allocate()
-    if (this.#given.has(port)) throw new PortInUseError(`${what} port ${port} is already used by this mesh`)
+    const choose = flag !== undefined ? `choose another with ${flag} <port> (${flag} 0 = any free port)` : 'choose another with its flag'
+    if (this.#given.has(port)) throw new PortInUseError(`${what} port ${port} is already used by this mesh; ${choose}`)
     try {
       await probeFreePort(this.host, port)
     } catch (err) {
-      throw new PortInUseError(`${what} port ${port} on ${this.host} is in use (${(err as NodeJS.ErrnoException).code ?? 'error'}); choose another with its flag`, { cause: err })
+      throw new PortInUseError(`${what} port ${port} on ${this.host} is in use (${(err as NodeJS.ErrnoException).code ?? 'error'}); ${choose}`, { cause: err })
     }
     this.#given.add(port)
     return port

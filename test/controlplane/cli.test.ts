@@ -68,7 +68,7 @@ test('meshwork control + apply + get: applied, ACKed, NACK reported with its rea
   const refused = await cli(['apply', '-f', invalid], env)
   assert.equal(refused.code, 1)
   assert.match(refused.stderr, /MESH_ERR_CONFIG_INVALID/)
-  assert.ok(refused.stderr.includes(`${invalid}:7 (HTTPRoute/backend): spec.rules[0].backendRefs[0].weight:`), refused.stderr)
+  assert.ok(refused.stderr.includes(`${invalid}:7:49 (HTTPRoute/backend): spec.rules[0].backendRefs[0].weight:`), refused.stderr)
 
   const poison = join(dir, 'poison.yaml')
   await writeFile(poison, 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: backend, annotations: { poison: "yes" } }\nspec:\n  parentRefs: [{ name: backend }]\n  rules:\n    - backendRefs: [{ name: backend-v1 }]\n')

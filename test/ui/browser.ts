@@ -28,7 +28,7 @@ export async function screenshot (page: Page, name: string): Promise<string> {
  * A control plane on the Bookinfo mesh file, the management server in front of it (no proxies to
  * scrape) and a Chromium page: what the UI tests that need no running mesh share. `close()` stops all.
  */
-export async function startPlayground (viewport = { width: 1400, height: 900 }): Promise<{ cpUrl: string, url: string, page: Page, close (): Promise<void> }> {
+export async function startPlayground (viewport = { width: 1400, height: 900 }): Promise<{ cpUrl: string, url: string, page: Page, dataDir: string, close (): Promise<void> }> {
   const { mkdtempSync, rmSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
   const { startControlPlane } = await import('../../src/controlplane/index.ts')
@@ -45,6 +45,8 @@ export async function startPlayground (viewport = { width: 1400, height: 900 }):
     cpUrl: cp.url,
     url: server.url,
     page,
+    /** The management server's data dir (bench.db). */
+    dataDir: join(dir, 'mgmt'),
     async close () {
       await browser.close()
       await server.close()

@@ -39,7 +39,7 @@ test('the traffic-shift form writes a route, the diff shows it, and Apply pushes
   await page.getByTestId('weight-v2').fill('0')
   await page.getByTestId('weight-v3').fill('100')
   await page.getByTestId('apply-split').click()
-  assert.match(await page.getByTestId('yaml-editor').inputValue(), /name: reviews-v3\s+weight: 100/)
+  assert.match(await page.getByTestId('yaml-editor').inputValue(), /name: reviews-v3\s+port: 9080\s+weight: 100/)
   await page.getByTestId('review').click()
   await page.getByTestId('diff').waitFor()
   assert.match(await page.getByTestId('diff').textContent() ?? '', /HTTPRoute\/default\/reviews/)

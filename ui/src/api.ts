@@ -18,22 +18,26 @@ export async function api<T = any> (path: string, init?: { method?: string, body
   return body as T
 }
 
-/** Poll an API path every `ms` (and when `deps` change); keeps the last good value on errors. */
-export function usePoll<T> (path: string | null, ms: number, deps: unknown[] = []): { data: T | null, error: string | null, reload: () => void } {
+/**
+ * Poll an API path every `ms` (and when `deps` change); keeps the last good value on errors, with the
+ * time it was fetched (`updatedAt`) so a page can say how old it is. Each request is bounded in time.
+ */
+export function usePoll<T> (path: string | null, ms: number, deps: unknown[] = []): { data: T | null, error: string | null, updatedAt: number | null, reload: () => void } {
   const [data, setData] = useState<T | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [updatedAt, setUpdatedAt] = useState<number | null>(null)
   const [tick, setTick] = useState(0)
   useEffect(() => {
     if (path === null) return
     let alive = true
     const load = (): void => {
-      api<T>(path).then(d => { if (alive) { setData(d); setError(null) } }, (e: Error) => { if (alive) setError(e.message) })
+      api<T>(path, { signal: AbortSignal.timeout(Math.max(ms, 5000)) }).then(d => { if (alive) { setData(d); setError(null); setUpdatedAt(Date.now()) } }, (e: Error) => { if (alive) setError(e.message) })
     }
     load()
     const id = setInterval(load, ms)
     return () => { alive = false; clearInterval(id) }
   }, [path, ms, tick, ...deps])
-  return { data, error, reload: () => setTick(t => t + 1) }
+  return { data, error, updatedAt, reload: () => setTick(t => t + 1) }
 }
 
 /** Server-sent events from the management server; reports whether the stream is connected. */

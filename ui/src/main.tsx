@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
-import { usePoll, useEvents } from './api.ts'
+import { ConnectionProvider, useConnection } from './connection.tsx'
 import { BenchmarksPage } from './pages/Benchmarks.tsx'
 import { ConfigPage } from './pages/Config.tsx'
 import { LearnPage } from './pages/Learn.tsx'
@@ -30,11 +30,7 @@ function App () {
     window.addEventListener('hashchange', on)
     return () => window.removeEventListener('hashchange', on)
   }, [])
-  const [cp, setCp] = useState<boolean | null>(null)
-  const status = usePoll<{ controlPlane: { connected: boolean, url: string, error?: string } }>('/status', 3000)
-  useEffect(() => { if (status.data !== null) setCp(status.data.controlPlane.connected) }, [status.data])
-  const live = useEvents((type, data) => { if (type === 'control-plane') setCp(Boolean(data.connected)) })
-  const server = status.error === null && status.data !== null
+  const conn = useConnection()
   const { Page } = PAGES[page]
   return (
     <div className='app'>
@@ -42,8 +38,10 @@ function App () {
         <h1>Meshwork</h1>
         <nav>{(Object.keys(PAGES) as PageId[]).map(id => <a key={id} href={`#/${id}`} className={id === page ? 'active' : ''}>{PAGES[id].title}</a>)}</nav>
         <div className='conn' data-testid='connection'>
-          <span className={`dot ${server && live ? 'up' : 'down'}`} /> server {server && live ? 'live' : 'reconnecting…'}
-          <span className={`dot ${cp === true ? 'up' : 'down'}`} data-testid='cp-state' data-state={cp === true ? 'connected' : 'disconnected'} /> control plane {cp === true ? 'connected' : cp === false ? 'unreachable — proxies keep the last config' : '…'}
+          <span className={`dot ${conn.server === 'live' ? 'up' : 'down'}`} data-testid='server-state' data-state={conn.server} />
+          management server {conn.server === 'live' ? 'live' : conn.server === 'connecting' ? 'connecting…' : 'disconnected — what you see may be stale'}
+          <span className={`dot ${conn.controlPlane === 'connected' ? 'up' : conn.controlPlane === 'unknown' ? 'unknown' : 'down'}`} data-testid='cp-state' data-state={conn.controlPlane === 'connected' ? 'connected' : conn.controlPlane === 'unreachable' ? 'disconnected' : 'unknown'} />
+          control plane {conn.controlPlane === 'connected' ? 'connected' : conn.controlPlane === 'unreachable' ? 'unreachable — proxies keep the last config' : 'unknown'}
         </div>
       </header>
       <main><Page /></main>
@@ -51,4 +49,4 @@ function App () {
   )
 }
 
-createRoot(document.getElementById('root')!).render(<App />)
+createRoot(document.getElementById('root')!).render(<ConnectionProvider><App /></ConnectionProvider>)

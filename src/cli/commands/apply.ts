@@ -4,15 +4,17 @@ import { Duration, parseDuration } from '../../config/common.ts'
 import { loadResourceFiles } from '../../config/load.ts'
 import { resourceKey } from '../../config/resource.ts'
 import { ConfigInvalidError, type ConfigProblem, formatProblem } from '../../errors.ts'
+import { resolveControlPlane, unreachableError } from '../context.ts'
 
 export const usage = `Usage: meshwork apply -f <file.yaml> [-f <more.yaml>…] [options]
 
-Validate the files locally (file, line, path, reason), then apply them to a running control plane as one
+Validate the files locally (file:line:col, path, reason), then apply them to a running control plane as one
 change and wait until every proxy has ACKed or NACKed it.
 
 Options:
   -f, --file <path>          file(s) to apply (repeatable)
-      --control-plane <url>  default $MESHWORK_CONTROL_PLANE, else http://127.0.0.1:15010
+      --control-plane <url>  the control plane (see below)
+      --data-dir <dir>       where \`meshwork up\` recorded its context (default $MESHWORK_DATA_DIR, else ./.meshwork)
       --wait <dur>           how long to wait for the proxies' ACK/NACK (default 5s; 0s = do not wait)
   -o, --output <fmt>         text (default) or json
       --delete               delete the resources the files name (Kind/namespace/name) instead
@@ -20,6 +22,9 @@ Options:
                              as the ConfigMap meshwork-mesh or, with --to istio|linkerd|consul, translated;
                              its own options: --kubeconfig, --context, --namespace, --to, --dry-run, --timeout
                              (docs/kubernetes.md)
+
+The control plane is, first match wins: --control-plane, $MESHWORK_CONTROL_PLANE, the URL a running
+\`meshwork up\` recorded in <data-dir>/context.json, http://127.0.0.1:15010.
 
 Exit codes: 0 applied and every proxy in sync · 1 refused (invalid, conflicting) or unreachable ·
 3 applied but NACKed by some proxy (they keep serving their last good config) · 4 not in sync in time
@@ -50,6 +55,7 @@ export async function run (argv: string[]): Promise<number> {
     options: {
       file: { type: 'string', short: 'f', multiple: true },
       'control-plane': { type: 'string' },
+      'data-dir': { type: 'string' },
       wait: { type: 'string', default: '5s' },
       output: { type: 'string', short: 'o', default: 'text' },
       delete: { type: 'boolean', default: false }
@@ -68,16 +74,17 @@ export async function run (argv: string[]): Promise<number> {
     else process.stderr.write(`meshwork apply: ${err.code}: nothing applied\n${err.problems.map(p => `  ${formatProblem(p)}`).join('\n')}\n`)
     return 1
   }
-  const url = values['control-plane'] ?? process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010'
+  const cp = resolveControlPlane({ flag: values['control-plane'], dataDir: values['data-dir'] })
   const body = values.delete
     ? { keys: loaded.map(l => resourceKey(l.resource)) }
     : { files: await Promise.all(files.map(async f => ({ source: f, text: await readFile(f, 'utf8') }))), waitMs: parseDuration(values.wait) }
   let res: Response
   try {
-    res = await fetch(new URL(values.delete ? '/v1/delete' : '/v1/apply', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    res = await fetch(new URL(values.delete ? '/v1/delete' : '/v1/apply', cp.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   } catch (err) {
-    process.stderr.write(`meshwork apply: cannot reach the control plane at ${url} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); set --control-plane or $MESHWORK_CONTROL_PLANE\n`)
-    return 1
+    const e = unreachableError(cp, err)
+    if (json) process.stdout.write(JSON.stringify({ ok: false, code: e.code, message: e.message }, null, 2) + '\n')
+    throw e
   }
   const r = await res.json() as ApplyResponse
   if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n')

@@ -8,10 +8,11 @@ import {
   type PerformanceTestResult, resolveDataDir, runLoad, runSearch, runSuite, runSweep, SCENARIO_NAMES, type ScenarioLoad,
   type ScenarioName, scenarioAvailability, summarizeSuite, toSmp
 } from '../../bench/index.ts'
-import { formatCeiling, formatCompare, formatList, formatResult, formatSearch, formatSuite, formatSweep, progressLine } from '../../bench/report.ts'
+import { formatCeiling, formatCompare, formatGroupCompare, formatList, formatResult, formatSearch, formatSuite, formatSweep, type GroupSummary, progressLine } from '../../bench/report.ts'
 import { isScenarioName } from '../../bench/scenarios/scenarios.ts'
 import { parseDurationMs, parseHeaders, parseIntList, parseLabels, parsePositiveInt, parseRate } from '../../bench/units.ts'
-import { BenchError, BenchOptionInvalidError } from '../../errors.ts'
+import { BenchError, BenchOptionInvalidError, BenchResultNotFoundError } from '../../errors.ts'
+import { processAlive, readContext } from '../context.ts'
 
 export const usage = `Usage: meshwork bench <subcommand> [options]
 
@@ -19,7 +20,8 @@ Measure what being on the mesh costs: the same app, the same load, under no mesh
 (mTLS off / on, tracing off / on) and nginx / HAProxy sidecars. Results are SMP JSON, stored in SQLite.
 
 Subcommands:
-  run <url>        one load run against a URL
+  run <url>        one load run against a URL; without one, the ingress (/productpage) of the running
+                   \`meshwork up\` recorded in <data-dir>/context.json
   suite            start the scenarios and run them interleaved, repeated; medians, ratios to no-mesh,
                    CPU and RSS of every proxy
   sweep            connections × scenario table (latency ratio to the lowest concurrency, overhead
@@ -28,8 +30,9 @@ Subcommands:
   ceiling          the load generator's own ceiling (closed loop against a raw in-process target)
   scenarios        list the scenarios and whether they can run on this machine
   list             stored results (newest first)
-  show <id>        one stored result (or a suite/sweep/search group)
-  compare <id>...  results side by side, ratios to the first; one group id compares its results
+  show <id>        one stored result (or a suite/sweep/search group, e.g. a run of the UI)
+  compare <id>...  results side by side, ratios to the first; one group id compares its results;
+                   two or more groups (UI runs, suites) compare per scenario, ratios to the first group
   export <id>      print a stored result as SMP JSON (--format smp) or fortio-like JSON (--format fortio)
   import <file>    store a fortio JSON result (RequestedQPS as string or number, histogram in seconds)
 
@@ -69,7 +72,8 @@ Scenario options (suite, sweep, search):
 
 Output and storage:
       --json               JSON on stdout (no progress bar)
-      --data-dir <dir>     where bench.db lives (default $MESHWORK_DATA_DIR or ./.meshwork)
+      --data-dir <dir>     where bench.db lives (default $MESHWORK_DATA_DIR or ./.meshwork); the UI of
+                           \`meshwork up\` stores its runs in the --data-dir of \`meshwork up\`
       --no-store           do not store results
       --label <k=v>        label stored with the result, repeatable
       --limit <n>          list: how many (default 50)
@@ -245,12 +249,30 @@ function openStore (v: Flags): BenchStore | null {
 }
 
 async function withStore (v: Flags, f: (s: BenchStore) => number | Promise<number>): Promise<number> {
-  const s = BenchStore.open(resolveDataDir(v['data-dir']))
-  try { return await f(s) } finally { s.close() }
+  const dir = resolveDataDir(v['data-dir'])
+  const s = BenchStore.open(dir)
+  try {
+    return await f(s)
+  } catch (err) {
+    if (!(err instanceof BenchResultNotFoundError)) throw err
+    throw new BenchResultNotFoundError(`${err.message} in ${dir}/bench.db; runs of the UI of \`meshwork up\` are stored in its --data-dir: pass --data-dir <dir> (or set $MESHWORK_DATA_DIR)`, { cause: err })
+  } finally {
+    s.close()
+  }
+}
+
+/** `bench run` without a URL: the product page behind the ingress of the running `meshwork up`. */
+function contextTarget (v: Flags): string {
+  const dir = resolveDataDir(v['data-dir'])
+  const ctx = readContext(dir)
+  if (ctx === null || ctx.ingressUrl === null || !processAlive(ctx.pid)) {
+    throw new BenchOptionInvalidError(`expected: meshwork bench run <url> (no running meshwork up recorded an ingress in ${dir}/context.json)`)
+  }
+  return `${ctx.ingressUrl}/productpage`
 }
 
 async function cmdRun (v: Flags, args: string[], out: Output): Promise<number> {
-  const url = one(args, 'run <url>')
+  const url = args.length === 0 ? contextTarget(v) : one(args, 'run <url>')
   const { path: _path, ...load } = loadOptions(v, { durationMs: 10_000 })
   const store = openStore(v)
   const env = captureEnvironment()
@@ -421,9 +443,19 @@ function cmdShow (s: BenchStore, id: string, out: Output): number {
 
 function cmdCompare (s: BenchStore, ids: string[], out: Output): number {
   if (ids.length === 0) throw new BenchOptionInvalidError('expected: meshwork bench compare <id|group> [id...]')
-  const results = ids.length === 1 && s.isGroup(ids[0])
-    ? s.list({ group: s.getGroup(ids[0]).id }).map(r => s.get(r.id))
-    : ids.map(id => s.get(id))
+  const groupResults = (id: string): PerformanceTestResult[] => s.list({ group: s.getGroup(id).id }).map(r => s.get(r.id))
+  if (ids.length > 1 && ids.every(id => s.isGroup(id))) {
+    const groups: GroupSummary[] = ids.map(id => {
+      const g = s.getGroup(id)
+      const rs = groupResults(g.id)
+      return { id: g.id, name: g.name, summary: summarizeSuite(rs, [...new Set(rs.map(r => r.meshwork.scenario))]) }
+    })
+    if (groups.every(g => g.summary.length === 0)) throw new BenchOptionInvalidError('nothing to compare: the groups have no results')
+    out.emit(groups.map(g => ({ group: g.id, name: g.name, scenarios: g.summary.map(x => ({ scenario: x.scenario, runs: x.runs, qps: x.qps, p50: x.p50, p90: x.p90, p99: x.p99 })) })), () => formatGroupCompare(groups))
+    return 0
+  }
+  // One group: its results; results and groups mixed: every result of each group, then the others.
+  const results = ids.flatMap(id => s.isGroup(id) ? groupResults(id) : [s.get(id)])
   if (results.length === 0) throw new BenchOptionInvalidError('nothing to compare')
   out.emit(results.map(r => ({ id: r.id, scenario: r.meshwork.scenario, mesh: r.mesh_config.type, actual_qps: r.actual_qps, latencies: r.latencies })), () => formatCompare(results))
   return 0

@@ -9,7 +9,7 @@ import { ConfigInvalidError, type ConfigProblem, formatProblem } from '../../err
 export const usage = `Usage: meshwork check -f <mesh.yaml> [-f <more.yaml>…] [--base <mesh.yaml>…] [-o json]
 
 Validate config files offline, as the control plane would before accepting them: every resource against
-its schema (file, line, path, reason), then conflicts between them: two routes claiming the same match,
+its schema (file:line:col, path, reason), then conflicts between them: two routes claiming the same match,
 backend weights summing to 0, unknown backend services or Gateways, policies targeting unknown services,
 more than one MeshConfig, duplicate resources, and snapshots a proxy would reject.
 With --base, the files are checked as an apply on top of the base files (same names replace, as

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { Duration, parseDuration } from '../../config/common.ts'
-import { ConfigInvalidError } from '../../errors.ts'
+import { ConfigInvalidError, PortInUseError } from '../../errors.ts'
 import { startControlPlane } from '../../controlplane/index.ts'
 
 export const usage = `Usage: meshwork control -f <mesh.yaml> [-f <more.yaml>…] [options]
@@ -48,6 +48,9 @@ export async function run (argv: string[]): Promise<number> {
     trustDomain: values['trust-domain'],
     certTtlMs: ttl !== undefined ? parseDuration(ttl) : undefined,
     log: line => process.stderr.write(`control: ${line}\n`)
+  }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    throw new PortInUseError(`control plane port ${port} on ${values.host} is in use (EADDRINUSE); choose another with --port <port> (--port 0 = any free port)`, { cause: err })
   })
   process.stdout.write(`meshwork control plane listening on ${cp.url} (version ${cp.version}, ${cp.registry.view.services.size} services)\n`)
   await new Promise<void>(resolve => {

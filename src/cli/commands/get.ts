@@ -1,14 +1,19 @@
 import { parseArgs } from 'node:util'
 import { NoRouteError } from '../../errors.ts'
 import type { ProxyListing, RouteListing, ServiceListing } from '../../controlplane/views.ts'
+import { resolveControlPlane, unreachableError } from '../context.ts'
 
 export const usage = `Usage: meshwork get routes|services|proxies|workloads [options]
 
 List what a running control plane serves.
 
 Options:
-      --control-plane <url>  default $MESHWORK_CONTROL_PLANE, else http://127.0.0.1:15010
+      --control-plane <url>  the control plane (see below)
+      --data-dir <dir>       where \`meshwork up\` recorded its context (default $MESHWORK_DATA_DIR, else ./.meshwork)
   -o, --output <fmt>         table (default) or json
+
+The control plane is, first match wins: --control-plane, $MESHWORK_CONTROL_PLANE, the URL a running
+\`meshwork up\` recorded in <data-dir>/context.json, http://127.0.0.1:15010.
 `
 
 const KINDS = ['routes', 'services', 'proxies', 'workloads'] as const
@@ -17,19 +22,18 @@ export async function run (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'control-plane': { type: 'string' }, output: { type: 'string', short: 'o', default: 'table' } }
+    options: { 'control-plane': { type: 'string' }, 'data-dir': { type: 'string' }, output: { type: 'string', short: 'o', default: 'table' } }
   })
   const what = positionals[0] === 'route' || positionals[0] === 'service' || positionals[0] === 'proxy' || positionals[0] === 'workload'
     ? (positionals[0] === 'proxy' ? 'proxies' : `${positionals[0]}s`)
     : positionals[0]
   if (!KINDS.includes(what as typeof KINDS[number])) { process.stderr.write(usage); return 2 }
-  const url = values['control-plane'] ?? process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010'
+  const cp = resolveControlPlane({ flag: values['control-plane'], dataDir: values['data-dir'] })
   let res: Response
   try {
-    res = await fetch(new URL(`/v1/${what}`, url))
+    res = await fetch(new URL(`/v1/${what}`, cp.url))
   } catch (err) {
-    process.stderr.write(`meshwork get: cannot reach the control plane at ${url} (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})\n`)
-    return 1
+    throw unreachableError(cp, err)
   }
   if (!res.ok) throw new NoRouteError(`control plane answered ${res.status} for /v1/${what}`)
   const data = await res.json() as unknown[]

@@ -3,6 +3,7 @@ import { ControlPlaneBackend } from '../../management/control-plane-backend.ts'
 import { startManagementServer } from '../../management/server.ts'
 import type { ScrapeTarget } from '../../management/metrics-collector.ts'
 import { readFileSync } from 'node:fs'
+import { PortInUseError } from '../../errors.ts'
 
 export const usage = `Usage: meshwork server [options]
 
@@ -44,6 +45,9 @@ export async function run (argv: string[]): Promise<number> {
     scrapeTargets,
     dataDir: values['data-dir'],
     uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
+  }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    throw new PortInUseError(`management server port ${values.port} on ${values.host} is in use (EADDRINUSE); choose another with --port <port> (--port 0 = any free port)`, { cause: err })
   })
   process.stdout.write(`meshwork server: UI and API on ${server.url}\n`)
   await new Promise<void>(resolve => {

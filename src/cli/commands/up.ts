@@ -1,22 +1,32 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigInvalidError } from '../../errors.ts'
+import { ConfigInvalidError, PodNetworkUnavailableError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
-import { packageRoot } from '../../runtime/meshwork-command.ts'
+import { packageRoot, proxyCodeFiles } from '../../runtime/meshwork-command.ts'
+import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
+import { podNetworkUnsupportedReason } from '../../runtime/netns/capability.ts'
+import { CONTEXT_FILE, removeContext, writeContext } from '../context.ts'
 
 export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
 Run a whole mesh on this machine: the control plane, a sidecar + app per Workload replica, the ingress
 and egress gateways and the management UI. Without -f, runs the embedded Bookinfo sample.
-Ctrl-C stops everything (UI, gateways, apps, sidecars, control plane, in that order).
+Ctrl-C stops everything (UI, gateways, apps, sidecars, pod network, control plane, in that order).
 
 Options:
   -f, --file <path>       mesh file (repeatable; default: samples/bookinfo/mesh.yaml)
   --ingress-port <port>   port of the ingress gateway (default 8080; 0 = any free port)
   --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
   --control-port <port>   port of the control plane (default 15010; 0 = any free port)
-  --data-dir <dir>        logs, CA, applied config, Prometheus config (default .meshwork)
+  --data-dir <dir>        logs, CA, applied config, Prometheus config, and ${CONTEXT_FILE}: the URLs
+                          through which meshwork get/apply/bench find this mesh
+                          (default $MESHWORK_DATA_DIR, else .meshwork)
+  --network <mode>        pods: each workload instance in its own network namespace (address from
+                          198.18.0.0/16, services on 198.19.0.0/16), its traffic captured by nftables,
+                          no HTTP_PROXY (needs root); loopback: everything on 127.0.0.1, apps use
+                          HTTP_PROXY; auto (default): pods when running as root, else loopback
+  --nodes <n>             pods: spread replicas over n node namespaces joined by a bridge (default 1)
   --no-ui                 do not start the management server
   -q, --quiet             do not copy process logs to the terminal (they still go to <data-dir>/logs)
 `
@@ -59,23 +69,48 @@ export async function run (argv: string[]): Promise<number> {
       'control-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-ui': { type: 'boolean' },
+      network: { type: 'string', default: 'auto' },
+      nodes: { type: 'string', default: '1' },
       quiet: { type: 'boolean', short: 'q' }
     },
     strict: true,
     allowPositionals: false
   })
+  const network = values.network
+  if (network !== 'auto' && network !== 'pods' && network !== 'loopback') {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--network', reason: `must be pods, loopback or auto, got "${network}"` }])
+  }
+  const nodes = Number(values.nodes)
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--nodes', reason: `must be a whole number from 1 to ${MAX_NODES}, got "${values.nodes}"` }])
+  }
+  // One line says which network runs and, on a fallback, why.
+  const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
+  if (network === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
+  const mode = network === 'pods' || (network === 'auto' && unsupported === null) ? 'pods' : 'loopback'
+  if (nodes > 1 && mode !== 'pods') throw new PodNetworkUnavailableError(`--nodes ${nodes} needs --network pods${unsupported !== null ? `, which ${unsupported}` : ''}`)
+  process.stdout.write(mode === 'pods'
+    ? 'meshwork up: network: pods (a network namespace per workload instance, traffic captured by nftables, no HTTP_PROXY)\n'
+    : `meshwork up: network: loopback (apps reach their sidecar through HTTP_PROXY${network === 'auto' ? `; transparent capture (--network pods) ${unsupported}` : ''})\n`)
   const opts: LocalMeshOptions = {
     files: values.file,
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
     uiPort: port(values['ui-port'], '--ui-port', 8088),
     controlPort: port(values['control-port'], '--control-port', 15010),
-    dataDir: values['data-dir'] ?? '.meshwork',
+    dataDir: values['data-dir'] ?? process.env.MESHWORK_DATA_DIR ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
-    management: values['no-ui'] === true ? undefined : startManagement
+    management: values['no-ui'] === true ? undefined : startManagement,
+    network: mode,
+    nodes
   }
   process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
   const mesh = await startLocalMesh(opts)
-  process.stdout.write(`\nmeshwork is up.\n${mesh.summary()}\n\nPress Ctrl-C to stop.\n`)
+  // Like a kube context: `meshwork get/apply/bench` started in this directory (or with --data-dir) find
+  // this mesh on whatever ports it got. Removed again when it stops.
+  const contextFile = writeContext({
+    controlPlaneUrl: mesh.controlPlaneUrl, managementUrl: mesh.uiUrl, ingressUrl: mesh.ingressUrl, dataDir: mesh.dataDir, pid: process.pid, startedAt: new Date().toISOString()
+  })
+  process.stdout.write(`\nmeshwork is up.\n${mesh.summary({ contextFile })}\n\nPress Ctrl-C to stop.\n`)
 
   await new Promise<void>(resolve => {
     let stopping = false
@@ -86,6 +121,7 @@ export async function run (argv: string[]): Promise<number> {
       }
       stopping = true
       process.stdout.write(`\nmeshwork up: ${signal}, stopping…\n`)
+      removeContext(mesh.dataDir)
       mesh.stop().then(resolve, err => {
         process.stderr.write(`meshwork up: error while stopping: ${(err as Error).message}\n`)
         resolve()

@@ -1,6 +1,7 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { api, type ApiError, fmt, useEvents, usePoll } from '../api.ts'
 import { Histogram, PercentilePlot, type Series } from '../components/Charts.tsx'
+import { useConnection } from '../connection.tsx'
 
 interface RunSummary { id: string, name: string, createdAt: string, status: string, scenarios: string[], error?: string }
 interface ScenarioResult {
@@ -26,10 +27,11 @@ export function BenchmarksPage () {
     if (data.status !== 'running') runs.reload()
   })
   const toggle = (id: string): void => setSelected(s => s.includes(id) ? s.filter(x => x !== id) : [...s, id])
+  const running = (runs.data?.runs ?? []).some(r => r.status === 'running')
   return (
     <div className='page bench'>
       <section>
-        <StartForm scenarios={scenarios.data?.scenarios ?? []} onStarted={id => { runs.reload(); setSelected([id]) }} />
+        <StartForm scenarios={scenarios.data?.scenarios ?? []} running={running} runsUpdatedAt={runs.updatedAt} onBusy={runs.reload} onStarted={id => { runs.reload(); setSelected([id]) }} />
         <h3>Runs</h3>
         <table data-testid='bench-runs'><thead><tr><th /><th>run</th><th>status</th></tr></thead>
           <tbody>{(runs.data?.runs ?? []).map(r => (
@@ -52,20 +54,29 @@ export function BenchmarksPage () {
   )
 }
 
-function StartForm ({ scenarios, onStarted }: { scenarios: Array<{ id: string, title: string }>, onStarted: (id: string) => void }) {
+/**
+ * A "benchmark busy" error holds only while a run is running: it goes once a runs list fetched after
+ * the error shows none (issue 19: it stayed on screen after the run had finished).
+ */
+function StartForm ({ scenarios, running, runsUpdatedAt, onBusy, onStarted }: { scenarios: Array<{ id: string, title: string }>, running: boolean, runsUpdatedAt: number | null, onBusy: () => void, onStarted: (id: string) => void }) {
   const [chosen, setChosen] = useState<string[]>(['no-mesh', 'meshwork-mtls'])
   const [rate, setRate] = useState(200)
   const [duration, setDuration] = useState(5)
   const [connections, setConnections] = useState(16)
   const [repeats, setRepeats] = useState(1)
-  const [error, setError] = useState<string | null>(null)
+  const [error, setError] = useState<{ code: string, text: string, at: number } | null>(null)
+  useEffect(() => {
+    if (error?.code === 'MESH_ERR_BENCH_BUSY' && !running && runsUpdatedAt !== null && runsUpdatedAt > error.at) setError(null)
+  }, [error, running, runsUpdatedAt])
   const start = async (): Promise<void> => {
     setError(null)
     try {
       const r = await api<{ id: string }>('/benchmarks', { body: { scenarios: chosen, rate, durationMs: duration * 1000, connections, repeats } })
       onStarted(r.id)
     } catch (e) {
-      setError(`${(e as ApiError).code}: ${(e as Error).message}`)
+      const err = e as ApiError
+      setError({ code: err.code, text: `${err.code}: ${err.message}`, at: Date.now() })
+      if (err.code === 'MESH_ERR_BENCH_BUSY') onBusy()
     }
   }
   return (
@@ -79,17 +90,19 @@ function StartForm ({ scenarios, onStarted }: { scenarios: Array<{ id: string, t
       <label>connections <input type='number' min={1} max={1000} value={connections} onChange={e => setConnections(Number(e.target.value))} /></label>
       <label>repeats <input type='number' min={1} max={10} value={repeats} onChange={e => setRepeats(Number(e.target.value))} /></label>
       <button type='submit' className='primary' disabled={chosen.length === 0} data-testid='bench-start'>Start</button>
-      {error !== null && <p className='error' data-testid='bench-error'>{error}</p>}
+      {error !== null && <p className='error' data-testid='bench-error'>{error.text}</p>}
     </form>
   )
 }
 
 function RunView ({ id, live }: { id: string, live?: { percent: number, message: string } }) {
   const { data, error } = usePoll<RunDetail>(`/benchmarks/${id}`, 2000, [id])
+  const { dataDir } = useConnection()
   if (data === null) return error !== null ? <p className='error'>{error}</p> : <p>Loading…</p>
   return (
     <div data-testid='run-view'>
       <h2>{data.name} <small className='muted'>{data.status}</small> <a href={`/api/v1/benchmarks/${id}/export?format=smp`} download={`${id}.smp.json`} data-testid='smp-export'>SMP export</a></h2>
+      <p className='muted'>run <code data-testid='run-id' title={id}>{id}</code> — in a terminal: <code data-testid='run-cli'>meshwork bench show {id.slice(0, 8)}{dataDir !== null ? ` --data-dir ${dataDir}` : ''}</code></p>
       {data.status === 'running' && <div><progress max={100} value={live?.percent ?? data.progress?.percent ?? 0} data-testid='bench-progress' /> {live?.message ?? data.progress?.message}</div>}
       {data.error && <p className='error'>{data.error}</p>}
       <OverheadTable results={data.results} />

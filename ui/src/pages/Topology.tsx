@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { fmt, pct, usePoll } from '../api.ts'
 import { Sparkline } from '../components/Sparkline.tsx'
+import { useConnection } from '../connection.tsx'
 
 interface Node { id: string, kind: 'service' | 'gateway', versions: string[], instances: number, healthy: number, versionRps?: Record<string, number>, rps?: number, successRate?: number | null, p99Ms?: number | null }
 interface Edge { source: string, destination: string, rps: number, successRate: number | null, p99Ms: number | null }
@@ -36,15 +37,19 @@ function layout (t: Topology): Map<string, { x: number, y: number }> {
 }
 
 export function TopologyPage () {
-  const { data, error } = usePoll<Topology>('/topology', 2000)
+  const { data, error, updatedAt } = usePoll<Topology>('/topology', 2000)
   const [selected, setSelected] = useState<string | null>(null)
+  const conn = useConnection()
   if (data === null) return <div className='page'>{error !== null ? <p className='error'>{error}</p> : <p>Loading topology…</p>}</div>
   const pos = layout(data)
   const width = Math.max(600, ...[...pos.values()].map(p => p.x + W + 40))
   const height = Math.max(300, ...[...pos.values()].map(p => p.y + H + 40))
+  // The last numbers stay on screen, greyed and labelled, when they can no longer be refreshed (issue 19).
+  const stale = error !== null || conn.server !== 'live' ? `the management server is unreachable; the graph shows data from ${new Date(updatedAt ?? 0).toLocaleTimeString()}` : conn.metricsStale ? 'the proxies\' metrics have not been scraped for a while; the numbers are old' : null
   return (
     <div className='page topology'>
-      <div className='graph-wrap'>
+      <div className={`graph-wrap${stale !== null ? ' stale' : ''}`} data-testid='graph-wrap' data-stale={stale !== null}>
+        {stale !== null && <p className='stale-banner' data-testid='stale-banner'>Stale: {stale}.</p>}
         <svg className='graph' width={width} height={height} data-testid='topology'>
           <defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='6' markerHeight='6' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#64748b' /></marker></defs>
           {data.edges.map(e => {
