@@ -95,6 +95,14 @@ async function measure (sc: Scenario, backendPids: number[]): Promise<Run> {
   let proxyCpu = 0
   let backendCpu = 0
   let wall = 0
+  let ended = false
+  const sampleEnd = (): void => {
+    ended = true
+    const after = sampleTree(sc.pids())
+    proxyCpu = after.cpuSeconds - before.cpuSeconds
+    backendCpu = sampleTree(backendPids).cpuSeconds - backendBefore.cpuSeconds
+    wall = (performance.now() - beforeAt) / 1000
+  }
   const r: LoadResult = await runLoad({
     url: `http://127.0.0.1:${sc.port}${METHOD}`,
     protocol: 'grpc',
@@ -107,12 +115,11 @@ async function measure (sc: Scenario, backendPids: number[]): Promise<Run> {
   }, {
     onPhase: phase => {
       if (phase === 'measure') { before = sampleTree(sc.pids()); backendBefore = sampleTree(backendPids); beforeAt = performance.now(); return }
-      const after = sampleTree(sc.pids())
-      proxyCpu = after.cpuSeconds - before.cpuSeconds
-      backendCpu = sampleTree(backendPids).cpuSeconds - backendBefore.cpuSeconds
-      wall = (performance.now() - beforeAt) / 1000
+      sampleEnd()
     }
   })
+  // on a busy machine the 'drain' timer can come after the run resolved (and is then cleared): sample now
+  if (!ended) sampleEnd()
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0) + Object.entries(r.retCodes).filter(([c]) => c !== '0').reduce((a, [, n]) => a + n, 0)
   return {
     rps: r.actualQps,

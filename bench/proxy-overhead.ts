@@ -7,6 +7,9 @@
  *   nginx 1 hop            wrk ─▶ nginx (proxy_pass, keepalive) ─────────────▶ origin
  *   meshwork 2 hops mTLS   wrk ─▶ meshwork outbound ══mTLS══▶ meshwork inbound ─▶ origin
  *   nginx 2 hops TLS       wrk ─▶ nginx ══TLS (client cert)══▶ nginx ──────────▶ origin
+ *   (root only: a real pod network, bench/captured-path.ts; wrk in the client pod, origin in the server pod)
+ *   meshwork 2 hops pods   wrk ─▶ 127.0.0.1:15101 (explicit) ══mTLS══▶ <server pod>:15106 ─▶ origin
+ *   meshwork 2 hops captured  wrk ─▶ <service address> ─rules─▶ sidecar ══mTLS══▶ <server pod>:80 ─rules─▶ sidecar ─▶ origin
  *
  * The origin is nginx answering 100 bytes. Every proxy is one process (nginx: `worker_processes 1`),
  * so each side has one core's worth of event loop. CPU per request per hop comes from
@@ -20,7 +23,8 @@
  *      BENCH_COMPARE=<main.js> (A/B: a second set of Meshwork proxies run from this esbuild output of another commit,
  *      measured as extra scenarios `meshwork-1-b`, `meshwork-2-mtls-b` interleaved with the others; B/A ratios printed),
  *      BENCH_SYSCALLS=1 (after the rounds, one more run per proxied scenario under `strace -c -f`: syscalls per
- *      request per proxy process; the slowed-down run itself is not reported).
+ *      request per proxy process; the slowed-down run itself is not reported), BENCH_PODS=0 (skip the pod
+ *      scenarios, which run by default when this process may build pod networks: root).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +32,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createRootCa, issueTestIdentity } from '../src/pki/index.ts'
+import { podNetworkUnsupportedReason } from '../src/runtime/netns/capability.ts'
+import { type CapturedPath, startCapturedPath, type Wrap } from './captured-path.ts'
 import { compileCli } from './compile-cli.ts'
 import { PROXY_NODE_FLAGS } from '../src/runtime/proxy-node-flags.ts'
 
@@ -47,8 +53,11 @@ const COMPARE = process.env.BENCH_COMPARE !== undefined && process.env.BENCH_COM
 interface Scenario {
   id: string
   label: string
-  /** Port wrk hits. */
+  /** Port wrk hits (on 127.0.0.1 unless `url`). */
   port: number
+  /** Pod scenarios: the URL wrk hits and how wrk is run inside the client pod. */
+  url?: string
+  inPod?: Wrap
   /** Proxy hops between wrk and the origin. */
   hops: number
   /** Processes whose CPU and memory count as proxy cost. */
@@ -59,6 +68,8 @@ interface RunResult { rps: number, p50: number, p99: number, requests: number, e
 
 const children: ChildProcess[] = []
 const dir = mkdtempSync(join(tmpdir(), 'meshwork-bench-'))
+let pods: CapturedPath | null = null
+const same: Wrap = (command, args) => ({ command, args })
 
 /** n distinct free ports (all held open until every one is known, so none repeats). */
 async function freePorts (n: number): Promise<number[]> {
@@ -97,10 +108,11 @@ http {
 `
 }
 
-function startNginx (name: string, server: string): ChildProcess {
+function startNginx (name: string, server: string, wrap: Wrap = same): ChildProcess {
   const conf = join(dir, name + '.conf')
   writeFileSync(conf, nginxConf(name, server))
-  const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const cmd = wrap('nginx', ['-p', dir, '-c', conf])
+  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
   return child
 }
@@ -173,10 +185,11 @@ function meshworkEntry (): string[] {
 let entry: string[] | null = null
 
 /** `main`: another build of the CLI (BENCH_COMPARE) instead of the sources of this checkout. */
-function startMeshwork (name: string, args: string[], main: string | null = null): Promise<ChildProcess> {
+function startMeshwork (name: string, args: string[], main: string | null = null, wrap: Wrap = same): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean)
   entry ??= meshworkEntry()
-  const child = spawn(process.execPath, [...nodeArgs, ...(main !== null ? [main] : entry), 'proxy', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  const cmd = wrap(process.execPath, [...nodeArgs, ...(main !== null ? [main] : entry), 'proxy', ...args])
+  const child = spawn(cmd.command, cmd.args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
   children.push(child)
   return new Promise((res, rej) => {
     let err = ''
@@ -210,8 +223,9 @@ function toMs (v: string): number {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1)
 }
 
-function wrk (port: number, seconds: number): { rps: number, p50: number, p99: number, requests: number, errors: number } {
-  const out = execFileSync('wrk', ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', '-H', 'Host: origin', `http://127.0.0.1:${port}/`], { encoding: 'utf8' })
+function wrk (s: Pick<Scenario, 'port' | 'url' | 'inPod'>, seconds: number): { rps: number, p50: number, p99: number, requests: number, errors: number } {
+  const cmd = (s.inPod ?? same)('wrk', ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', '-H', 'Host: origin', s.url ?? `http://127.0.0.1:${s.port}/`])
+  const out = execFileSync(cmd.command, cmd.args, { encoding: 'utf8' })
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '')
   const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '')
@@ -226,7 +240,7 @@ function measure (s: Scenario, seconds: number): RunResult {
   const pids = s.pids()
   const before = cpuTicks(pids)
   const csBefore = contextSwitches(pids)
-  const r = wrk(s.port, seconds)
+  const r = wrk(s, seconds)
   const after = cpuTicks(pids)
   const csAfter = contextSwitches(pids)
   const perReqPerHop = (ticks: number): number | null => pids.length > 0 && r.requests > 0 ? ticks * TICK_US / r.requests / s.hops : null
@@ -266,7 +280,7 @@ async function syscallsPerRequest (s: Scenario, seconds: number): Promise<void> 
   const pids = s.pids()
   for (const pid of pids) {
     let requests = 0
-    const counts = await countSyscalls(pid, () => { requests = wrk(s.port, seconds).requests })
+    const counts = await countSyscalls(pid, () => { requests = wrk(s, seconds).requests })
     const total = [...counts.values()].reduce((a, b) => a + b, 0)
     if (total < requests / 10) continue // an idle nginx master
     const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${(v / requests).toFixed(2)}`).join(', ')
@@ -337,6 +351,22 @@ async function main (): Promise<void> {
     : []
   await Promise.all([port.ng1, port.ngA, port.ngB].map(waitPort))
 
+  // --- the captured path: a pod network (root only) ---
+  const podsWanted = process.env.BENCH_PODS !== '0' && (ONLY === null || ONLY.some(id => id.startsWith('meshwork-2-mtls-')))
+  const podsUnsupported = podsWanted ? podNetworkUnsupportedReason() : null
+  if (podsWanted && podsUnsupported === null) {
+    pods = await startCapturedPath({
+      dir,
+      files: { ca, clientCert, clientKey, originCert, originKey },
+      originIdentity: ids.origin.spiffeId,
+      originServer: `server { listen 127.0.0.1:80 reuseport; location / { default_type text/plain; return 200 "${BODY.slice(0, -1)}\\n"; } }`,
+      startNginx: (name, server, wrap) => startNginx(name, server, wrap),
+      startMeshwork: (name, args, wrap) => startMeshwork(name, args, null, wrap)
+    })
+  } else if (podsWanted) {
+    console.log(`proxy-overhead: pod scenarios skipped: pod networking ${podsUnsupported}`)
+  }
+
   const all: Scenario[] = [
     { id: 'direct', label: 'direct', port: port.origin, hops: 1, pids: () => [] },
     { id: 'meshwork-1', label: 'meshwork 1 hop', port: port.mw1, hops: 1, pids: () => [mw1.pid!] },
@@ -344,13 +374,19 @@ async function main (): Promise<void> {
     { id: 'nginx-1', label: 'nginx 1 hop', port: port.ng1, hops: 1, pids: () => nginxPids(ng1) },
     { id: 'meshwork-2-mtls', label: 'meshwork 2 hops mTLS', port: port.mwOut, hops: 2, pids: () => [mwOut.pid!, mwIn.pid!] },
     ...(mwOutB !== undefined ? [{ id: 'meshwork-2-mtls-b', label: 'meshwork 2 hops mTLS [B]', port: port.mwOutB, hops: 2, pids: () => [mwOutB.pid!, mwInB.pid!] }] : []),
-    { id: 'nginx-2-tls', label: 'nginx 2 hops TLS', port: port.ngA, hops: 2, pids: () => [...nginxPids(ngA), ...nginxPids(ngB)] }
+    { id: 'nginx-2-tls', label: 'nginx 2 hops TLS', port: port.ngA, hops: 2, pids: () => [...nginxPids(ngA), ...nginxPids(ngB)] },
+    ...(pods !== null
+      ? [
+          { id: 'meshwork-2-mtls-pods', label: 'meshwork 2 hops pods', port: 0, url: pods.explicitUrl, inPod: pods.inClient, hops: 2, pids: () => [pods!.explicit.client.pid!, pods!.explicit.server.pid!] },
+          { id: 'meshwork-2-mtls-captured', label: 'meshwork 2 hops captured', port: 0, url: pods.capturedUrl, inPod: pods.inClient, hops: 2, pids: () => [pods!.captured.client.pid!, pods!.captured.server.pid!] }
+        ]
+      : [])
   ]
   const scenarios = all.filter(s => ONLY === null || ONLY.includes(s.id.replace(/-b$/, '')))
 
   // sanity: every path answers 200 with the 100-byte body
   for (const s of scenarios) {
-    const r = wrk(s.port, 1)
+    const r = wrk(s, 1)
     if (r.errors > 0 || !(r.rps > 0)) throw new Error(`${s.label}: warm-up failed (${r.errors} errors, ${r.rps} req/s)`)
   }
   console.log(`proxy-overhead: ${ROUNDS} rounds × ${scenarios.length} scenarios × ${DURATION}s, wrk -t${THREADS} -c${CONNECTIONS}, 100-byte responses, ${process.version}`)
@@ -401,6 +437,28 @@ async function main (): Promise<void> {
   }
   console.log('\nratios Meshwork / nginx')
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(34)} ${v.toFixed(2)}`)
+  // the cost of transparent capture: the captured path against the explicit-proxy path (HTTP_PROXY style),
+  // on loopback (today's meshwork up --network loopback) and in pods (same veths and bridge, no rule)
+  const mp = by('meshwork-2-mtls-pods')
+  const mc = by('meshwork-2-mtls-captured')
+  if (mc !== undefined) {
+    console.log('\ncapture (2 hops mTLS, ratio of medians)')
+    if (m2 !== undefined) {
+      ratios.rpsCapturedOverExplicitLoopback = mc.rps / m2.rps
+      ratios.cpuCapturedOverExplicitLoopback = mc.cpuUsPerReqPerHop! / m2.cpuUsPerReqPerHop!
+      console.log(`  captured pods / explicit loopback   req/s ${ratios.rpsCapturedOverExplicitLoopback.toFixed(2)}   CPU/req/hop ${ratios.cpuCapturedOverExplicitLoopback.toFixed(2)}   p50 +${(mc.p50Ms - m2.p50Ms).toFixed(2)} ms`)
+    }
+    if (mp !== undefined) {
+      ratios.rpsCapturedOverExplicitPods = mc.rps / mp.rps
+      ratios.cpuCapturedOverExplicitPods = mc.cpuUsPerReqPerHop! / mp.cpuUsPerReqPerHop!
+      console.log(`  captured pods / explicit pods       req/s ${ratios.rpsCapturedOverExplicitPods.toFixed(2)}   CPU/req/hop ${ratios.cpuCapturedOverExplicitPods.toFixed(2)}   (the rules alone)`)
+    }
+    if (n2 !== undefined) {
+      ratios.rpsCapturedOverNginx2Tls = mc.rps / n2.rps
+      console.log(`  captured pods / nginx 2 hops TLS    req/s ${ratios.rpsCapturedOverNginx2Tls.toFixed(2)}`)
+    }
+  }
+  // today's targets on today's paths; the captured path is reported beside them (capture section above)
   const meshCpu = Math.max(m1?.cpuUsPerReqPerHop ?? 0, m2?.cpuUsPerReqPerHop ?? 0)
   const meshRss = Math.max(m1?.rssMb ?? 0, m2?.rssMb ?? 0)
   const meshAnon = Math.max(m1?.anonMb ?? 0, m2?.anonMb ?? 0)
@@ -419,6 +477,7 @@ async function main (): Promise<void> {
   if (ratios.rps2HopsMtlsMeshworkOverNginx !== undefined) console.log(`  two Meshwork hops with mTLS ≥ 0.7× two nginx hops with TLS: ${ratios.rps2HopsMtlsMeshworkOverNginx.toFixed(2)}× ${ratios.rps2HopsMtlsMeshworkOverNginx >= 0.7 ? 'MET' : 'MISSED'}`)
   if (meshCpu > 0) console.log(`  ≤ 25 µs CPU per request per hop: ${meshCpu.toFixed(1)} µs (worst Meshwork scenario) ${meshCpu <= 25 ? 'MET' : 'MISSED'}`)
   if (meshRss > 0) console.log(`  proxy RSS ≤ 60 MB: ${meshRss.toFixed(1)} MB ${meshRss <= 60 ? 'MET' : 'MISSED'} (private ${meshAnon.toFixed(1)} MB; the rest is the node executable's shared, file-backed pages)`)
+  if (mc !== undefined) console.log(`  captured path (for reference): ${mc.cpuUsPerReqPerHop!.toFixed(1)} µs CPU/req/hop, RSS ${mc.rssMb!.toFixed(1)} MB, ${ratios.rpsCapturedOverNginx2Tls?.toFixed(2) ?? '-'}× two nginx TLS hops`)
   if (SYSCALLS) {
     console.log('\nsyscalls per request per proxy process (strace -c -f, one extra run per process)')
     for (const s of scenarios) if (s.hops > 0 && s.pids().length > 0) await syscallsPerRequest(s, Math.min(DURATION, 3))
@@ -439,6 +498,8 @@ async function cleanup (): Promise<void> {
   ])
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   for (const pid of workers) { try { process.kill(pid, 'SIGKILL') } catch {} }
+  // the pod network goes with whatever still runs in it
+  await pods?.close().catch(err => console.error(`proxy-overhead: pod network clean-up: ${(err as Error).message}`))
   rmSync(dir, { recursive: true, force: true })
 }
 

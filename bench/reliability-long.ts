@@ -5,19 +5,26 @@
  *
  * Run: node --import tsx bench/reliability-long.ts
  * Env: RELIABILITY_SECONDS (60), RELIABILITY_SCENARIOS (comma list of: hot-reload, replica-kill,
- *      control-plane-restart, cert-rotation; default all).
+ *      control-plane-restart, cert-rotation, node-loss; default all; node-loss needs root and is skipped
+ *      without it).
  */
 import { scenarioSeconds } from '../test/reliability/load.ts'
 import { runCertRotation } from '../test/reliability/scenarios/cert-rotation.ts'
 import { runControlPlaneRestart } from '../test/reliability/scenarios/control-plane-restart.ts'
 import { runHotReload } from '../test/reliability/scenarios/hot-reload.ts'
+import { runNodeLoss } from '../test/reliability/scenarios/node-loss.ts'
 import { runReplicaKill } from '../test/reliability/scenarios/replica-kill.ts'
+import { podNetworkUnsupportedReason } from '../src/runtime/netns/capability.ts'
 
 const SCENARIOS: Record<string, (seconds: number) => Promise<{ line: string }>> = {
   'hot-reload': s => runHotReload(s),
   'replica-kill': s => runReplicaKill(s),
   'control-plane-restart': s => runControlPlaneRestart(s),
-  'cert-rotation': s => runCertRotation(s)
+  'cert-rotation': s => runCertRotation(s),
+  'node-loss': async s => {
+    const why = podNetworkUnsupportedReason()
+    return why === null ? runNodeLoss(s) : { line: `[reliability] node-loss: skipped: pod networking ${why}` }
+  }
 }
 
 const seconds = scenarioSeconds(60)

@@ -2,9 +2,10 @@
 # Installs the Debian packages the tests and benchmarks use (peer data planes, load generator, Prometheus,
 # the browser for UI tests). Idempotent: only missing packages are installed.
 set -euo pipefail
-# nghttp2-client: nghttp/h2load (HTTP/2 and gRPC interop); nftables + iproute2: pod network namespaces (capture)
-want=(wrk nginx-light haproxy prometheus chromium nghttp2-client nftables iproute2)
-need_cmds=(wrk nginx haproxy prometheus chromium nghttp nft ip)
+# nghttp2-client: nghttp/h2load (HTTP/2 and gRPC interop); nftables + iproute2: pod network namespaces (capture);
+# util-linux: setpriv (sidecars in pods run as uid 1337, exempt from capture)
+want=(wrk nginx-light haproxy prometheus chromium nghttp2-client nftables iproute2 util-linux)
+need_cmds=(wrk nginx haproxy prometheus chromium nghttp nft ip setpriv)
 missing=()
 for i in "${!want[@]}"; do
   command -v "${need_cmds[$i]}" >/dev/null 2>&1 || missing+=("${want[$i]}")

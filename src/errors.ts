@@ -113,6 +113,14 @@ export class BenchImportInvalidError extends BenchError { override code = 'MESH_
 export class RuntimeStartError extends MeshError { override code = 'MESH_ERR_RUNTIME_START'; override status = 500 }
 export class PortInUseError extends MeshError { override code = 'MESH_ERR_PORT_IN_USE'; override status = 409 }
 
+// --- pod network (`meshwork up --network pods`, `meshwork netns`): src/runtime/netns/ ---
+/** `--network pods` asked for where it cannot work (no CAP_NET_ADMIN / CAP_SYS_ADMIN, `ip` or `nft` missing). */
+export class PodNetworkUnavailableError extends MeshError { override code = 'MESH_ERR_NETNS_UNAVAILABLE'; override status = 500 }
+/** An `ip` or `nft` command of the pod network failed (the message names the command and its stderr). */
+export class NetnsCommandError extends MeshError { override code = 'MESH_ERR_NETNS'; override status = 500 }
+/** The proxy refused a captured connection that is not HTTP (TLS, another protocol, or no request at all). */
+export class NotHttpError extends MeshError { override code = 'MESH_ERR_NOT_HTTP'; override status = 400 }
+
 // --- management plane API ---
 export class ApiBadRequestError extends MeshError { override code = 'MESH_ERR_API_BAD_REQUEST'; override status = 400 }
 export class ApiNotFoundError extends MeshError { override code = 'MESH_ERR_API_NOT_FOUND'; override status = 404 }

@@ -23,7 +23,8 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<CommandMod
   server: { summary: 'run the management plane (API + UI)', load: () => import('./commands/server.ts') },
   translate: { summary: 'translate Meshwork config to Istio, Linkerd or Consul resources (and Istio back)', load: () => import('./commands/translate.ts') },
   install: { summary: 'render Kubernetes manifests for the control and management planes', load: () => import('./commands/install.ts') },
-  inject: { summary: 'add the Meshwork sidecar to Kubernetes Deployments', load: () => import('./commands/inject.ts') }
+  inject: { summary: 'add the Meshwork sidecar to Kubernetes Deployments', load: () => import('./commands/inject.ts') },
+  netns: { summary: 'pod networking: render or load a pod\'s capture rules, list and clean pod networks', load: () => import('./commands/netns.ts') }
 }
 
 function help (): string {

@@ -8,10 +8,13 @@
  * @example
  * const problems = resolveGatewayFiles(loaded) // after parseResources(text, 'mesh.yaml')
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { dirname, isAbsolute, resolve } from 'node:path'
 import type { ConfigProblem } from '../errors.ts'
+
+// The UI bundles src/config (for inline validation) with node: modules stubbed: these are looked up when called, which
+// only happens in Node (loading files, the gateway proxy), never in the browser bundle.
+const nodePath = (): typeof import('node:path') => process.getBuiltinModule('node:path')
+const nodeFs = (): typeof import('node:fs') => process.getBuiltinModule('node:fs')
+const nodeCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto')
 
 interface Loaded { resource: { kind: string, metadata: { name: string }, spec: unknown }, file: string, line: number }
 
@@ -21,6 +24,7 @@ interface ListenerLike { protocol?: string, tls?: { certificateRefs?: CertRef[] 
 /** Resolve and check the certificate files of every Gateway in `loaded` (in place); returns the problems found. */
 export function resolveGatewayFiles (loaded: readonly Loaded[]): ConfigProblem[] {
   const problems: ConfigProblem[] = []
+  const { dirname, isAbsolute, resolve } = nodePath()
   for (const l of loaded) {
     if (l.resource.kind !== 'Gateway') continue
     const listeners = (l.resource.spec as { listeners: ListenerLike[] }).listeners
@@ -46,11 +50,13 @@ export function resolveGatewayFiles (loaded: readonly Loaded[]): ConfigProblem[]
  * Also used by the gateway proxy when it builds its TLS contexts.
  */
 export function checkPemPair (certFile: string, keyFile: string): { field: 'certFile' | 'keyFile', text: string } | null {
+  const { readFileSync } = nodeFs()
+  const { createPrivateKey, X509Certificate } = nodeCrypto()
   let certPem: string
   let keyPem: string
   try { certPem = readFileSync(certFile, 'utf8') } catch (err) { return { field: 'certFile', text: `cannot read ${certFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } }
   try { keyPem = readFileSync(keyFile, 'utf8') } catch (err) { return { field: 'keyFile', text: `cannot read ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } }
-  let cert: X509Certificate
+  let cert: import('node:crypto').X509Certificate
   try { cert = new X509Certificate(certPem) } catch { return { field: 'certFile', text: `${certFile} is not a PEM certificate` } }
   try {
     const key = createPrivateKey(keyPem)

@@ -7,6 +7,10 @@
  *   GET /metrics  Prometheus text exposition
  *   GET /tap      live requests as NDJSON, one object per finished request; `?service=reviews`, `?direction=`,
  *                 `?limit=` (default 100 events, then the stream ends)
+ *   GET /app-health  sidecars: 200 `healthy` when the app's readiness path answered 2xx/3xx at the last probe,
+ *                 else 503 MESH_ERR_NOT_READY (how the runtime and kubelet see an app whose port is captured)
+ *   GET /app-health/<port><path>  one GET of <path> on the app's <port> now, for a probe registered with
+ *                 `--app-probe <port><path>` (kubelet probes that `meshwork inject` rewrote); others 404
  *
  * @example
  * const admin = new AdminServer({ host: '127.0.0.1', port: 15000 }, view); await admin.start()
@@ -23,6 +27,10 @@ export interface AdminView {
   metrics (): string
   /** Serves `/tap` (NDJSON stream of finished requests; `?service=`, `?direction=`, `?limit=`). */
   tap (req: IncomingMessage, res: ServerResponse): void
+  /** The local app's last probe: true/false, null = not probed yet, undefined = this proxy has no app. */
+  appHealth? (): boolean | null | undefined
+  /** Probe `<port><path>` of the app now, when it is a registered probe; undefined = not registered. */
+  appProbe? (target: string): Promise<boolean> | undefined
 }
 
 export class AdminServer {
@@ -73,12 +81,28 @@ export class AdminServer {
       case '/tap':
         this.view.tap(req, res)
         return
-      case '/':
-        this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=]\n')
+      case '/app-health': {
+        const h = this.view.appHealth?.()
+        if (h === undefined) { this.send(res, 404, 'text/plain', 'no app: this proxy is not a sidecar with --app\n'); return }
+        if (h === true) { this.send(res, 200, 'text/plain', 'healthy\n'); return }
+        this.error(res, new NotReadyError(h === null ? 'the app has not been probed yet' : 'the app\'s readiness path does not answer 2xx/3xx'))
         return
-      default:
+      }
+      case '/':
+        this.send(res, 200, 'text/plain', 'meshwork proxy admin: /ready /config /metrics /tap[?service=] /app-health\n')
+        return
+      default: {
+        const probed = url.pathname.startsWith('/app-health/') ? this.view.appProbe?.(url.pathname.slice('/app-health/'.length) + url.search) : undefined
+        if (probed !== undefined) {
+          probed.then(ok => {
+            if (ok) this.send(res, 200, 'text/plain', 'healthy\n')
+            else this.error(res, new NotReadyError(`the app's ${url.pathname.slice('/app-health/'.length)}${url.search} does not answer 2xx/3xx`))
+          }, () => this.error(res, new NotReadyError('the app probe failed')))
+          return
+        }
         this.send(res, 404, 'text/plain', 'not found\n')
         return
+      }
     }
   }
 

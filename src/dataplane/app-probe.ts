@@ -61,3 +61,18 @@ export class AppProbe extends EventEmitter {
     req.on('error', () => done(false))
   }
 }
+
+/**
+ * One GET of `path` on the local app (fresh connection): 2xx/3xx = true. For probes kubelet sends to the
+ * sidecar's admin listener once `meshwork inject` rewrote them (the app's port is captured).
+ */
+export function probeAppOnce (app: { host: string, port: number }, path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise(resolve => {
+    const req = get({ host: app.host, port: app.port, path, agent: false, timeout: timeoutMs }, res => {
+      res.resume()
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400)
+    })
+    req.on('timeout', () => { req.destroy(); resolve(false) })
+    req.on('error', () => resolve(false))
+  })
+}

@@ -95,6 +95,11 @@ export class ConfigClient extends EventEmitter {
     this.connect()
   }
 
+  /** The local app's health as last probed: true/false, or null before the first probe or without an app. */
+  get appHealthy (): boolean | null {
+    return this.probe?.known === true ? this.probe.healthy : null
+  }
+
   async close (): Promise<void> {
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)

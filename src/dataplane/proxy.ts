@@ -17,6 +17,7 @@ import { checkProxySnapshot } from '../config/snapshot-check/check-snapshot.ts'
 import type { ProxySnapshot } from '../config/snapshot.ts'
 import { MeshError, SnapshotRejectedError } from '../errors.ts'
 import { AdminServer } from './admin.ts'
+import { probeAppOnce } from './app-probe.ts'
 import { createHttpProbe } from './resilience/health-check.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
@@ -24,6 +25,7 @@ import { compileTables, type ProxyTables } from './filters/tables.ts'
 import { H2Server } from './listeners/h2-downstream.ts'
 import type { RequestHandler } from './listeners/downstream-connection.ts'
 import { Listener, type ListenerOptions } from './listeners/listener.ts'
+import { refusalGuard } from './listeners/refusal-log.ts'
 import { CertStore, type TlsMaterial } from './tls/cert-store.ts'
 import { createDialer } from './upstream/dial.ts'
 import { PoolRegistry } from './upstream/upstream-cluster.ts'
@@ -59,8 +61,12 @@ export class Proxy {
   private started = false
   /** Health-check probe: plain HTTP, or mTLS with this proxy's identity for peer sidecars. */
   private readonly probe = createHttpProbe({ tls: ep => this.certs?.clientOptions(ep.endpoint.identity) ?? null })
-  /** One h2 server side per listener (node:http2 is loaded on the first h2 connection only). */
+  /** One h2 server side per listener (the codec is loaded on the first h2 connection only: lazy-h2.ts). */
   private readonly h2Servers: H2Server[] = []
+  /** The sidecar's app probe (set by the config client's wiring), for the admin `/app-health`. */
+  private appHealthSource: (() => boolean | null) | null = null
+  /** Probes kubelet may ask the admin listener to make (`<port><path>`), and the app's host. */
+  private appProbes: { host: string, targets: Set<string> } | null = null
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
   readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
@@ -86,7 +92,8 @@ export class Proxy {
     }
     if (l.outbound !== undefined) {
       const handler = outboundHandler(ctx)
-      this.listeners.set('outbound', new Listener({ ...l.outbound, handler, onH2: h2For(handler), tunnels: true }))
+      // Transparent capture sends the app's every TCP connection here: what is not HTTP is refused, counted, logged.
+      this.listeners.set('outbound', new Listener({ ...l.outbound, handler, onH2: h2For(handler), tunnels: true, nonHttp: refusalGuard(this.telemetry.registry, this.log) }))
     }
     if (l.gateway !== undefined) {
       const handler = gatewayHandler(ctx)
@@ -101,7 +108,14 @@ export class Proxy {
       notReadyReason: () => this.readiness() ?? '',
       config: () => this.tables === null ? null : { version: this.tables.version, snapshot: this.tables.snapshot },
       metrics: () => this.telemetry.metricsText(),
-      tap: (req, res) => this.telemetry.tapHandler(req, res)
+      tap: (req, res) => this.telemetry.tapHandler(req, res),
+      appHealth: () => this.appHealthSource === null ? undefined : this.appHealthSource(),
+      appProbe: target => {
+        const p = this.appProbes
+        if (p === null || !p.targets.has(target)) return undefined
+        const slash = target.indexOf('/')
+        return probeAppOnce({ host: p.host, port: Number(target.slice(0, slash)) }, target.slice(slash))
+      }
     })
   }
 
@@ -114,6 +128,20 @@ export class Proxy {
       return `mTLS is ${t.mtlsMode} and no certificate is installed yet`
     }
     return null
+  }
+
+  /** Where the admin `/app-health` reads the local app's health from (a sidecar with an app probe). */
+  setAppHealthSource (source: () => boolean | null): void {
+    this.appHealthSource = source
+  }
+
+  /**
+   * Probes of the app the admin `/app-health/<port><path>` may make (`meshwork inject` rewrites kubelet's
+   * HTTP probes of a captured port to these): `['9080/healthz', …]` on `host`.
+   */
+  setAppProbes (host: string, targets: readonly string[]): void {
+    // the port is part of each target: an app may serve its probes on another port than its traffic
+    this.appProbes = { host, targets: new Set(targets) }
   }
 
   /** The applied snapshot (deeply frozen), or null. */

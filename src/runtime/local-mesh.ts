@@ -1,13 +1,18 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type ControlPlane, startControlPlane } from '../controlplane/control-plane.ts'
+import { PodNetworkUnavailableError } from '../errors.ts'
+import { type StartContext, startGateway, startInstance, stopInstance } from './instance-start.ts'
 import { LogSink } from './log-sink.ts'
-import { type MeshPlan, type PlannedGateway, type PlannedInstance, planMesh } from './mesh-plan.ts'
+import { LoopbackNetwork, type MeshNetwork, type NetworkMode } from './mesh-network.ts'
+import { type MeshPlan, type PlannedInstance, planMesh } from './mesh-plan.ts'
 import { formatMeshSummary } from './mesh-summary.ts'
-import { defaultMeshFile, meshworkCommand } from './meshwork-command.ts'
+import { defaultMeshFile, proxyCodeFiles } from './meshwork-command.ts'
+import { podNetworkUnsupportedReason } from './netns/capability.ts'
+import { type Pod, PodNetwork } from './netns/pod-network.ts'
+import { PodMeshNetwork } from './pod-mesh-network.ts'
 import { PortAllocator } from './ports.ts'
 import { type ScrapeTarget, writePrometheusConfig, writeScrapeTargets } from './prometheus.ts'
-import { gatewayArgs, sidecarArgs } from './proxy-args.ts'
 import type { SupervisedProcess } from './supervised-process.ts'
 import { Supervisor } from './supervisor.ts'
 import { instanceFingerprint, type ReconcileResult, WorkloadReconciler } from './workload-reconciler.ts'
@@ -34,6 +39,14 @@ export interface LocalMeshOptions {
   readyTimeoutMs?: number
   /** First restart delay of a crashed app or proxy (doubles per crash in a row, up to 5 s). Default 200 ms. */
   restartBackoffMs?: number
+  /**
+   * `loopback` (default here; `meshwork up` defaults to `auto`): every process on 127.0.0.1, apps use
+   * `HTTP_PROXY`. `pods`: a network namespace per instance with transparent capture (needs root; else
+   * MESH_ERR_NETNS_UNAVAILABLE). `auto`: pods where possible, else loopback.
+   */
+  network?: NetworkMode | 'auto'
+  /** Pods mode: node namespaces to spread replicas over (default 1). */
+  nodes?: number
 }
 
 export interface ManagementHookContext {
@@ -54,9 +67,11 @@ export interface RunningProxy {
   /** Sidecars: where peers dial it (mTLS) and where its app sends outbound calls. */
   inboundPort?: number
   outboundPort?: number
-  /** Gateways: the listener clients use. */
+  /** Gateways: the listener clients use (on 127.0.0.1 of the host). */
   gatewayPort?: number
   process: SupervisedProcess
+  /** Pods mode: the proxy's pod (its ports above are the pod's own). */
+  pod: Pod | null
 }
 
 /** An app instance of the local mesh. */
@@ -69,6 +84,8 @@ export interface RunningApp {
   process: SupervisedProcess
   /** What it was started from; a change of it (through `meshwork apply`) replaces the instance. */
   spec: PlannedInstance
+  /** Pods mode: the instance's pod (`port` is then the app's port inside it). */
+  pod: Pod | null
 }
 
 /**
@@ -79,6 +96,8 @@ export class LocalMesh {
   readonly controlPlane: ControlPlane
   readonly supervisor: Supervisor
   readonly plan: MeshPlan
+  /** How processes are connected (loopback or pods); its `controlPlaneUrl` is what proxies use. */
+  readonly network: MeshNetwork
   readonly proxies: RunningProxy[] = []
   readonly apps: RunningApp[] = []
   readonly dataDir: string
@@ -92,15 +111,21 @@ export class LocalMesh {
   readonly #controlLog: LogSink
   #reconciler: WorkloadReconciler | null = null
 
-  constructor (controlPlane: ControlPlane, controlLog: LogSink, supervisor: Supervisor, plan: MeshPlan, dataDir: string) {
+  constructor (controlPlane: ControlPlane, controlLog: LogSink, supervisor: Supervisor, plan: MeshPlan, dataDir: string, network: MeshNetwork) {
     this.controlPlane = controlPlane
     this.#controlLog = controlLog
     this.supervisor = supervisor
     this.plan = plan
     this.dataDir = dataDir
+    this.network = network
   }
 
   get controlPlaneUrl (): string { return this.controlPlane.url }
+
+  /** Pods mode: the pod network (namespaces, addresses, `command()` to run something in a pod); else null. */
+  get podNetwork (): PodNetwork | null {
+    return this.network instanceof PodMeshNetwork ? this.network.net : null
+  }
 
   /** Every proxy's admin `/metrics`, labelled with its id, role and service, for Prometheus. */
   scrapeTargets (): ScrapeTarget[] {
@@ -138,6 +163,7 @@ export class LocalMesh {
     const egress = new Set(this.plan.gateways.filter(g => g.role === 'egress').map(g => g.name))
     return formatMeshSummary({
       dataDir: this.dataDir,
+      network: this.network.describe(),
       ingressUrl: this.ingressUrl,
       uiUrl: this.uiUrl,
       controlPlaneUrl: this.controlPlaneUrl,
@@ -165,6 +191,7 @@ export class LocalMesh {
       await this.#reconciler?.close()
       if (this.#management !== null) await this.#management.close().catch(() => {})
       await this.supervisor.stopAll()
+      await this.network.close()
       await this.controlPlane.close()
       await this.#controlLog.close()
     })()
@@ -202,23 +229,28 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   // User-facing ports first: a taken one fails before anything starts.
   const controlPort = await ports.claim(opts.controlPort ?? 15010, 'control-plane', '--control-port')
   const uiPort = opts.management !== undefined ? await ports.claim(opts.uiPort ?? 8088, 'UI', '--ui-port') : 0
-  // Spans go to the management server's OTLP receiver (the UI's Traces page) unless the mesh names an exporter.
-  const tracingEndpoint = opts.management !== undefined ? `http://127.0.0.1:${uiPort}/v1/traces` : undefined
   const cpLog = new LogSink('control-plane', logDir, opts.echo ?? null)
+  // The network first: proxies in pods reach host services (control plane, OTLP receiver) through it.
+  const network = await startNetwork(opts, ports, controlPort, opts.management !== undefined ? [uiPort] : [], line => cpLog.line(`[meshwork] ${line}`))
+    .catch(async err => { await cpLog.close(); throw err })
+  cpLog.line(`[meshwork] network: ${network.describe()}`)
+  // Spans go to the management server's OTLP receiver (the UI's Traces page) unless the mesh names an exporter.
+  const tracingEndpoint = opts.management !== undefined ? `${network.hostServiceUrl(uiPort)}/v1/traces` : undefined
   // resyncGraceMs 0: proxies remembered from an earlier run are gone (this run starts new ones on new
   // ports), so their endpoints must not linger. Applied config does persist across runs.
   const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, tracingEndpoint, log: line => cpLog.line(line) })
-    .catch(async err => { await cpLog.close(); throw err })
+    .catch(async err => { await network.close(); await cpLog.close(); throw err })
   const plan = planMesh(controlPlane.resources())
   const ingress = plan.gateways.find(g => g.role === 'ingress')
   const supervisor = new Supervisor()
   supervisor.defineGroups(['sidecars', 'apps', 'gateways'])
-  const mesh = new LocalMesh(controlPlane, cpLog, supervisor, plan, dataDir)
+  const mesh = new LocalMesh(controlPlane, cpLog, supervisor, plan, dataDir, network)
   mesh.files = files
   const prom = writePrometheusConfig(join(dataDir, 'prometheus'), [], 5000)
-  const ctx: StartContext = { mesh, ports, logDir, echo: opts.echo ?? null, readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, backoffMs: opts.restartBackoffMs ?? 200 }
+  const ctx: StartContext = { mesh, logDir, echo: opts.echo ?? null, readyTimeoutMs: opts.readyTimeoutMs ?? 60_000, backoffMs: opts.restartBackoffMs ?? 200 }
   try {
     const ingressPort = ingress !== undefined ? await ports.claim(opts.ingressPort ?? 8080, 'ingress', '--ingress-port') : 0
+    network.setServices(plan.instances)
     await Promise.all(plan.instances.map(inst => startInstance(ctx, inst)))
     // Instances start in parallel; list them in the mesh file's order.
     sortByPlan(mesh, plan)
@@ -239,7 +271,12 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
     throw err
   }
   mesh.setReconciler(new WorkloadReconciler(controlPlane, {
-    plan: () => planMesh(controlPlane.resources()).instances,
+    plan: () => {
+      const instances = planMesh(controlPlane.resources()).instances
+      // names of new services resolve in every pod before their instances start
+      network.setServices(instances)
+      return instances
+    },
     running: () => mesh.apps.map(a => ({ id: a.id, fingerprint: instanceFingerprint(a.spec) })),
     start: async inst => {
       try {
@@ -264,84 +301,23 @@ function sortByPlan (mesh: LocalMesh, plan: MeshPlan): void {
   mesh.proxies.sort((a, b) => rank(a.id) - rank(b.id))
 }
 
-/** Stop one app instance and its sidecar (app first) and forget them; their pids stay in `pids()`. */
-async function stopInstance (ctx: StartContext, id: string): Promise<void> {
-  const { mesh } = ctx
-  const app = mesh.apps.find(a => a.id === id)
-  const sidecar = mesh.proxies.find(p => p.id === id && p.role === 'sidecar')
-  await app?.process.stop()
-  await sidecar?.process.stop()
-  if (app !== undefined) mesh.apps.splice(mesh.apps.indexOf(app), 1)
-  if (sidecar !== undefined) mesh.proxies.splice(mesh.proxies.indexOf(sidecar), 1)
-}
-
-interface StartContext {
-  mesh: LocalMesh
-  ports: PortAllocator
-  logDir: string
-  echo: NodeJS.WritableStream | null
-  readyTimeoutMs: number
-  backoffMs: number
-}
-
-async function startInstance (ctx: StartContext, inst: PlannedInstance): Promise<void> {
-  const { mesh, ports } = ctx
-  const [inbound, outbound, admin, app] = [await ports.allocate(), await ports.allocate(), await ports.allocate(), await ports.allocate()]
-  const sidecarName = `${inst.id}-sidecar`
-  const { command, args } = meshworkCommand(sidecarArgs({
-    controlPlaneUrl: mesh.controlPlaneUrl, id: inst.id, service: inst.service, version: inst.version, namespace: inst.namespace,
-    inboundPort: inbound, outboundPort: outbound, adminPort: admin, appPort: app, readinessPath: inst.readinessPath
-  }))
-  const sidecarProc = mesh.supervisor.add({
-    name: sidecarName, command, args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(sidecarName, ctx.logDir, ctx.echo)
-  }, 'sidecars')
-  const sidecar: RunningProxy = {
-    id: inst.id, role: 'sidecar', service: inst.service, version: inst.version,
-    adminUrl: `http://127.0.0.1:${admin}`, metricsUrl: `http://127.0.0.1:${admin}/metrics`,
-    inboundPort: inbound, outboundPort: outbound, process: sidecarProc
+/**
+ * The network of the mesh: pods (their own namespaces, capture) when asked or, with `auto`, when this process
+ * may build them; loopback otherwise.
+ */
+async function startNetwork (opts: LocalMeshOptions, ports: PortAllocator, controlPort: number, hostPorts: number[], log: (line: string) => void): Promise<MeshNetwork> {
+  const wanted = opts.network ?? 'loopback'
+  const unsupported = wanted === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
+  if (wanted === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
+  if (wanted === 'loopback' || unsupported !== null) {
+    if ((opts.nodes ?? 1) > 1) throw new PodNetworkUnavailableError(`--nodes ${opts.nodes} needs the pods network${unsupported !== null ? `, which ${unsupported}` : ''}`)
+    return new LoopbackNetwork(ports, `http://127.0.0.1:${controlPort}`)
   }
-  mesh.proxies.push(sidecar)
-  // the sidecar's /ready includes its certificate when mTLS needs one (it runs with --control-plane)
-  await mesh.supervisor.startAndWait(sidecarProc, `${sidecar.adminUrl}/ready`, ctx.readyTimeoutMs)
-
-  const appProc = mesh.supervisor.add({
-    name: inst.id,
-    command: inst.command,
-    args: inst.args,
-    cwd: inst.cwd,
-    env: {
-      ...inst.env,
-      PORT: String(app),
-      HOST: '127.0.0.1',
-      HTTP_PROXY: `http://127.0.0.1:${outbound}`,
-      http_proxy: `http://127.0.0.1:${outbound}`,
-      SERVICE_NAME: inst.service,
-      SERVICE_VERSION: inst.version,
-      INSTANCE_ID: inst.id,
-      POD_NAMESPACE: inst.namespace
-    },
-    initialBackoffMs: ctx.backoffMs,
-    stdinLifeline: true,
-    log: new LogSink(inst.id, ctx.logDir, ctx.echo)
-  }, 'apps')
-  mesh.apps.push({ id: inst.id, service: inst.service, version: inst.version, port: app, sidecar, process: appProc, spec: inst })
-  await mesh.supervisor.startAndWait(appProc, `http://127.0.0.1:${app}${inst.readinessPath}`, ctx.readyTimeoutMs)
-}
-
-async function startGateway (ctx: StartContext, gw: PlannedGateway, port: number): Promise<void> {
-  const { mesh, ports } = ctx
-  const admin = await ports.allocate()
-  const name = `${gw.id}-gateway`
-  const { command, args } = meshworkCommand(gatewayArgs({
-    controlPlaneUrl: mesh.controlPlaneUrl, id: gw.id, role: gw.role, gateway: gw.name, namespace: gw.namespace, gatewayPort: port, adminPort: admin
-  }))
-  const proc = mesh.supervisor.add({ name, command, args, initialBackoffMs: ctx.backoffMs, stdinLifeline: true, log: new LogSink(name, ctx.logDir, ctx.echo) }, 'gateways')
-  const proxy: RunningProxy = {
-    id: gw.id, role: gw.role, adminUrl: `http://127.0.0.1:${admin}`, metricsUrl: `http://127.0.0.1:${admin}/metrics`, gatewayPort: port, process: proc
+  const net = await PodNetwork.create({ nodes: opts.nodes ?? 1, log })
+  try {
+    return await PodMeshNetwork.start(net, [controlPort, ...hostPorts])
+  } catch (err) {
+    await net.close()
+    throw err
   }
-  mesh.proxies.push(proxy)
-  await mesh.supervisor.startAndWait(proc, `${proxy.adminUrl}/ready`, ctx.readyTimeoutMs)
-  const url = `http://127.0.0.1:${port}`
-  if (gw.role === 'ingress' && mesh.ingressUrl === null) mesh.ingressUrl = url
-  if (gw.role === 'egress' && mesh.egressUrl === null) mesh.egressUrl = url
 }

@@ -10,6 +10,10 @@ export interface PlannedInstance {
   version: string
   namespace: string
   replica: number
+  /** The Workload's port: what callers address (`reviews:9080`); in a pod, also the port the app listens on. */
+  port: number
+  /** Position of its Workload among the plan's Workloads (spreads replicas over nodes). */
+  workloadIndex: number
   /** Executable and arguments; a leading `node` is the Node.js running meshwork. */
   command: string
   args: string[]
@@ -46,9 +50,10 @@ export interface MeshPlan {
 export function planMesh (resources: readonly LoadedResource[], nodePath = process.execPath): MeshPlan {
   const instances: PlannedInstance[] = []
   const gateways: PlannedGateway[] = []
+  let workloads = 0
   for (const loaded of resources) {
     const r = loaded.resource
-    if (r.kind === 'Workload') instances.push(...planWorkload(r, loaded.file, nodePath))
+    if (r.kind === 'Workload') instances.push(...planWorkload(r, loaded.file, nodePath, workloads++))
     if (r.kind === 'Gateway') {
       gateways.push({
         id: r.metadata.name,
@@ -62,7 +67,7 @@ export function planMesh (resources: readonly LoadedResource[], nodePath = proce
   return { instances, gateways }
 }
 
-function planWorkload (w: ResourceOf<'Workload'>, file: string, nodePath: string): PlannedInstance[] {
+function planWorkload (w: ResourceOf<'Workload'>, file: string, nodePath: string, workloadIndex: number): PlannedInstance[] {
   const base = file.startsWith('<') ? process.cwd() : dirname(resolve(file))
   const cwd = w.spec.cwd === undefined ? base : isAbsolute(w.spec.cwd) ? w.spec.cwd : resolve(base, w.spec.cwd)
   const [first, ...args] = w.spec.command
@@ -75,6 +80,8 @@ function planWorkload (w: ResourceOf<'Workload'>, file: string, nodePath: string
       version: w.spec.version,
       namespace: w.metadata.namespace,
       replica: i,
+      port: w.spec.port,
+      workloadIndex,
       command,
       args,
       cwd,

@@ -3,6 +3,8 @@ import { join } from 'node:path'
 /** What the summary of `meshwork up` is made of (a plain view of a LocalMesh). */
 export interface MeshSummaryInput {
   dataDir: string
+  /** How the processes are connected (`MeshNetwork.describe()`: pods or loopback). */
+  network?: string
   ingressUrl: string | null
   uiUrl: string | null
   controlPlaneUrl: string
@@ -35,6 +37,7 @@ export function prometheusCommand (dataDir: string, listen = '127.0.0.1:9090'): 
  */
 export function formatMeshSummary (m: MeshSummaryInput): string {
   const rows: Array<[string, string, string]> = []
+  if (m.network !== undefined) rows.push(['network:', m.network.split(':')[0], m.network.slice(m.network.indexOf(':') + 1).trim()])
   if (m.ingressUrl !== null) rows.push(['ingress:', `${m.ingressUrl}/productpage`, 'the app through the ingress gateway: open it in a browser, or curl it'])
   if (m.uiUrl !== null) rows.push(['UI:', m.uiUrl, 'playground: live topology, config editor with diff and apply, traces, tap, benchmarks'])
   rows.push(['control plane:', m.controlPlaneUrl, m.contextFile !== undefined

@@ -35,3 +35,13 @@ export function packageRoot (): string {
 export function defaultMeshFile (): string {
   return fileURLToPath(new URL('../../samples/bookinfo/mesh.yaml', import.meta.url))
 }
+
+/**
+ * Files a proxy process started by {@link meshworkCommand} reads at start: the node executable, the CLI entry
+ * point and (from sources) the tsx loader. In pods the proxies run as uid 1337, which must be able to read them.
+ */
+export function proxyCodeFiles (): string[] {
+  const { command, args } = meshworkCommand(['proxy'])
+  const files = [command, ...args.filter(a => a.startsWith('/') || a.startsWith('file:'))].map(a => a.startsWith('file:') ? fileURLToPath(a) : a)
+  return [...new Set(files)]
+}

@@ -1,6 +1,6 @@
 /**
  * Command lines of `meshwork proxy` as the local runtime starts it. Kept in one place: this is the
- * runtime's side of the proxy's flag contract (src/cli/commands/proxy.ts).
+ * runtime's side of the proxy's flag contract (src/cli/commands/proxy.ts). Addresses are `host:port`.
  */
 
 export interface SidecarArgs {
@@ -9,11 +9,15 @@ export interface SidecarArgs {
   service: string
   version: string
   namespace: string
-  inboundPort: number
-  outboundPort: number
-  adminPort: number
+  inbound: string
+  outbound: string
+  admin: string
   /** Where the app listens (`$PORT`); the sidecar forwards inbound calls there and probes its health. */
-  appPort: number
+  app: string
+  /** Where peers dial this sidecar, when not its inbound address (pods: `<pod address>:<app port>`). */
+  advertise?: string
+  /** Pods: where the sidecar answers the app's DNS queries (catch-all, `127.0.0.1:15053`). */
+  dns?: string
   readinessPath: string
 }
 
@@ -27,10 +31,12 @@ export function sidecarArgs (a: SidecarArgs): string[] {
     '--service', a.service,
     '--version', a.version,
     '--namespace', a.namespace,
-    '--inbound', `127.0.0.1:${a.inboundPort}`,
-    '--outbound', `127.0.0.1:${a.outboundPort}`,
-    '--admin', `127.0.0.1:${a.adminPort}`,
-    '--app', `127.0.0.1:${a.appPort}`,
+    '--inbound', a.inbound,
+    '--outbound', a.outbound,
+    '--admin', a.admin,
+    '--app', a.app,
+    ...(a.advertise !== undefined ? ['--advertise', a.advertise] : []),
+    ...(a.dns !== undefined ? ['--dns', a.dns] : []),
     '--app-health-path', a.readinessPath
   ]
 }
@@ -42,8 +48,8 @@ export interface GatewayArgs {
   /** Name of the Gateway resource the proxy serves. */
   gateway: string
   namespace: string
-  gatewayPort: number
-  adminPort: number
+  listen: string
+  admin: string
 }
 
 export function gatewayArgs (a: GatewayArgs): string[] {
@@ -54,7 +60,7 @@ export function gatewayArgs (a: GatewayArgs): string[] {
     '--role', a.role,
     '--gateway', a.gateway,
     '--namespace', a.namespace,
-    '--listen', `127.0.0.1:${a.gatewayPort}`,
-    '--admin', `127.0.0.1:${a.adminPort}`
+    '--listen', a.listen,
+    '--admin', a.admin
   ]
 }

@@ -8,6 +8,8 @@ export interface ProcessSpec {
   command: string
   args: string[]
   env?: Record<string, string>
+  /** Variables of this process's environment the child must not inherit (`env` may still set them). */
+  unsetEnv?: string[]
   cwd?: string
   /** Restart when it exits on its own (not when stopped). Default true. */
   restart?: boolean
@@ -105,9 +107,12 @@ export class SupervisedProcess extends EventEmitter {
 
   #spawn (): void {
     const s = this.spec
+    const inherited: NodeJS.ProcessEnv = { ...process.env }
+    for (const name of s.unsetEnv ?? []) delete inherited[name]
+    const env: NodeJS.ProcessEnv = s.stdinLifeline === true ? { ...inherited, ...s.env, MESHWORK_EXIT_ON_STDIN_EOF: '1' } : { ...inherited, ...s.env }
     const child = spawn(s.command, s.args, {
       cwd: s.cwd,
-      env: s.stdinLifeline === true ? { ...process.env, ...s.env, MESHWORK_EXIT_ON_STDIN_EOF: '1' } : { ...process.env, ...s.env },
+      env,
       stdio: [s.stdinLifeline === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true
     })

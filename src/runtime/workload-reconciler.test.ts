@@ -5,7 +5,7 @@ import type { PlannedInstance } from './mesh-plan.ts'
 import { instanceFingerprint, WorkloadReconciler } from './workload-reconciler.ts'
 
 function inst (id: string, env: Record<string, string> = {}, command = '/bin/app'): PlannedInstance {
-  return { id, service: 's', version: 'v1', namespace: 'default', replica: 0, command, args: [], cwd: '/', env, readinessPath: '/healthz' }
+  return { id, service: 's', version: 'v1', namespace: 'default', replica: 0, port: 80, workloadIndex: 0, command, args: [], cwd: '/', env, readinessPath: '/healthz' }
 }
 
 /** A fake mesh: `running` is what start/stop leave behind, `wanted` what the config asks for. */

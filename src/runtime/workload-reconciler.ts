@@ -22,7 +22,7 @@ export interface ReconcileHooks {
 
 /** What about an instance's spec makes a different process: a change replaces the instance. */
 export function instanceFingerprint (inst: PlannedInstance): string {
-  return JSON.stringify([inst.service, inst.version, inst.namespace, inst.command, inst.args, inst.cwd, inst.env, inst.readinessPath])
+  return JSON.stringify([inst.service, inst.version, inst.namespace, inst.port, inst.command, inst.args, inst.cwd, inst.env, inst.readinessPath])
 }
 
 /**

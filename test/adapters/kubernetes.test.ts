@@ -17,6 +17,8 @@ import { FIXTURES, assertGolden } from './golden.ts'
 
 type Obj = Record<string, any>
 const OPTS: SidecarOptions = { image: 'meshwork/meshwork:0.1.0', controlPlane: 'http://meshwork-control.meshwork.svc:15010' }
+/** `--capture env`: HTTP_PROXY instead of the nftables init container (test/adapters/kubernetes-capture.test.ts) */
+const OPTS_ENV: SidecarOptions = { ...OPTS, capture: 'env' }
 /** Fixed PEM-shaped strings so the install golden file is stable; real TLS is tested below. */
 const FAKE_TLS = { caPem: 'CA PEM\n', certPem: 'CERT PEM\n', keyPem: 'KEY PEM\n' }
 const deployDocs = (): Obj[] => parseAllDocuments(readFileSync(join(FIXTURES, 'deploy.yaml'), 'utf8')).map(d => d.toJS())
@@ -48,8 +50,8 @@ test('install --webhook --ingress adds the injector, a MutatingWebhookConfigurat
   assertGolden('install-webhook.yaml', toYamlStream(objects))
 })
 
-test('inject adds the sidecar, outbound HTTP_PROXY and annotations; the result is a valid Deployment', () => {
-  const { objects, report } = injectManifests(deployDocs(), OPTS)
+test('inject --capture env adds the sidecar, outbound HTTP_PROXY and annotations; the result is a valid Deployment', () => {
+  const { objects, report } = injectManifests(deployDocs(), OPTS_ENV)
   assert.deepEqual(report.map(r => `${r.kind}/${r.name}:${r.outcome}`), ['Deployment/reviews-v1:injected', 'Deployment/legacy:disabled', 'Service/reviews:not-a-workload', 'CronJob/nightly:injected'])
   const d = objects[0] as Obj
   const spec = d.spec.template.spec
@@ -80,7 +82,9 @@ test('inject without native sidecars puts the proxy first among the containers',
   const { template, outcome } = injectPodTemplate(deployDocs()[0].spec.template, { ...OPTS, nativeSidecar: false }, { name: 'reviews-v1' })
   assert.equal(outcome, 'injected')
   assert.equal(template.spec.containers[0].name, PROXY_CONTAINER)
-  assert.equal(template.spec.initContainers, undefined)
+  assert.deepEqual(template.spec.initContainers.map((c: Obj) => c.name), ['meshwork-init'], 'only the capture rules run first')
+  const env = injectPodTemplate(deployDocs()[0].spec.template, { ...OPTS_ENV, nativeSidecar: false }, { name: 'reviews-v1' }).template
+  assert.equal(env.spec.initContainers, undefined)
 })
 
 function applyJsonPatch (doc: Obj, ops: Obj[]): Obj {
@@ -179,10 +183,10 @@ test('webhook server over plain HTTP: /ready answers, unknown paths are 404, GET
   assert.equal((await res.json()).response.uid, 'uid-3')
 })
 
-test('inject: meshwork.dev/no-proxy extends NO_PROXY for hosts the app reaches directly', () => {
+test('inject --capture env: meshwork.dev/no-proxy extends NO_PROXY for hosts the app reaches directly', () => {
   const t = deployDocs()[0].spec.template
   t.metadata.annotations = { 'meshwork.dev/no-proxy': 'kubernetes.default.svc, .example.com' }
-  const { template } = injectPodTemplate(t, OPTS, { name: 'reviews-v1' })
+  const { template } = injectPodTemplate(t, OPTS_ENV, { name: 'reviews-v1' })
   const env = template.spec.containers[0].env as Obj[]
   assert.equal(env.find(e => e.name === 'NO_PROXY')?.value, '127.0.0.1,localhost,kubernetes.default.svc,.example.com')
 })

@@ -1,25 +1,23 @@
 /**
- * gRPC through the ingress gateway: h2c (prior knowledge) on an HTTP listener, and h2 over TLS with ALPN on an HTTPS
- * listener (`tls.mode: Terminate`, PEM files), then mTLS STRICT to the server sidecar. Real grpc-js, curl, nghttp,
- * and a certificate made by openssl.
+ * The ingress gateway's own side of gRPC (the call shapes through it are in grpc-mesh.test.ts): ALPN on an HTTPS
+ * listener (`tls.mode: Terminate`, PEM files made by openssl), HTTP/1.1 over TLS with and without `TE: trailers`,
+ * curl and nghttp reading grpc-status trailers, a gRPC error made by the gateway, a bad certificate NACKed.
  */
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
-import * as grpc from '@grpc/grpc-js'
-import { echoClient, type EchoReply, type EchoServer, type Mesh, startEchoServer, startGateway, startMesh, unary } from './grpc-harness.ts'
+import { echoClient, type EchoServer, gatewayResources, makeServerCertificate, type Mesh, startEchoServer, startGateway, startMesh, unary } from './grpc-harness.ts'
 import type { RunningProxy } from './helpers.ts'
 
 const run = promisify(execFile)
 const HOST = 'echo.example.com'
 let dir: string
 let certFile: string
-let keyFile: string
 let app: EchoServer
 let mesh: Mesh
 let gw: RunningProxy
@@ -35,31 +33,11 @@ function grpcFrame (message: string): Buffer {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshwork-gw-tls-'))
-  certFile = join(dir, 'echo.crt')
-  keyFile = join(dir, 'echo.key')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', '1', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { stdio: 'ignore' })
+  const cert = makeServerCertificate(dir, HOST)
+  certFile = cert.certFile
   app = await startEchoServer('echo-0')
   mesh = await startMesh([app.port])
-  gw = await startGateway(mesh, {
-    gateways: [{
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'ingress' },
-      spec: {
-        listeners: [
-          { name: 'http', port: 8080, protocol: 'HTTP' },
-          { name: 'https', port: 8443, protocol: 'HTTPS', hostname: HOST, tls: { mode: 'Terminate', certificateRefs: [{ name: 'echo-cert', certFile, keyFile }] } }
-        ]
-      }
-    }],
-    routes: [{
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'echo' },
-      spec: { parentRefs: [{ kind: 'Gateway', name: 'ingress' }], hostnames: [HOST], rules: [{ backendRefs: [{ name: 'echo', port: 50051 }] }] }
-    }]
-  })
+  gw = await startGateway(mesh, gatewayResources(HOST, cert))
 })
 
 after(async () => {
@@ -69,41 +47,22 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('gateway, h2c prior knowledge: unary and server streaming from grpc-js reach the app and come back whole', async () => {
-  const c = echoClient(`127.0.0.1:${gw.gateway}`, HOST)
-  try {
-    const r = await unary(c, { message: 'via gateway h2c', status: 5, statusMessage: 'not here' })
-    assert.equal(r.err?.code, 5)
-    assert.equal(r.err?.details, 'not here')
-    const ok = await unary(c, { message: 'ok' })
-    assert.equal(ok.reply?.servedBy, 'echo-0')
-    const call = (c as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<EchoReply>>).ServerStream({ count: 20, replyBytes: 100 })
-    const got: EchoReply[] = []
-    call.on('data', (m: EchoReply) => got.push(m))
-    call.on('error', () => {})
-    const status = await new Promise<grpc.StatusObject>(resolve => call.on('status', resolve))
-    assert.equal(status.code, 0)
-    assert.equal(got.length, 20)
-  } finally {
-    c.close()
-  }
-})
-
-test('gateway, h2 over TLS: ALPN negotiates h2, grpc-js with TLS credentials gets its calls through', async () => {
-  const ca = await import('node:fs').then(fs => fs.readFileSync(certFile))
-  const alpn = await new Promise<string | false>((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port: gw.gateway, servername: HOST, ca, ALPNProtocols: ['h2', 'http/1.1'] }, () => { resolve(s.alpnProtocol ?? false); s.end() })
+test('gateway HTTPS listener: ALPN negotiates h2 (and http/1.1 for a client that offers only that)', async () => {
+  const ca = readFileSync(certFile)
+  const alpn = (protocols: string[]) => new Promise<string | false>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: gw.gateway, servername: HOST, ca, ALPNProtocols: protocols }, () => { resolve(s.alpnProtocol ?? false); s.end() })
     s.on('error', reject)
   })
-  assert.equal(alpn, 'h2')
-  const c = echoClient(`127.0.0.1:${gw.gateway}`, HOST, { 'grpc.ssl_target_name_override': HOST }, grpc.credentials.createSsl(ca))
+  assert.equal(await alpn(['h2', 'http/1.1']), 'h2')
+  assert.equal(await alpn(['http/1.1']), 'http/1.1')
+})
+
+test('a gRPC call to a host the gateway does not route gets UNIMPLEMENTED from the gateway (MESH_ERR_NO_ROUTE), not a bare 404', async () => {
+  const c = echoClient(`127.0.0.1:${gw.gateway}`, 'other.example.com')
   try {
-    const r = await unary(c, { message: 'via gateway tls', replyBytes: 64 * 1024 })
-    assert.equal(r.err, null)
-    assert.equal(r.reply!.payload.length, 64 * 1024)
-    const e = await unary(c, { message: 'x', status: 14, statusMessage: 'try later' })
-    assert.equal(e.err?.code, 14)
-    assert.equal(e.err?.details, 'try later')
+    const r = await unary(c, { message: 'x' })
+    assert.equal(r.err?.code, 12)
+    assert.ok(r.err?.details.startsWith('MESH_ERR_NO_ROUTE: '), r.err?.details)
   } finally {
     c.close()
   }

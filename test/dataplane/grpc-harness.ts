@@ -6,6 +6,7 @@
  *
  * Every helper returns something to close in `after()`.
  */
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
@@ -248,6 +249,38 @@ export async function startServerSidecar (mesh: Mesh, id: string, appPort: numbe
   })
   if (!r.ok) throw r.error
   return { proxy: s, endpoint: { id, address: '127.0.0.1', port: s.inbound, version: 'v1', tls: true, identity: TD + 'echo', protocol: 'http1', sidecar: true } }
+}
+
+/** A self-signed certificate for `host` made by openssl (PEM files in `dir`), for HTTPS gateway listeners. */
+export function makeServerCertificate (dir: string, host: string): { certFile: string, keyFile: string } {
+  const certFile = join(dir, `${host}.crt`)
+  const keyFile = join(dir, `${host}.key`)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
+    '-days', '1', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`], { stdio: 'ignore' })
+  return { certFile, keyFile }
+}
+
+/** Gateway `ingress` with an HTTP listener and an HTTPS one for `host` (TLS termination), and a route to echo. */
+export function gatewayResources (host: string, cert: { certFile: string, keyFile: string }): Record<string, unknown> {
+  return {
+    gateways: [{
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'ingress' },
+      spec: {
+        listeners: [
+          { name: 'http', port: 8080, protocol: 'HTTP' },
+          { name: 'https', port: 8443, protocol: 'HTTPS', hostname: host, tls: { mode: 'Terminate', certificateRefs: [{ name: 'echo-cert', ...cert }] } }
+        ]
+      }
+    }],
+    routes: [{
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'echo' },
+      spec: { parentRefs: [{ kind: 'Gateway', name: 'ingress' }], hostnames: [host], rules: [{ backendRefs: [{ name: 'echo', port: 50051 }] }] }
+    }]
+  }
 }
 
 /** An ingress gateway proxy (identity `ingress`) in front of the mesh's echo sidecars; `snapshot` adds Gateway and routes. */

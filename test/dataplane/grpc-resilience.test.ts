@@ -57,6 +57,7 @@ before(async () => {
   const services = [
     svc('echo', mesh.endpoints),
     svc('circuit', mesh.endpoints),
+    svc('no-budget', mesh.endpoints),
     svc('slow', mesh.endpoints),
     svc('denied', [await side('denied-0', app.port, { authorizationPolicies: [meta('AuthorizationPolicy', 'deny-all', { targetRef: { name: 'echo' }, action: 'DENY', rules: [{}] })] })]),
     svc('limited', [await side('limited-0', app.port, { rateLimitPolicies: [meta('RateLimitPolicy', 'one', { targetRef: { name: 'echo' }, local: { requestsPerUnit: 1, unit: 'minute' } })] })]),
@@ -75,10 +76,14 @@ before(async () => {
     services,
     routes: [
       route('echo', { retry: { attempts: 2, backoff: '1ms', codes: [], onConnectFailure: false, grpcCodes: ['unavailable'] } }),
+      route('no-budget', { retry: { attempts: 2, backoff: '1ms', codes: [], onConnectFailure: false, grpcCodes: ['unavailable'] } }),
       route('slow', { timeouts: { request: '300ms' } }),
       route('hanging', { timeouts: { request: '300ms' } })
     ],
-    destinationPolicies: [meta('DestinationPolicy', 'circuit', { targetRef: { name: 'circuit' }, connectionPool: { maxRequests: 1 } })]
+    destinationPolicies: [
+      meta('DestinationPolicy', 'circuit', { targetRef: { name: 'circuit' }, connectionPool: { maxRequests: 1 } }),
+      meta('DestinationPolicy', 'no-budget', { targetRef: { name: 'no-budget' }, retryBudget: { ratio: 0, minRetriesPerSecond: 0 } })
+    ]
   })
   if (!r.ok) throw r.error
   client = echoClient(`127.0.0.1:${mesh.client.outbound}`, 'echo:50051')
@@ -158,6 +163,13 @@ test('retry on a gRPC status of a trailers-only response (grpcCodes: unavailable
   // three failures are more than attempts: 2 allows
   const e = await callTo('echo', { message: 'fail-times:3:retry-b' })
   assert.equal(e.err?.code, 14)
+})
+
+test('gRPC retries stay within the retry budget: an empty budget means the failure reaches the client', async () => {
+  const before = app.calls.Unary ?? 0
+  const r = await callTo('no-budget', { message: 'fail-times:1:budget-a' })
+  assert.equal(r.err?.code, 14)
+  assert.equal((app.calls.Unary ?? 0) - before, 1, 'no retry without budget')
 })
 
 test('a streaming request whose body outgrew the replay buffer is not retried', async () => {

@@ -75,7 +75,9 @@ test('meshwork up refuses a taken ingress port with MESH_ERR_PORT_IN_USE and sta
 
 test('if meshwork up is SIGKILLed, its apps and proxies notice (stdin lifeline) and exit on their own', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'meshwork-up-'))
-  const up = startUp(['--ingress-port', '0', '--control-port', '0', '--data-dir', dir, '--quiet', '--no-ui'])
+  // loopback: the lifeline of plain processes; a SIGKILLed pods run (its namespaces are cleaned by the next
+  // start) is test/e2e/capture-cleanup.test.ts
+  const up = startUp(['--ingress-port', '0', '--control-port', '0', '--data-dir', dir, '--quiet', '--no-ui', '--network', 'loopback'])
   t.after(() => {
     if (up.child.exitCode === null) up.child.kill('SIGKILL')
     try {

@@ -88,7 +88,8 @@ test('meshwork up records its URLs, get/apply/bench find them, the summary expla
   children.push(prom)
   let promErr = ''
   prom.stderr!.setEncoding('utf8').on('data', c => { promErr += c })
-  const proxyCount = (out.match(/^ {2}\S+ {2,}http:\/\/127\.0\.0\.1:\d+ {2}http:\/\/127\.0\.0\.1:\d+\/metrics$/gm) ?? []).length
+  // admin URLs on loopback, or (root: meshwork up --network pods, the default there) at the pods' addresses
+  const proxyCount = (out.match(/^ {2}\S+ {2,}http:\/\/(?:127\.0\.0\.1|198\.18\.\d+\.\d+):\d+ {2}http:\/\/(?:127\.0\.0\.1|198\.18\.\d+\.\d+):\d+\/metrics$/gm) ?? []).length
   assert.equal(proxyCount, 8) // 6 sidecars, 2 gateways
   await waitUntil(async () => {
     if (prom.exitCode !== null) return true

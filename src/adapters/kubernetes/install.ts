@@ -20,6 +20,8 @@ export interface InstallOptions {
   /** Mesh resources put in the control plane's ConfigMap; default: a MeshConfig with the defaults. */
   mesh?: readonly Resource[]
   nativeSidecar?: boolean
+  /** How injected pods capture traffic (the injector's `--capture`; default nftables). */
+  capture?: 'nftables' | 'env'
   /**
    * Name of a Meshwork `Gateway` (gatewayClassName `meshwork`) to run as the ingress gateway: a
    * `meshwork proxy --role ingress` Deployment behind a LoadBalancer Service (port 80 → 8080).
@@ -159,9 +161,10 @@ function injector (opts: InstallOptions, labels: Record<string, string>): Obj[] 
   const ns = opts.namespace
   const tls = opts.webhookTls
   if (tls === undefined) throw new TypeError('renderInstall: webhook needs webhookTls (see createWebhookTls)')
-  const sidecar: SidecarOptions = { image: opts.image, controlPlane: controlPlaneUrl(ns), nativeSidecar: opts.nativeSidecar }
+  const sidecar: SidecarOptions = { image: opts.image, controlPlane: controlPlaneUrl(ns), nativeSidecar: opts.nativeSidecar, capture: opts.capture }
   const args = ['inject', '--serve', '--host', '0.0.0.0', '--port', String(INJECTOR_PORT), '--tls-cert', '/etc/meshwork/tls/tls.crt', '--tls-key', '/etc/meshwork/tls/tls.key', '--image', sidecar.image, '--control-plane', sidecar.controlPlane]
   if (opts.nativeSidecar === false) args.push('--no-native-sidecar')
+  if (opts.capture === 'env') args.push('--capture', 'env')
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshwork-injector', namespace: ns, labels } },
     {

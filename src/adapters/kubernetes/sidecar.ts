@@ -1,18 +1,27 @@
 /**
  * The Meshwork sidecar added to a pod template: the same `meshwork proxy` the local runtime starts,
- * registered with the control plane, with the app's outbound calls sent through it by `HTTP_PROXY`.
+ * registered with the control plane. Two ways the app's traffic reaches it:
  *
- *   app container ──HTTP_PROXY──▶ meshwork-proxy outbound 127.0.0.1:15001 ──mTLS──▶ peer inbound :15006 ──▶ peer app
+ *   nftables (default)  init container meshwork-init loads the pod's capture rules (capture-init.ts), like
+ *                       istio-init: the app's TCP ─▶ outbound 127.0.0.1:15001, and peers' calls to
+ *                       $(POD_IP):<app port> ─▶ inbound :15006; the proxy runs as uid 1337, exempt. The app is
+ *                       unchanged; its HTTP probes of captured ports go through the proxy (probe-rewrite.ts).
+ *   env (--capture env) app container ──HTTP_PROXY──▶ outbound 127.0.0.1:15001; peers dial $(POD_IP):15006.
+ *                       No NET_ADMIN (for namespaces whose Pod Security forbids it), but only clients that
+ *                       honour HTTP_PROXY are on the mesh.
  *
- * Inbound needs no traffic capture: callers' sidecars learn this pod's inbound address ($(POD_IP):15006)
- * from the control plane, where the proxy registers itself.
+ *   either way          outbound ──mTLS──▶ peer sidecar inbound ──▶ peer app (127.0.0.1:<port>)
  */
+import { captureInitContainer, captureOptionsOf, INIT_CONTAINER, PROXY_UID } from './capture-init.ts'
+import { REWRITE_PROBES_ANNOTATION, rewriteProbes } from './probe-rewrite.ts'
 
 type Obj = Record<string, any>
 
 export const PROXY_CONTAINER = 'meshwork-proxy'
 export const INJECT_ANNOTATION = 'meshwork.dev/inject'
 export const STATUS_ANNOTATION = 'meshwork.dev/status'
+/** How the app's traffic reaches the proxy: `nftables` or `env` (set by the injector). */
+export const CAPTURE_ANNOTATION = 'meshwork.dev/capture'
 export const APP_PORT_ANNOTATION = 'meshwork.dev/app-port'
 export const HEALTH_PATH_ANNOTATION = 'meshwork.dev/app-health-path'
 /** Extra NO_PROXY entries (comma-separated): hosts the app reaches directly, not through the sidecar. */
@@ -30,6 +39,8 @@ export interface SidecarOptions {
    */
   nativeSidecar?: boolean
   proxyVersion?: string
+  /** `nftables` (default): transparent capture by an init container; `env`: HTTP_PROXY, no capability. */
+  capture?: 'nftables' | 'env'
 }
 
 export type InjectOutcome = 'injected' | 'already-injected' | 'disabled' | 'no-containers'
@@ -48,15 +59,23 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
   if (meta.annotations?.[INJECT_ANNOTATION] === 'disabled' || meta.labels?.[INJECT_ANNOTATION] === 'disabled') return { template, outcome: 'disabled' }
   const containers: Obj[] = spec.containers ?? []
   const inits: Obj[] = spec.initContainers ?? []
-  if (containers.some(c => c.name === PROXY_CONTAINER) || inits.some(c => c.name === PROXY_CONTAINER)) return { template, outcome: 'already-injected' }
+  if (containers.some(c => c.name === PROXY_CONTAINER) || inits.some(c => c.name === PROXY_CONTAINER || c.name === INIT_CONTAINER)) return { template, outcome: 'already-injected' }
   if (containers.length === 0) return { template, outcome: 'no-containers' }
 
   const labels: Record<string, string> = meta.labels ?? {}
   const service = labels.app ?? labels['app.kubernetes.io/name'] ?? owner.name
   const version = labels.version ?? labels['app.kubernetes.io/version'] ?? 'v1'
   const appPort = Number(meta.annotations?.[APP_PORT_ANNOTATION] ?? containers[0].ports?.[0]?.containerPort ?? 8080)
-  const healthPath = meta.annotations?.[HEALTH_PATH_ANNOTATION] ?? '/healthz'
+  const annotations: Record<string, string> = meta.annotations ?? {}
+  const readiness = containers[0].readinessProbe?.httpGet
+  const healthPath = annotations[HEALTH_PATH_ANNOTATION] ?? (typeof readiness?.path === 'string' ? readiness.path : '/healthz')
   const native = opts.nativeSidecar ?? true
+  const capture = opts.capture ?? 'nftables'
+  // nftables: which ports are captured, which destinations are not (annotations; checked by the rule generator)
+  const rules = capture === 'nftables' ? captureOptionsOf(annotations, containers, appPort) : null
+  const probes = rules !== null && annotations[REWRITE_PROBES_ANNOTATION] !== 'false'
+    ? rewriteProbes(containers, rules.appPorts, PORTS.admin)
+    : { containers, targets: [] }
 
   const proxy: Obj = {
     name: PROXY_CONTAINER,
@@ -69,11 +88,15 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
       '--service', service,
       '--version', version,
       '--namespace', '$(POD_NAMESPACE)',
-      '--inbound', `$(POD_IP):${PORTS.inbound}`,
+      // nftables: peers dial the pod's app port (Kubernetes Endpoints), the rules hand it to :15006
+      ...(rules !== null
+        ? ['--inbound', `0.0.0.0:${PORTS.inbound}`, '--advertise', `$(POD_IP):${appPort}`]
+        : ['--inbound', `$(POD_IP):${PORTS.inbound}`]),
       '--outbound', `127.0.0.1:${PORTS.outbound}`,
       '--admin', `0.0.0.0:${PORTS.admin}`,
       '--app', `127.0.0.1:${appPort}`,
-      '--app-health-path', healthPath
+      '--app-health-path', healthPath,
+      ...probes.targets.flatMap(t => ['--app-probe', t])
     ],
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -87,7 +110,8 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
     ],
     readinessProbe: { httpGet: { path: '/ready', port: PORTS.admin }, periodSeconds: 2, failureThreshold: 3 },
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
-    securityContext: { runAsNonRoot: true, runAsUser: 1337, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }
+    // uid 1337: the capture rules leave this uid's traffic alone
+    securityContext: { runAsNonRoot: true, runAsUser: PROXY_UID, runAsGroup: PROXY_UID, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }
   }
   if (native) {
     proxy.restartPolicy = 'Always'
@@ -95,7 +119,21 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
     proxy.startupProbe = { httpGet: { path: '/ready', port: PORTS.admin }, periodSeconds: 1, failureThreshold: 120 }
   }
 
-  const extra: string | undefined = meta.annotations?.[NO_PROXY_ANNOTATION]
+  const apps = rules !== null ? probes.containers : withProxyEnv(containers, annotations[NO_PROXY_ANNOTATION])
+  // the rules are in place before any other container (the native sidecar included) starts
+  const init = rules !== null ? [captureInitContainer(opts.image, rules)] : []
+  const newSpec: Obj = { ...spec, containers: native ? apps : [proxy, ...apps] }
+  if (native || init.length > 0) newSpec.initContainers = [...inits, ...init, ...(native ? [proxy] : [])]
+  const newMeta: Obj = {
+    ...meta,
+    annotations: { ...annotations, [STATUS_ANNOTATION]: 'injected', [CAPTURE_ANNOTATION]: capture, 'meshwork.dev/proxy-version': opts.proxyVersion ?? '0.1.0' },
+    labels: { ...labels, 'meshwork.dev/proxy': 'enabled' }
+  }
+  return { template: { ...template, metadata: newMeta, spec: newSpec }, outcome: 'injected' }
+}
+
+/** `--capture env`: every app container gets HTTP_PROXY (values already set are kept) and NO_PROXY. */
+function withProxyEnv (containers: readonly Obj[], extra: string | undefined): Obj[] {
   const noProxy = ['127.0.0.1', 'localhost', ...(extra ?? '').split(',').map(h => h.trim()).filter(Boolean)].join(',')
   const proxyEnv = [
     { name: 'HTTP_PROXY', value: `http://127.0.0.1:${PORTS.outbound}` },
@@ -103,18 +141,9 @@ export function injectPodTemplate (template: Obj, opts: SidecarOptions, owner: {
     { name: 'NO_PROXY', value: noProxy },
     { name: 'no_proxy', value: noProxy }
   ]
-  const apps = containers.map(c => {
+  return containers.map(c => {
     const env: Obj[] = c.env ?? []
     const missing = proxyEnv.filter(e => !env.some(x => x.name === e.name))
     return missing.length === 0 ? c : { ...c, env: [...env, ...missing] }
   })
-
-  const newSpec: Obj = { ...spec, containers: native ? apps : [proxy, ...apps] }
-  if (native) newSpec.initContainers = [...inits, proxy]
-  const newMeta: Obj = {
-    ...meta,
-    annotations: { ...(meta.annotations ?? {}), [STATUS_ANNOTATION]: 'injected', 'meshwork.dev/proxy-version': opts.proxyVersion ?? '0.1.0' },
-    labels: { ...labels, 'meshwork.dev/proxy': 'enabled' }
-  }
-  return { template: { ...template, metadata: newMeta, spec: newSpec }, outcome: 'injected' }
 }

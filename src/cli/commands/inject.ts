@@ -12,6 +12,8 @@ export const usage = `Usage: meshwork inject -f deploy.yaml [-f ...] | kubectl a
 
 Adds the Meshwork sidecar (container meshwork-proxy) to Deployments, StatefulSets, DaemonSets,
 ReplicaSets, Jobs, CronJobs and Pods, and prints all objects on stdout; a report goes to stderr.
+By default an init container (meshwork-init, NET_ADMIN) installs nftables rules that send the app's
+traffic through the proxy transparently (\`meshwork netns rules\`); the proxy runs as uid 1337.
 Injecting twice changes nothing; templates with meshwork.dev/inject: disabled are left alone.
 --serve runs the mutating admission webhook instead (installed by \`meshwork install --kubernetes --webhook\`).
 
@@ -20,6 +22,9 @@ Options:
   --image <ref>              sidecar image (default ${DEFAULT_IMAGE})
   --control-plane <url>      control plane URL seen from pods (default ${controlPlaneUrl('meshwork')})
   --no-native-sidecar        add the proxy as a regular container (clusters older than Kubernetes 1.29)
+  --capture <how>            nftables (default): transparent capture by the init container;
+                             env: HTTP_PROXY on the app containers instead, no capability needed (only
+                             clients that honour HTTP_PROXY are on the mesh)
   --serve                    run the webhook server: --host (default 0.0.0.0), --port (default 8443),
                              --tls-cert, --tls-key (PEM files)
 `
@@ -34,6 +39,7 @@ export async function run (argv: string[]): Promise<number> {
         image: { type: 'string', default: DEFAULT_IMAGE },
         'control-plane': { type: 'string', default: controlPlaneUrl('meshwork') },
         'no-native-sidecar': { type: 'boolean', default: false },
+        capture: { type: 'string', default: 'nftables' },
         serve: { type: 'boolean', default: false },
         host: { type: 'string', default: '0.0.0.0' },
         port: { type: 'string', default: '8443' },
@@ -46,7 +52,11 @@ export async function run (argv: string[]): Promise<number> {
     process.stderr.write(`meshwork inject: ${(err as Error).message}\n\n${usage}`)
     return 2
   }
-  const opts: SidecarOptions = { image: values.image as string, controlPlane: values['control-plane'] as string, nativeSidecar: values['no-native-sidecar'] !== true }
+  if (values.capture !== 'nftables' && values.capture !== 'env') {
+    process.stderr.write(`meshwork inject: --capture must be nftables or env, got "${values.capture}"\n\n${usage}`)
+    return 2
+  }
+  const opts: SidecarOptions = { image: values.image as string, controlPlane: values['control-plane'] as string, nativeSidecar: values['no-native-sidecar'] !== true, capture: values.capture }
   if (values.serve === true) {
     const tls = values['tls-cert'] !== undefined && values['tls-key'] !== undefined
       ? { certPem: await readFile(values['tls-cert'] as string, 'utf8'), keyPem: await readFile(values['tls-key'] as string, 'utf8') }

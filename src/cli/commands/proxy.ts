@@ -30,6 +30,17 @@ Identity (static mTLS material, PEM files):
 Control-plane registration (with --control-plane):
   --id <id> --role sidecar|ingress|egress --service <name> --version <v> --namespace <ns>
   --app <addr> --app-health-path <path> --gateway <name>
+  --app-probe <port><path> a probe of the app the admin serves at /app-health/<port><path> (repeatable;
+                           kubelet probes of a captured port, rewritten by meshwork inject)
+  --advertise <addr>       where peers dial this sidecar (default: the --inbound address); with transparent
+                           capture, the pod's address and the app's port (the pod's rules redirect it to
+                           the inbound listener)
+
+Pods (meshwork up --network pods):
+  --dns <addr>             answer every DNS query on <addr> (UDP) with --dns-answer: the pod's rules send the
+                           app's queries here; mesh names resolve from the pod's /etc/hosts before
+  --dns-answer <ip>        the address unknown names get (default the no-route address 198.19.255.254,
+                           which this sidecar answers with 404 MESH_ERR_NO_ROUTE)
 
 Memory:
   --heap-trim-mb <n>       collect V8's old generation once it has grown by n MB since the last
@@ -70,6 +81,10 @@ export async function run (argv: string[]): Promise<number> {
       app: { type: 'string' },
       'app-health-path': { type: 'string' },
       gateway: { type: 'string' },
+      advertise: { type: 'string' },
+      'app-probe': { type: 'string', multiple: true },
+      dns: { type: 'string' },
+      'dns-answer': { type: 'string', default: '198.19.255.254' },
       'heap-trim-mb': { type: 'string', default: String(HEAP_TRIM_DEFAULTS.growthBytes / 1024 / 1024) }
     },
     strict: true
@@ -108,6 +123,10 @@ export async function run (argv: string[]): Promise<number> {
     requireIdentity: v['control-plane'] !== undefined && tls === undefined,
     gatewayName: v.gateway
   })
+  for (const t of v['app-probe'] ?? []) {
+    if (!/^\d{1,5}\//.test(t)) throw new ConfigInvalidError([{ file: '<flags>', path: '--app-probe', reason: `must be <port><path>, e.g. 9080/healthz, got "${t}"` }])
+  }
+  if (v['app-probe'] !== undefined) proxy.setAppProbes(hostPort('--app', v.app)?.host ?? '127.0.0.1', v['app-probe'])
   await proxy.start()
   const heapTrim = trimMb > 0 ? startHeapTrim({ growthBytes: trimMb * 1024 * 1024, registry: proxy.metrics }) : null
   const a = proxy.addresses
@@ -116,6 +135,16 @@ export async function run (argv: string[]): Promise<number> {
   process.stderr.write(heapTrim !== null
     ? `meshwork proxy: heap trim on (${trimMb} MB)\n`
     : `meshwork proxy: heap trim off (${trimMb > 0 ? 'node runs without --expose-gc: start proxies with the `meshwork` launcher' : '--heap-trim-mb 0'})\n`)
+
+  // loaded only when asked: a proxy without it opens no UDP socket
+  const dns = v.dns === undefined
+    ? null
+    : await (async () => {
+      const { startCatchAllDns } = await import('../../dataplane/dns/catch-all-dns.ts')
+      const queries = proxy.metrics.counter('meshwork_dns_catch_all_queries_total', 'DNS queries the catch-all responder answered (names the mesh does not know), by type.', ['type'])
+      const where = hostPort('--dns', v.dns)!
+      return startCatchAllDns({ ...where, address: v['dns-answer']!, onQuery: (_name, type) => queries.labels(type === 1 ? 'A' : type === 28 ? 'AAAA' : String(type)).inc() })
+    })()
 
   let stopSource: () => Promise<void> | void
   if (v.snapshot !== undefined) {
@@ -130,7 +159,7 @@ export async function run (argv: string[]): Promise<number> {
     stopSource = () => file.close()
   } else {
     const role = (v.role ?? 'sidecar') as 'sidecar' | 'ingress' | 'egress'
-    const inbound = a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
+    const inbound = v.advertise !== undefined ? hostPort('--advertise', v.advertise) : a.inbound !== undefined ? { host: a.inbound.address, port: a.inbound.port } : undefined
     // loaded only for this mode: it brings the PKI (x509) a static-snapshot proxy does not need
     const { startConfigClient } = await import('../../dataplane/config-client.ts')
     const client = startConfigClient(proxy, {
@@ -146,6 +175,7 @@ export async function run (argv: string[]): Promise<number> {
       readinessPath: v['app-health-path'],
       log: (line) => process.stderr.write(`meshwork proxy: ${line}\n`)
     })
+    if (v.app !== undefined) proxy.setAppHealthSource(() => client.appHealthy)
     stopSource = () => client.close()
   }
 
@@ -154,6 +184,7 @@ export async function run (argv: string[]): Promise<number> {
   await stopRequested
   heapTrim?.stop()
   await stopSource()
+  await dns?.close()
   await proxy.stop()
   // A resumed stdin lifeline is a live handle: without this the stopped process never exits (SIGKILL after 5 s).
   if (process.env.MESHWORK_EXIT_ON_STDIN_EOF === '1') process.stdin.destroy()

@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigInvalidError } from '../../errors.ts'
+import { ConfigInvalidError, PodNetworkUnavailableError } from '../../errors.ts'
 import { type LocalMeshOptions, type ManagementHookContext, startLocalMesh } from '../../runtime/local-mesh.ts'
-import { packageRoot } from '../../runtime/meshwork-command.ts'
+import { packageRoot, proxyCodeFiles } from '../../runtime/meshwork-command.ts'
+import { MAX_NODES } from '../../runtime/netns/address-plan.ts'
+import { podNetworkUnsupportedReason } from '../../runtime/netns/capability.ts'
 import { CONTEXT_FILE, removeContext, writeContext } from '../context.ts'
 
 export const usage = `Usage: meshwork up [-f mesh.yaml …] [options]
 
 Run a whole mesh on this machine: the control plane, a sidecar + app per Workload replica, the ingress
 and egress gateways and the management UI. Without -f, runs the embedded Bookinfo sample.
-Ctrl-C stops everything (UI, gateways, apps, sidecars, control plane, in that order).
+Ctrl-C stops everything (UI, gateways, apps, sidecars, pod network, control plane, in that order).
 
 Options:
   -f, --file <path>       mesh file (repeatable; default: samples/bookinfo/mesh.yaml)
@@ -20,6 +22,11 @@ Options:
   --data-dir <dir>        logs, CA, applied config, Prometheus config, and ${CONTEXT_FILE}: the URLs
                           through which meshwork get/apply/bench find this mesh
                           (default $MESHWORK_DATA_DIR, else .meshwork)
+  --network <mode>        pods: each workload instance in its own network namespace (address from
+                          198.18.0.0/16, services on 198.19.0.0/16), its traffic captured by nftables,
+                          no HTTP_PROXY (needs root); loopback: everything on 127.0.0.1, apps use
+                          HTTP_PROXY; auto (default): pods when running as root, else loopback
+  --nodes <n>             pods: spread replicas over n node namespaces joined by a bridge (default 1)
   --no-ui                 do not start the management server
   -q, --quiet             do not copy process logs to the terminal (they still go to <data-dir>/logs)
 `
@@ -62,11 +69,29 @@ export async function run (argv: string[]): Promise<number> {
       'control-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-ui': { type: 'boolean' },
+      network: { type: 'string', default: 'auto' },
+      nodes: { type: 'string', default: '1' },
       quiet: { type: 'boolean', short: 'q' }
     },
     strict: true,
     allowPositionals: false
   })
+  const network = values.network
+  if (network !== 'auto' && network !== 'pods' && network !== 'loopback') {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--network', reason: `must be pods, loopback or auto, got "${network}"` }])
+  }
+  const nodes = Number(values.nodes)
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new ConfigInvalidError([{ file: '<flags>', path: '--nodes', reason: `must be a whole number from 1 to ${MAX_NODES}, got "${values.nodes}"` }])
+  }
+  // One line says which network runs and, on a fallback, why.
+  const unsupported = network === 'loopback' ? null : podNetworkUnsupportedReason(undefined, proxyCodeFiles())
+  if (network === 'pods' && unsupported !== null) throw new PodNetworkUnavailableError(`--network pods ${unsupported}; --network loopback runs without it`)
+  const mode = network === 'pods' || (network === 'auto' && unsupported === null) ? 'pods' : 'loopback'
+  if (nodes > 1 && mode !== 'pods') throw new PodNetworkUnavailableError(`--nodes ${nodes} needs --network pods${unsupported !== null ? `, which ${unsupported}` : ''}`)
+  process.stdout.write(mode === 'pods'
+    ? 'meshwork up: network: pods (a network namespace per workload instance, traffic captured by nftables, no HTTP_PROXY)\n'
+    : `meshwork up: network: loopback (apps reach their sidecar through HTTP_PROXY${network === 'auto' ? `; transparent capture (--network pods) ${unsupported}` : ''})\n`)
   const opts: LocalMeshOptions = {
     files: values.file,
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
@@ -74,7 +99,9 @@ export async function run (argv: string[]): Promise<number> {
     controlPort: port(values['control-port'], '--control-port', 15010),
     dataDir: values['data-dir'] ?? process.env.MESHWORK_DATA_DIR ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
-    management: values['no-ui'] === true ? undefined : startManagement
+    management: values['no-ui'] === true ? undefined : startManagement,
+    network: mode,
+    nodes
   }
   process.stdout.write('meshwork up: starting the control plane, sidecars, apps and gateways…\n')
   const mesh = await startLocalMesh(opts)

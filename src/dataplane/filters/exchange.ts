@@ -25,17 +25,16 @@ import {
 import { getHeader, type ResponseHead, type RequestHead } from '../http1/head-parser.ts'
 import { ChunkDecoder } from '../http1/chunk-codec.ts'
 import { serializeResponseHead } from '../http1/serialize.ts'
-import { GRPC_TIMEOUT_HEADER } from '../grpc/deadline.ts'
 import { grpcStatusForError, parseGrpcStatus } from '../grpc/status.ts'
 import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
 import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
-import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
 import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
-import { backoffMs, isRetryableParts, type RetryPolicy } from '../resilience/retry.ts'
+import { backoffMs, isRetryableParts, retriesGrpcStatus, type RetryPolicy } from '../resilience/retry.ts'
 import { type EndpointPool, usesH2 } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
-import type { OutgoingRequest, ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
+import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
+import { outgoingRequest } from './outgoing.ts'
 import type { Socket } from 'node:net'
 import { spliceTunnel } from './tunnel.ts'
 
@@ -266,25 +265,8 @@ export class Exchange implements BodySink, ResponseListener {
       if (this.tryH2) this.upgrading = false
       else extra += WS_UPGRADE_HEADERS
     }
-    if (plan.deadlineAt !== Infinity) {
-      const budget = formatTimeoutHeader(plan.deadlineAt - now())
-      extra += TIMEOUT_HEADER + ': ' + budget + '\r\n'
-      // gRPC: the same remaining budget in gRPC's own spelling, so the app's gRPC library enforces it too
-      if (this.grpc) extra += GRPC_TIMEOUT_HEADER + ': ' + budget + '\r\n'
-    }
-    const out: OutgoingRequest = {
-      method: req.method,
-      path: plan.path,
-      headers: plan.headers,
-      contentLength: req.chunked ? -1 : req.contentLength,
-      chunked: req.chunked,
-      connectionTokens: req.connectionTokens,
-      extra,
-      acceptsTrailers: req.teTrailers,
-      captureTrailers: this.grpc
-    }
     const chunks = this.chunks
-    conn.send(this, out, chunks.length > 0 ? chunks : null, this.bodyDone, req.method === 'HEAD')
+    conn.send(this, outgoingRequest(req, plan, extra, now()), chunks.length > 0 ? chunks : null, this.bodyDone, req.method === 'HEAD')
     if (!this.replayable) this.chunks = []
     if (this.dsPausedForBody) { this.dsPausedForBody = false; this.ds.resume() }
   }
@@ -347,11 +329,10 @@ export class Exchange implements BodySink, ResponseListener {
     const status = head.status
     this.endTry(status, false)
     const retry = plan.retry
-    let grpcStatus = -1
     // a gRPC status in the head: a trailers-only response (gRPC over HTTP/2, "Responses"), retried on grpcCodes
-    if (this.grpc) grpcStatus = parseGrpcStatus(getHeader(head.headers, 'grpc-status'))
-    // Perf: the status test of isRetryableParts inlined (the policy's flat table indexed by status)
-    if (retry !== null && (retry.codes[status] === 1 || (grpcStatus > 0 && retry.grpcCodes !== null && retry.grpcCodes[grpcStatus] === 1)) && this.mayRetry(retry)) {
+    const grpcStatus = this.grpc ? parseGrpcStatus(getHeader(head.headers, 'grpc-status')) : -1
+    // Perf: the status test of isRetryableParts inlined (the policy's flat tables indexed by status)
+    if (retry !== null && (retry.codes[status] === 1 || retriesGrpcStatus(retry, grpcStatus)) && this.mayRetry(retry)) {
       this.conn!.destroy()
       this.conn = null
       this.scheduleRetry(retry)

@@ -33,6 +33,8 @@ export function mirror (ex: Exchange, t: ProxyTables, targets: readonly MirrorTa
     chunked: req.chunked,
     connectionTokens: req.connectionTokens,
     extra: plan.extra,
+    timeout: null,
+    grpcTimeout: false,
     acceptsTrailers: false,
     captureTrailers: false
   }

@@ -75,6 +75,8 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   /** DATA frame in progress: its stream (null: ignored), declared length. */
   private dataStream: H2Stream | null = null
   private dataLength = 0
+  /** Payload bytes of that frame delivered so far. */
+  private dataDelivered = 0
   private dataIgnored = false
   private readonly recentResets = new Int32Array(RECENT_RESETS)
   private recentResetsPos = 0
@@ -259,6 +261,7 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     if (length > this.recvWindow) throw new ConnectionError(FLOW_CONTROL_ERROR, `DATA of ${length} bytes over the connection window ${this.recvWindow}`)
     this.recvWindow -= length
     this.dataLength = length
+    this.dataDelivered = 0
     this.dataStream = null
     this.dataIgnored = true
     if (length === 0 && (flags & FLAG_END_STREAM) === 0) this.cheapFrame()
@@ -281,6 +284,8 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
     if (s === null || s.closed) return
     const n = end - start
     s.received += n
+    s.held += n
+    this.dataDelivered += n
     if (s.expectLength >= 0 && s.received > s.expectLength) { this.streamError(s, PROTOCOL_ERROR, 'DATA beyond content-length'); return }
     try { s.handler.onData(s, buf.subarray(start, end)) } catch (err) { this.handlerFailed(s, err); return }
     if (this.options.consumeOnDelivery) this.consumed(s, n)
@@ -289,12 +294,17 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   onDataEnd (flags: number, padding: number): void {
     const s = this.dataStream
     this.dataStream = null
-    if (this.dataIgnored || s === null || s.closed) {
+    if (this.dataIgnored || s === null) {
       // nobody will consume these bytes: give the connection window back now
       this.creditConnection(this.dataLength)
       return
     }
-    if (padding > 0) this.consumed(s, padding)
+    if (s.closed) {
+      // closed during the frame: what was delivered was credited at the close, the rest is now
+      this.creditConnection(this.dataLength - this.dataDelivered)
+      return
+    }
+    if (padding > 0) this.credit(s, padding)
     if ((flags & FLAG_END_STREAM) !== 0) this.remoteEnd(s, null)
   }
 
@@ -485,6 +495,8 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
 
   private forget (s: H2Stream): void {
     s.closed = true
+    // delivered bytes the owner never gave back (a reset mid-body): the connection window must not shrink for good
+    if (s.held > 0) { this.creditConnection(s.held); s.held = 0 }
     s.queue = []
     s.bufferedAmount = 0
     s.trailersPending = null
@@ -520,7 +532,15 @@ export abstract class H2Connection implements FrameSink, StreamOwner {
   }
 
   consumed (s: H2Stream, n: number): void {
-    if (n <= 0) return
+    // only what was delivered and not given back yet; a closed stream's bytes were credited when it closed
+    const k = Math.min(n, s.held)
+    if (k <= 0 || s.closed) return
+    s.held -= k
+    this.credit(s, k)
+  }
+
+  /** Give `n` bytes of `s` back to flow control (stream window while the peer may still send, and connection). */
+  private credit (s: H2Stream, n: number): void {
     if (!s.closed && !s.remoteEnded) {
       s.unacked += n
       if (s.unacked >= this.localInitialWindow >>> 1) {

@@ -107,6 +107,15 @@ describe('client role → node:http2 server', () => {
     } finally { conn.shutdown() }
   })
 
+  test('TLS with onread slabs: a 5 MB POST echoed intact, several streams at once', async () => {
+    const conn = connect(securePort, true)
+    try {
+      const bodies = [0, 1, 2].map(i => Buffer.alloc(5 * 1024 * 1024 + i * 7777, 0x30 + i))
+      const rs = await Promise.all(bodies.map((b, i) => send(conn, { method: 'POST', scheme: 'https', path: `/big${i}` }, b).done))
+      rs.forEach((r, i) => { assert.equal(r.error, null); assert.ok(r.body.equals(bodies[i]), `body ${i} intact`) })
+    } finally { conn.shutdown() }
+  })
+
   test('a trailers-only response ends the stream with its head', async () => {
     const conn = connect(plainPort)
     try {

@@ -118,6 +118,23 @@ describe('server role ← node:http2 client', () => {
     } finally { session.destroy() }
   })
 
+  test('streams reset with bytes never consumed do not shrink the connection window for good', { timeout: 30_000 }, async () => {
+    // 100 streams × ≥ 64 KiB delivered and never consumed = more than the 4 MiB connection window
+    const session = http2.connect(plain.url)
+    try {
+      for (let i = 0; i < 100; i++) {
+        await new Promise<void>(resolve => {
+          const req = session.request({ ':method': 'POST', ':path': '/reset-unconsumed' })
+          req.on('error', () => resolve())
+          req.on('close', () => resolve())
+          req.end(Buffer.alloc(200 * 1024))
+        })
+      }
+      const r = await call(session, { ':method': 'POST', ':path': '/after' }, Buffer.alloc(1024 * 1024, 1))
+      assert.equal(r.body.length, 1024 * 1024)
+    } finally { session.close() }
+  })
+
   test('1000 concurrent streams on one connection all complete', async () => {
     const session = http2.connect(plain.url, { peerMaxConcurrentStreams: 2000 })
     try {

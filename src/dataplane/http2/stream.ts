@@ -57,6 +57,8 @@ export class H2Stream {
   recvWindow: number
   /** Bytes consumed but not yet given back in a WINDOW_UPDATE. */
   unacked = 0
+  /** Bytes delivered by onData and not yet consumed (credited to the connection if the stream closes first). */
+  held = 0
   /** Declared content-length of what the peer sends (−1: none). */
   expectLength = -1
   received = 0

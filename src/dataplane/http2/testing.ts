@@ -13,6 +13,7 @@ import { createRootCa, issueTestIdentity } from '../../pki/index.ts'
 import { H2ServerConnection } from './server.ts'
 import type { H2Stream } from './stream.ts'
 import type { H2Options, H2RequestHead } from './types.ts'
+import { CANCEL } from './constants.ts'
 import { FrameWriter } from './frame-writer.ts'
 import { HpackEncoder } from './hpack/encoder.ts'
 
@@ -40,7 +41,7 @@ export interface EchoServer {
  * Answers every request: `:status` 200 (or `x-status`), the request's method/path/header count echoed as
  * headers, the request body echoed back, trailers `x-trailer: done` plus `x-request-trailers` (count). A path
  * `/info` sends 103 Early Hints first; `/trailers-only` answers HEADERS with END_STREAM; `/no-consume` never
- * gives received bytes back to flow control; `/throw-on-stream` and `/throw-on-end` throw from the handler.
+ * gives received bytes back to flow control; `/reset-unconsumed` resets the stream after 64 KiB without giving them back; `/throw-on-stream` and `/throw-on-end` throw from the handler.
  */
 export async function startEchoServer (opts: { tls?: boolean, options?: Partial<H2Options>, sniff?: boolean } = {}): Promise<EchoServer> {
   const connections = new Set<H2ServerConnection>()
@@ -75,9 +76,13 @@ export async function startEchoServer (opts: { tls?: boolean, options?: Partial<
 function echoStream (stream: H2Stream, head: H2RequestHead): void {
   if (head.path === '/throw-on-stream') throw new Error('a handler bug')
   const body: Buffer[] = []
-  const consume = head.path !== '/no-consume'
+  const consume = head.path !== '/no-consume' && head.path !== '/reset-unconsumed'
   stream.handler = {
-    onData (s, d) { body.push(d); if (consume) s.consumed(d.length) },
+    onData (s, d) {
+      body.push(d)
+      if (consume) s.consumed(d.length)
+      else if (head.path === '/reset-unconsumed' && s.received >= 64 * 1024) s.reset(CANCEL)
+    },
     onEnd (s, trailers) {
       if (head.path === '/throw-on-end') throw new Error('a handler bug')
       const status = Number(find(head.headers, 'x-status') ?? 200)

@@ -49,10 +49,10 @@ test('a head with content-length 0 is a trailers-only h2 response (HEADERS with 
 test('outgoing request fields for h2: host → :authority, hop-by-hop and Connection-named fields dropped, te: trailers and extra lines kept', () => {
   const f = h2RequestFields({
     method: 'POST', path: '/x', headers: ['host', 'svc', 'connection', 'x-hop', 'x-hop', '1', 'keep-alive', 'timeout=5', 'a', 'b'],
-    contentLength: 3, chunked: false, connectionTokens: ['x-hop'], extra: 'meshwork-timeout: 100m\r\ngrpc-timeout: 100m\r\n', acceptsTrailers: true, captureTrailers: true
+    contentLength: 3, chunked: false, connectionTokens: ['x-hop'], extra: 'traceparent: 00-a-b-01\r\n', timeout: '100m', grpcTimeout: true, acceptsTrailers: true, captureTrailers: true
   })
   assert.equal(f.authority, 'svc')
-  assert.deepEqual(f.fields, ['a', 'b', 'content-length', '3', 'te', 'trailers', 'meshwork-timeout', '100m', 'grpc-timeout', '100m'])
+  assert.deepEqual(f.fields, ['a', 'b', 'content-length', '3', 'te', 'trailers', 'meshwork-timeout', '100m', 'grpc-timeout', '100m', 'traceparent', '00-a-b-01'])
 })
 
 test('an h2 response head as HTTP/1.1: no length → chunked, END_STREAM → length 0 (gRPC status stays in the head)', () => {

@@ -24,6 +24,7 @@ import { peerSpiffeId } from '../tls/spiffe.ts'
 import type { CertStore } from '../tls/cert-store.ts'
 import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
 import type { TlsTermination } from './gateway-tls.ts'
+import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, type NonHttpGuard, nonHttpReason, refuseNonHttp } from './non-http.ts'
 
 export interface ListenerOptions {
   host: string
@@ -38,6 +39,8 @@ export interface ListenerOptions {
   onH2?: (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer, defaultAuthority?: string) => void
   /** Serve CONNECT tunnels accepted by the pipeline (outbound listener). */
   tunnels?: boolean
+  /** Refuse connections that are not HTTP (outbound listener: transparent capture brings every TCP connection). */
+  nonHttp?: NonHttpGuard
 }
 
 const TLS_HANDSHAKE = 0x16
@@ -109,7 +112,7 @@ export class Listener {
 
   private onConnection (socket: Socket): void {
     const tls = this.options.tls
-    if (tls === undefined && this.options.onH2 === undefined && this.options.terminateTls === undefined) {
+    if (tls === undefined && this.options.onH2 === undefined && this.options.terminateTls === undefined && this.options.nonHttp === undefined) {
       this.connections.add(this.http1(socket, undefined, ''))
       return
     }
@@ -118,16 +121,27 @@ export class Listener {
 
   /**
    * A CONNECT tunnel's connection (the client already has its 200): serve what it carries as a new client
-   * connection, h2 or HTTP/1.1 (TLS inside a tunnel is not terminated: closed), requests defaulting to `authority`.
+   * connection, h2 or HTTP/1.1 (TLS inside a tunnel is not terminated: refused), requests defaulting to `authority`.
    */
   acceptTunnel (socket: Socket, early: Buffer | null, authority: string, peerIdentity: string | undefined): void {
     if (this.server === null) { socket.destroy(); return }
     this.sniff(socket, early, peerIdentity, authority)
   }
 
-  /** Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1. */
+  /**
+   * Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1; with the non-HTTP guard
+   * (outbound), what is not HTTP is refused. Perf: with the guard this costs one timer and one listener per
+   * connection, nothing per request (bench/proxy-overhead.ts A/B in bench/README.md).
+   */
   private sniff (socket: Socket, early: Buffer | null, peerIdentity: string | undefined, authority: string): void {
+    const guard = this.options.nonHttp
     const route = (chunk: Buffer): void => {
+      const refused = guard === undefined ? null : nonHttpReason(chunk)
+      if (refused !== null) {
+        guard!.onRefused(refused, socket)
+        refuseNonHttp(socket, refused)
+        return
+      }
       if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') {
         this.options.onH2(socket, peerIdentity, chunk, authority)
         return
@@ -145,11 +159,22 @@ export class Listener {
     this.rawSockets.add(socket)
     socket.on('error', noop)
     socket.once('close', () => this.rawSockets.delete(socket))
-    socket.once('data', (chunk: Buffer) => {
+    const silent = guard === undefined
+      ? null
+      : setTimeout(() => {
+        this.rawSockets.delete(socket)
+        socket.removeListener('data', onFirst)
+        guard.onRefused('silent', socket)
+        refuseNonHttp(socket, 'silent')
+      }, guard.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS)
+    if (silent !== null) socket.once('close', () => clearTimeout(silent))
+    const onFirst = (chunk: Buffer): void => {
       this.rawSockets.delete(socket)
       socket.pause()
+      if (silent !== null) clearTimeout(silent)
       route(chunk)
-    })
+    }
+    socket.once('data', onFirst)
     socket.resume()
   }
 

@@ -84,6 +84,11 @@ export function isRetryableParts (policy: RetryPolicy, status: number, connectFa
   return status < 600 && policy.codes[status] === 1
 }
 
+/** Whether a trailers-only response's gRPC status (-1: none) is one the policy retries (`grpcCodes`). */
+export function retriesGrpcStatus (policy: RetryPolicy, grpcStatus: number): boolean {
+  return grpcStatus > 0 && policy.grpcCodes !== null && policy.grpcCodes[grpcStatus] === 1
+}
+
 /**
  * Wait before retry number `attempt` (1 = first retry): uniform in [0, min(10·base, base·(2^attempt − 1))).
  * @example backoffMs(1, 25) // 0–25 ms; backoffMs(3, 25) // 0–175 ms

@@ -34,6 +34,10 @@ export function h2RequestFields (req: OutgoingRequest): H2RequestFields {
   }
   if (req.contentLength >= 0) fields.push('content-length', String(req.contentLength))
   if (req.acceptsTrailers) fields.push('te', 'trailers')
+  if (req.timeout !== null) {
+    fields.push('meshwork-timeout', req.timeout)
+    if (req.grpcTimeout) fields.push('grpc-timeout', req.timeout)
+  }
   if (req.extra !== '') appendRawLines(req.extra, fields)
   return { authority, fields }
 }
