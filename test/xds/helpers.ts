@@ -13,7 +13,14 @@ const PROTO = new URL('./fixtures/reviews.proto', import.meta.url).pathname
 export const XDS_MESH = new URL('./fixtures/mesh.yaml', import.meta.url).pathname
 const APP = new URL('./fixtures/xds-app.mjs', import.meta.url).pathname
 
-export interface Backend { instance: string, port: number, calls: number, close (): Promise<void> }
+export interface Backend {
+  instance: string
+  port: number
+  calls: number
+  /** subjectAltName of the client certificates seen (TLS backends). */
+  peerSans: Set<string>
+  close (): Promise<void>
+}
 
 /** A Reviews gRPC server answering with its instance name; failures and delays come from the request. */
 export async function startBackend (instance: string, tls?: { certPem: string, keyPem: string, caPem: string }): Promise<Backend> {
@@ -21,10 +28,12 @@ export async function startBackend (instance: string, tls?: { certPem: string, k
   const svc = (grpc.loadPackageDefinition(def) as any).meshwork.test.Reviews.service
   const attempts = new Map<string, number>()
   const server = new grpc.Server()
-  const backend: Backend = { instance, port: 0, calls: 0, close: async () => { server.forceShutdown() } }
+  const backend: Backend = { instance, port: 0, calls: 0, peerSans: new Set(), close: async () => { server.forceShutdown() } }
   server.addService(svc, {
     Get: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
       backend.calls++
+      const san = call.getAuthContext().sslPeerCertificate?.subjectaltname
+      if (san) backend.peerSans.add(san)
       const req = call.request
       const attempt = (attempts.get(req.key) ?? 0) + 1
       attempts.set(req.key, attempt)
