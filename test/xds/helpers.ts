@@ -122,3 +122,41 @@ export class XdsApp {
     clearTimeout(t)
   }
 }
+
+/**
+ * A bare ADS client: @grpc/grpc-js carrying Envoy's DiscoveryRequest/DeltaDiscoveryRequest messages
+ * (encoded by protobufjs from the published protos). It speaks the protocol step by step, so tests can
+ * send what Envoy would (ACKs, NACKs, stale nonces, subscription deltas) and read each response.
+ */
+export class AdsClient {
+  private readonly client: grpc.Client
+  private readonly call: grpc.ClientDuplexStream<object, any>
+  private readonly queue: any[] = []
+  private waiter: ((r: any) => void) | null = null
+  ended = false
+
+  constructor (address: string, mode: 'sotw' | 'delta', def: grpc.ServiceDefinition) {
+    const Ctor = grpc.makeGenericClientConstructor(def, 'ADS')
+    this.client = new Ctor(address, grpc.credentials.createInsecure())
+    this.call = (this.client as any)[mode === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources']()
+    this.call.on('data', (r: any) => { if (this.waiter) { const w = this.waiter; this.waiter = null; w(r) } else this.queue.push(r) })
+    this.call.on('error', () => { this.ended = true })
+    this.call.on('end', () => { this.ended = true })
+  }
+
+  send (req: object): void { this.call.write(req) }
+
+  /** The next response, or null when none comes within `ms`. */
+  next (ms = 3000): Promise<any> {
+    if (this.queue.length > 0) return Promise.resolve(this.queue.shift())
+    return new Promise(resolve => {
+      const t = setTimeout(() => { this.waiter = null; resolve(null) }, ms)
+      this.waiter = r => { clearTimeout(t); resolve(r) }
+    })
+  }
+
+  close (): void {
+    this.call.cancel()
+    this.client.close()
+  }
+}

@@ -29,6 +29,8 @@ export class TypeState {
   nonce: string | null = null
   sentVersion: string | null = null
   ackedVersion: string | null = null
+  /** Nonce of the last response the client answered (ACK or NACK). */
+  answeredNonce: string | null = null
   lastNack: NackInfo | null = null
   responses = 0
   /** Delta: nonce → system version of responses not yet answered (bounded). */
@@ -60,6 +62,7 @@ export class TypeState {
   /** ACK/NACK bookkeeping for state of the world. Returns 'stale' when the nonce is not the last one sent. */
   answer (nonce: string, versionInfo: string, error: { code?: number, message?: string } | null | undefined): 'ack' | 'nack' | 'stale' {
     if (nonce !== this.nonce) return 'stale'
+    this.answeredNonce = nonce
     if (error) {
       this.lastNack = { version: this.sentVersion ?? '', nonce, code: error.code ?? 0, message: error.message ?? '', at: new Date().toISOString() }
       return 'nack'
@@ -83,6 +86,7 @@ export class TypeState {
     const version = this.pending.get(nonce)
     if (version === undefined) return 'stale'
     this.pending.delete(nonce)
+    this.answeredNonce = nonce
     if (error) {
       this.lastNack = { version, nonce, code: error.code ?? 0, message: error.message ?? '', at: new Date().toISOString() }
       return 'nack'
@@ -95,8 +99,8 @@ export class TypeState {
 
   /** SYNCED: the last response was ACKed; NACKED: it was rejected; PENDING: not answered yet. */
   get status (): 'SYNCED' | 'NACKED' | 'PENDING' {
-    if (this.lastNack !== null && this.lastNack.version === this.sentVersion) return 'NACKED'
-    if (this.sentVersion === null || this.ackedVersion === this.sentVersion) return 'SYNCED'
-    return 'PENDING'
+    if (this.nonce === null) return 'SYNCED'
+    if (this.answeredNonce !== this.nonce) return 'PENDING'
+    return this.lastNack !== null && this.lastNack.nonce === this.nonce ? 'NACKED' : 'SYNCED'
   }
 }
