@@ -91,10 +91,28 @@ export interface AnyMessage { type_url: string, value: Uint8Array }
  */
 export function packAny (fullName: string, value: Record<string, unknown>): AnyMessage {
   const type = xdsType(fullName)
+  // protobufjs drops unknown keys silently: a misspelt field would vanish from what Envoy gets.
+  assertKnownFields(type, value, fullName)
   const message = type.fromObject(value)
   const problem = type.verify(message)
   if (problem !== null) throw new TypeError(`${fullName}: ${problem}`)
   return { type_url: `type.googleapis.com/${fullName}`, value: type.encode(message).finish() }
+}
+
+/** Throws on a key that is not a field of `type` (recursing into nested messages, maps and lists). */
+function assertKnownFields (type: protobuf.Type, value: unknown, path: string): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
+  // Well-known types with protobufjs' own (camelCase) field names, and Any (packed already).
+  if (type.fullName.startsWith('.google.protobuf.')) return
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key]
+    if (field === undefined) throw new TypeError(`${path}.${key}: no such field in ${type.fullName.slice(1)}`)
+    field.resolve()
+    if (!(field.resolvedType instanceof protobuf.Type) || v === null || v === undefined) continue
+    if (field.map) for (const [k, x] of Object.entries(v as object)) assertKnownFields(field.resolvedType, x, `${path}.${key}[${k}]`)
+    else if (Array.isArray(v)) v.forEach((x, i) => assertKnownFields(field.resolvedType as protobuf.Type, x, `${path}.${key}[${i}]`))
+    else assertKnownFields(field.resolvedType, v, `${path}.${key}`)
+  }
 }
 
 /** Decode an Any back into a plain object (longs and enums as strings, oneof names set) — for tests and listings. */
