@@ -96,7 +96,7 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
   } else if (method === 'GET') {
     switch (path) {
       case '/v1/status':
-        return sendJson(res, 200, { version: cp.version, trustVersion: cp.ca.trustVersion, proxies: cp.registry.connected().length, syncing: cp.registry.connected().map(syncStatus) })
+        return sendJson(res, 200, { version: cp.version, trustVersion: cp.ca.trustVersion, proxies: cp.registry.connected().length, syncing: cp.registry.connected().map(syncStatus), xds: cp.xdsAddress, xdsClients: cp.xds?.streams.size ?? 0 })
       case '/v1/services': return sendJson(res, 200, listServices(cp))
       case '/v1/routes': return sendJson(res, 200, listRoutes(cp))
       case '/v1/proxies': return sendJson(res, 200, listProxies(cp))
