@@ -14,8 +14,11 @@ const nodeStub = {
   name: 'node-stub',
   setup (b) {
     b.onResolve({ filter: /^node:/ }, args => ({ path: args.path, namespace: 'node-stub' }))
+    // Every name src/config imports from node: builtins (the file loader, Gateway certificate files), each throwing:
+    // the browser only validates text, it never reads files.
+    const names = ['readFile', 'readFileSync', 'createPrivateKey', 'X509Certificate', 'dirname', 'isAbsolute', 'resolve']
     b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
-      contents: 'export function readFile () { throw new Error("not available in the browser") }; export default {}',
+      contents: `${names.map(n => `export function ${n} () { throw new Error("not available in the browser") }`).join('\n')}\nexport default {}`,
       loader: 'js'
     }))
   }

@@ -51,7 +51,9 @@ export class CircuitOpenError extends MeshError { override code = 'MESH_ERR_CIRC
 export class RateLimitedError extends MeshError { override code = 'MESH_ERR_RATE_LIMITED'; override status = 429 }
 export class FaultAbortError extends MeshError {
   override code = 'MESH_ERR_FAULT_ABORT'
-  constructor (message: string, status: number) { super(message); this.status = status }
+  /** The gRPC status a gRPC caller gets (FaultInjection `abort.grpcStatus`), or null: the one `status` maps to. */
+  readonly grpcStatus: number | null
+  constructor (message: string, status: number, grpcStatus: number | null = null) { super(message); this.status = status; this.grpcStatus = grpcStatus }
 }
 export class ForbiddenError extends MeshError { override code = 'MESH_ERR_FORBIDDEN'; override status = 403 }
 export class PeerIdentityError extends MeshError { override code = 'MESH_ERR_PEER_IDENTITY'; override status = 403 }
@@ -59,6 +61,28 @@ export class BadRequestError extends MeshError { override code = 'MESH_ERR_BAD_R
 export class HeadersTooLargeError extends MeshError { override code = 'MESH_ERR_HEADERS_TOO_LARGE'; override status = 431 }
 export class RequestTimeoutError extends MeshError { override code = 'MESH_ERR_REQUEST_TIMEOUT'; override status = 408 }
 export class NotReadyError extends MeshError { override code = 'MESH_ERR_NOT_READY'; override status = 503 }
+export class ConnectRefusedError extends MeshError { override code = 'MESH_ERR_CONNECT_REFUSED'; override status = 405 }
+
+// --- HTTP/2 codec (src/dataplane/http2/): `h2Code` is the RFC 9113 §7 error code involved ---
+/** The peer broke HTTP/2 (a connection error): we sent GOAWAY with `h2Code` and closed the connection. */
+export class H2ProtocolError extends MeshError {
+  override code = 'MESH_ERR_H2_PROTOCOL'; override status = 502
+  constructor (message: string, readonly h2Code: number, options?: ErrorOptions) { super(message, options) }
+}
+/** A stream ended by RST_STREAM, sent by the peer (`byPeer`) or by us (malformed message, flow control…). */
+export class H2StreamResetError extends MeshError {
+  override code = 'MESH_ERR_H2_STREAM_RESET'; override status = 502
+  constructor (message: string, readonly h2Code: number = 0x8, readonly byPeer = true, options?: ErrorOptions) { super(message, options) }
+}
+/** The peer did not process the stream (REFUSED_STREAM, or above the last-stream-id of its GOAWAY): safe to retry. */
+export class H2RefusedStreamError extends MeshError { override code = 'MESH_ERR_H2_REFUSED_STREAM'; override status = 503 }
+/** The connection closed (socket error or end, GOAWAY with an error, our own protocol error) with the stream open. */
+export class H2ConnectionClosedError extends MeshError {
+  override code = 'MESH_ERR_H2_CONNECTION_CLOSED'; override status = 502
+  constructor (message: string, readonly h2Code: number = 0, options?: ErrorOptions) { super(message, options) }
+}
+/** `request()` on a client connection with no stream to spare (peer's concurrency limit reached, going away, closed). */
+export class H2NoCapacityError extends MeshError { override code = 'MESH_ERR_H2_NO_CAPACITY'; override status = 503 }
 
 // --- PKI (certificate authority, proxy identity) ---
 export class CsrInvalidError extends MeshError { override code = 'MESH_ERR_CSR_INVALID'; override status = 400 }

@@ -54,6 +54,25 @@ const gateway = compileRouteTable(checkSnapshot({
   routes: routes([{ kind: 'Gateway', name: 'ingress' }], ['shop.example.com', '*.example.org'])
 }), 'gateway', 'ingress')
 
+/** 20 GRPCRoute rules on `ratings`: exact service + method, service only, method only, header matches, regex. */
+function grpcRoutes (): unknown[] {
+  const rules: unknown[] = []
+  for (let i = 0; i < 15; i++) {
+    const kind = i % 5
+    const method = kind === 0 ? { service: `bookinfo.s${i}.v1.Svc`, method: 'Get' }
+      : kind === 1 ? { service: `bookinfo.s${i}.v1.Svc` }
+        : kind === 2 ? { method: `Call${i}` }
+          : kind === 3 ? { service: 'bookinfo.ratings.v1.Ratings', method: 'Get' }
+            : { type: 'RegularExpression', service: `bookinfo\\.r${i}\\..*` }
+    const headers = kind === 3 ? [{ name: 'x-variant', value: `v${i}` }] : undefined
+    rules.push({ matches: [{ method, ...(headers ? { headers } : {}) }], backendRefs: [{ name: 'ratings-v1', weight: 90 }, { name: 'ratings-v2', weight: 10 }] })
+  }
+  rules.push({ backendRefs: [{ name: 'ratings' }] })
+  return [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'ratings' }, spec: { parentRefs: [{ kind: 'Service', name: 'ratings' }], rules } }]
+}
+const grpcOutbound = compileRouteTable(checkSnapshot({ version: '1', node: { id: 'b' }, services, grpcRoutes: grpcRoutes() }), 'outbound')
+const g = (path: string, extra: string[] = []): RouteRequest => ({ method: 'POST', authority: 'ratings:9080', path, query: '', headers: ['content-type', 'application/grpc', 'te', 'trailers', ...extra] })
+
 const cases: [string, RouteTable, RouteRequest[]][] = [
   ['outbound, service without routes (default)', outbound, [r('ratings:9080', '/ratings/0')]],
   ['outbound, 20 routes, mixed requests', outbound, [
@@ -61,6 +80,11 @@ const cases: [string, RouteTable, RouteRequest[]][] = [
     r('reviews.default.svc.cluster.local', '/reviews/2', 'exp=8'), r('reviews:9080', '/items/9/123'), r('reviews', '/nothing/here')
   ]],
   ['outbound, 20 routes, catch-all (full scan)', outbound, [r('reviews:9080', '/nothing/here')]],
+  ['outbound, GRPCRoute 16 rules, mixed calls', grpcOutbound, [
+    g('/bookinfo.s0.v1.Svc/Get'), g('/bookinfo.s1.v1.Svc/List'), g('/other.Svc/Call2'), g('/bookinfo.ratings.v1.Ratings/Get', ['x-variant', 'v13']),
+    g('/bookinfo.r4.x.Y/Z'), g('/bookinfo.ratings.v1.Ratings/Get')
+  ]],
+  ['outbound, GRPCRoute, catch-all (full scan)', grpcOutbound, [g('/nothing.Here/At')]],
   ['gateway, 20 routes, mixed requests', gateway, [
     r('shop.example.com', '/api/v10/users'), r('a.example.org:8080', '/static/file-16.js'), r('shop.example.com', '/reviews/1'),
     r('shop.example.com', '/reviews/2', 'exp=8'), r('b.example.org', '/items/9/123'), r('shop.example.com', '/nothing/here')

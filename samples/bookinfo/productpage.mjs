@@ -1,7 +1,7 @@
 // Bookinfo `productpage`: the page users see. Calls `details` and `reviews` for each request.
 //   GET /productpage                 HTML (marker: <!-- reviews-version: vN --> and data-reviews-version)
 //   GET /api/v1/products             product list
-//   GET /api/v1/products/:id         JSON: product, details, reviews, reviewsVersion, errors
+//   GET /api/v1/products/:id         JSON: product, details, reviews, reviewsVersion, ratingsFrom, errors
 //   GET /api/v1/products/:id/reviews the reviews service's answer
 //   GET /static/style.css            a stylesheet
 import { callService, identity, sendJson, sendText, serve } from './lib.mjs'
@@ -36,6 +36,8 @@ async function product (req, id) {
     reviews: reviews.ok ? reviews.body.reviews : null,
     reviewsVersion: reviews.ok ? reviews.body.reviewsVersion : null,
     reviewsInstance: reviews.ok ? reviews.body.instance : null,
+    /** Which stars instance answered reviews v3's gRPC call (null for the other versions). */
+    ratingsFrom: reviews.ok ? reviews.body.ratingsFrom ?? null : null,
     productpageInstance: identity.instance,
     errors
   }
@@ -67,7 +69,7 @@ function renderPage (p) {
 ${details}
 <h2>Book Reviews</h2>
 ${reviews}
-<footer><small>productpage ${escapeHtml(p.productpageInstance)} · reviews ${escapeHtml(p.reviewsVersion ?? '-')} (${escapeHtml(p.reviewsInstance ?? '-')})</small></footer>
+<footer><small>productpage ${escapeHtml(p.productpageInstance)} · reviews ${escapeHtml(p.reviewsVersion ?? '-')} (${escapeHtml(p.reviewsInstance ?? '-')})${p.ratingsFrom ? ` · ${escapeHtml(p.ratingsFrom)} over gRPC` : ''}</small></footer>
 </body></html>
 `
 }

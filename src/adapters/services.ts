@@ -12,6 +12,8 @@ export class ServiceIndex {
   readonly #subsets = new Map<string, ServiceRef>()
   readonly #services = new Set<string>()
   readonly #ports = new Map<string, number>()
+  readonly #h2 = new Set<string>()
+  readonly #grpc = new Set<string>()
 
   constructor (resources: readonly Resource[]) {
     for (const r of resources) {
@@ -20,7 +22,20 @@ export class ServiceIndex {
       this.#services.add(w.spec.service)
       this.#ports.set(w.spec.service, w.spec.port)
       this.#subsets.set(`${w.spec.service}-${w.spec.version}`, { service: w.spec.service, subset: w.spec.version })
+      if (w.spec.protocol === 'h2') this.#h2.add(w.spec.service)
     }
+    // A service a GRPCRoute attaches to or sends to is a gRPC service.
+    for (const r of resources) {
+      if (r.kind !== 'GRPCRoute') continue
+      for (const p of r.spec.parentRefs) if (p.kind === 'Service') this.#grpc.add(this.resolve(p.name).service)
+      for (const rule of r.spec.rules) for (const b of rule.backendRefs) this.#grpc.add(this.resolve(b.name).service)
+    }
+  }
+
+  /** What a service speaks: `grpc` (a GRPCRoute attaches to or sends to it), `http2` (an h2 Workload), else `http`. */
+  protocol (service: string): 'grpc' | 'http2' | 'http' {
+    if (this.#grpc.has(service)) return 'grpc'
+    return this.#h2.has(service) ? 'http2' : 'http'
   }
 
   resolve (name: string, namespace?: string): ServiceRef {

@@ -32,7 +32,7 @@ export function formatResult (r: PerformanceTestResult): string {
   const c = r.config.clients[0]
   const lines = [
     `id ${r.id}  ${r.config.name}  mesh ${r.mesh_config.type}${r.mesh_config.version ? ' ' + r.mesh_config.version : ''}  ${r.start_time}`,
-    `target ${c?.endpoint_urls.join(', ') ?? ''}  ${m.mode}${c?.rps ? ` @ ${c.rps}/s` : ''}  ${c?.connections ?? '?'} connections  ${m.http_version}  ${m.duration_ms} ms measured`,
+    `target ${c?.endpoint_urls.join(', ') ?? ''}  ${m.mode}${c?.rps ? ` @ ${c.rps}/s` : ''}  ${c?.connections ?? '?'} connections  ${c?.protocol === 'grpc' ? `gRPC (${m.http_version}, ${m.grpc_message_bytes ?? 0}-byte messages)` : m.http_version}  ${m.duration_ms} ms measured`,
     `requests ${int(m.requests)}  throughput ${f(r.actual_qps, 1)}/s  errors ${(m.error_ratio * 100).toFixed(2)}%  codes ${JSON.stringify(m.ret_codes)}${Object.keys(m.errors).length ? `  failures ${JSON.stringify(m.errors)}` : ''}`,
     table(['latency ms', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean'], [['', f(r.latencies.min, 3), f(r.latencies.p50, 3), f(r.latencies.p90, 3), f(r.latencies.p99, 3), f(m.p999, 3), f(r.latencies.max, 3), f(r.latencies.average, 3)]])
   ]

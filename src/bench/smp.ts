@@ -90,8 +90,14 @@ export interface MeshworkExtension {
   group?: string
   repeat?: number
   mode: 'open-loop' | 'closed-loop'
-  /** `http1` or `h2` (SMP's protocol says only `http`). */
+  /**
+   * `http1` or `h2` (SMP's protocol says only `http`). gRPC runs are recorded as SMP `protocol: grpc` with
+   * `http_version: h2`, the method in `endpoint_urls` (`http://host:port/package.Service/Method`),
+   * `ret_codes` keyed by grpc-status (`"0"` = OK) and the message size in `grpc_message_bytes`.
+   */
   http_version: string
+  /** gRPC runs: bytes of each call's request message. */
+  grpc_message_bytes?: number
   requests: number
   duration_ms: number
   p75: number
@@ -160,13 +166,13 @@ export function toSmp (i: ToSmpInput): PerformanceTestResult {
       clients: [{
         internal: false,
         load_generator: LOAD_GENERATOR,
-        protocol: 'http',
+        protocol: o.protocol === 'grpc' ? 'grpc' : 'http',
         connections: o.connections,
         rps: o.rate,
         headers: o.headers,
         cookies: {},
         body: o.body ?? '',
-        content_type: contentType,
+        content_type: o.protocol === 'grpc' ? 'application/grpc' : contentType,
         endpoint_urls: [o.url]
       }],
       duration: `${o.requests !== undefined ? r.durationMs : o.durationMs}ms`
@@ -183,7 +189,8 @@ export function toSmp (i: ToSmpInput): PerformanceTestResult {
       ...(i.group === undefined ? {} : { group: i.group }),
       ...(i.repeat === undefined ? {} : { repeat: i.repeat }),
       mode: r.mode,
-      http_version: o.protocol,
+      http_version: o.protocol === 'grpc' ? 'h2' : o.protocol,
+      ...(o.protocol === 'grpc' ? { grpc_message_bytes: o.messageSize } : {}),
       requests: r.requests,
       duration_ms: r.durationMs,
       p75: r.latency.p75,

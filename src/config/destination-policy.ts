@@ -16,7 +16,10 @@ export const DestinationPolicySpec = z.object({
     maxRequests: z.number().int().min(1).max(100_000).optional(),
     connectTimeout: Duration.default('1s'),
     idleTimeout: Duration.default('60s'),
-    /** Upstream protocol between sidecars. */
+    /**
+     * Protocol between sidecars for calls to the target: `h2` or `http1` for every call; unset, each call keeps the
+     * protocol it arrived with (h2 from the app → h2 to the peer sidecar, HTTP/1.1 → HTTP/1.1). docs/grpc.md.
+     */
     protocol: z.enum(['http1', 'h2']).optional()
   }).strict().optional(),
   outlierDetection: z.object({

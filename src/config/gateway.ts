@@ -1,5 +1,33 @@
 import { z } from 'zod'
 import { Metadata, Name } from './common.ts'
+import { ruleCheck } from './rule-check.ts'
+
+/**
+ * A certificate for an HTTPS listener. Gateway API names a Secret; locally Meshwork names PEM files instead:
+ * `certFile` (the certificate chain) and `keyFile` (its private key), relative to the mesh file they are written in
+ * (resolved when the file is loaded: config/gateway-files.ts) or absolute.
+ */
+export const CertificateRef = z.object({
+  name: z.string(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional()
+}).strict()
+
+/**
+ * One listener of a Gateway. `protocol: HTTPS` terminates TLS (`tls.mode: Terminate`, the only mode served) with the
+ * certificate of `tls.certificateRefs` and offers ALPN `h2` and `http/1.1`, so gRPC clients reach the gateway over h2
+ * with TLS; `protocol: HTTP` serves HTTP/1.1 and h2c (prior knowledge) in cleartext.
+ */
+export const GatewayListener = z.object({
+  name: Name,
+  port: z.number().int().min(1).max(65535),
+  protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
+  hostname: z.string().optional(),
+  tls: z.object({
+    mode: z.enum(['Terminate', 'Passthrough']).default('Terminate'),
+    certificateRefs: z.array(CertificateRef).max(8).optional()
+  }).strict().optional()
+}).strict().check(ruleCheck('gateway-listener'))
 
 /**
  * Gateway API Gateway. `gatewayClassName: meshwork` is the ingress gateway; `meshwork-egress` is the
@@ -11,15 +39,8 @@ export const Gateway = z.object({
   metadata: Metadata,
   spec: z.object({
     gatewayClassName: z.enum(['meshwork', 'meshwork-egress']).default('meshwork'),
-    listeners: z.array(z.object({
-      name: Name,
-      port: z.number().int().min(1).max(65535),
-      protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
-      hostname: z.string().optional(),
-      tls: z.object({
-        certificateRefs: z.array(z.object({ name: z.string(), certFile: z.string().optional(), keyFile: z.string().optional() }).strict()).optional()
-      }).strict().optional()
-    }).strict()).min(1).max(16)
+    listeners: z.array(GatewayListener).min(1).max(16)
   }).strict()
 }).strict()
 export type Gateway = z.infer<typeof Gateway>
+export type GatewayListener = z.infer<typeof GatewayListener>

@@ -2,7 +2,8 @@ import { z } from 'zod'
 import { Duration, HttpMethod, Metadata, Name } from './common.ts'
 import { ruleCheck } from './rule-check.ts'
 
-const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, 'must be an HTTP header name')
+/** An HTTP header name (RFC 9110 token), as the Gateway API's `HTTPHeaderName`. */
+export const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/, 'must be an HTTP header name')
 
 export const PathMatch = z.object({
   type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'),
@@ -52,17 +53,21 @@ const PathModifier = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ReplacePrefixMatch'), replacePrefixMatch: z.string().startsWith('/') }).strict()
 ])
 
+export const RequestHeaderModifierFilter = z.object({ type: z.literal('RequestHeaderModifier'), requestHeaderModifier: HeaderModifier }).strict()
+export const ResponseHeaderModifierFilter = z.object({ type: z.literal('ResponseHeaderModifier'), responseHeaderModifier: HeaderModifier }).strict()
+export const RequestMirrorFilter = z.object({
+  type: z.literal('RequestMirror'),
+  requestMirror: z.object({
+    backendRef: BackendRef.omit({ weight: true }),
+    /** Share of requests mirrored (Gateway API `percent`). */
+    percent: z.number().int().min(0).max(100).default(100)
+  }).strict()
+}).strict()
+
 export const RouteFilter = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('RequestHeaderModifier'), requestHeaderModifier: HeaderModifier }).strict(),
-  z.object({ type: z.literal('ResponseHeaderModifier'), responseHeaderModifier: HeaderModifier }).strict(),
-  z.object({
-    type: z.literal('RequestMirror'),
-    requestMirror: z.object({
-      backendRef: BackendRef.omit({ weight: true }),
-      /** Share of requests mirrored (Gateway API `percent`). */
-      percent: z.number().int().min(0).max(100).default(100)
-    }).strict()
-  }).strict(),
+  RequestHeaderModifierFilter,
+  ResponseHeaderModifierFilter,
+  RequestMirrorFilter,
   z.object({
     type: z.literal('RequestRedirect'),
     requestRedirect: z.object({
@@ -84,26 +89,30 @@ export type RouteFilter = z.infer<typeof RouteFilter>
 export const GrpcRetryCode = z.enum(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'])
 export type GrpcRetryCode = z.infer<typeof GrpcRetryCode>
 
+/** Gateway API GEP-1742: `request` bounds the whole request (retries included), `backendRequest` each try. */
+export const RouteTimeouts = z.object({ request: Duration.optional(), backendRequest: Duration.optional() }).strict()
+
+/** Gateway API GEP-1731, plus Meshwork's `onConnectFailure` and `grpcCodes`; shared by HTTPRoute and GRPCRoute. */
+export const RouteRetry = z.object({
+  attempts: z.number().int().min(0).max(10).default(2),
+  backoff: Duration.default('25ms'),
+  codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
+  /** Also retry on connect failure / reset before any response byte (always safe to retry). */
+  onConnectFailure: z.boolean().default(true),
+  /**
+   * gRPC statuses to retry on (Istio `retryOn` names), read from a trailers-only response's `grpc-status`
+   * (as Envoy's `retry_on: cancelled,unavailable…`); only requests whose whole body was kept are replayed.
+   */
+  grpcCodes: z.array(GrpcRetryCode).max(5).optional()
+}).strict()
+
 export const RouteRule = z.object({
   name: z.string().optional(),
   matches: z.array(RouteMatch).max(8).default([{ path: { type: 'PathPrefix', value: '/' } }]),
   filters: z.array(RouteFilter).max(16).optional(),
   backendRefs: z.array(BackendRef).max(16).default([]),
-  /** Gateway API GEP-1742: `request` bounds the whole request (retries included), `backendRequest` each try. */
-  timeouts: z.object({ request: Duration.optional(), backendRequest: Duration.optional() }).strict().optional(),
-  /** Gateway API GEP-1731. */
-  retry: z.object({
-    attempts: z.number().int().min(0).max(10).default(2),
-    backoff: Duration.default('25ms'),
-    codes: z.array(z.number().int().min(400).max(599)).default([502, 503, 504]),
-    /** Also retry on connect failure / reset before any response byte (always safe to retry). */
-    onConnectFailure: z.boolean().default(true),
-    /**
-     * gRPC statuses to retry on (Istio `retryOn` names), read from a trailers-only response's `grpc-status`
-     * (as Envoy's `retry_on: cancelled,unavailable…`); only requests whose whole body was kept are replayed.
-     */
-    grpcCodes: z.array(GrpcRetryCode).max(5).optional()
-  }).strict().optional()
+  timeouts: RouteTimeouts.optional(),
+  retry: RouteRetry.optional()
 }).strict().check(ruleCheck('route-rule'))
 export type RouteRule = z.infer<typeof RouteRule>
 

@@ -1,6 +1,7 @@
 export * from './common.ts'
 export * from './workload.ts'
 export * from './http-route.ts'
+export * from './grpc-route.ts'
 export * from './gateway.ts'
 export * from './destination-policy.ts'
 export * from './mesh-config.ts'

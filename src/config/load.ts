@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml'
 import type { z } from 'zod'
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts'
+import { resolveGatewayFiles } from './gateway-files.ts'
 import { formatPath } from './path.ts'
 import { SCHEMAS, type Kind, type Resource } from './resource.ts'
 
@@ -78,7 +79,10 @@ export async function loadResourceFiles (files: string[]): Promise<LoadedResourc
       continue
     }
     try {
-      out.push(...parseResources(text, file))
+      const loaded = parseResources(text, file)
+      // files a resource names (Gateway certificates) are relative to this file: resolve and check them here
+      problems.push(...resolveGatewayFiles(loaded))
+      out.push(...loaded)
     } catch (err) {
       if (err instanceof ConfigInvalidError) problems.push(...err.problems)
       else throw err

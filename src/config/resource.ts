@@ -3,6 +3,7 @@ import { AuthorizationPolicy } from './authorization-policy.ts'
 import { DestinationPolicy } from './destination-policy.ts'
 import { FaultInjection } from './fault-injection.ts'
 import { Gateway } from './gateway.ts'
+import { GRPCRoute } from './grpc-route.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfig } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
@@ -12,6 +13,7 @@ import { Workload } from './workload.ts'
 export const SCHEMAS = {
   Workload,
   HTTPRoute,
+  GRPCRoute,
   Gateway,
   DestinationPolicy,
   MeshConfig,
@@ -23,7 +25,7 @@ export type Kind = keyof typeof SCHEMAS
 export const KINDS = Object.keys(SCHEMAS) as Kind[]
 
 export const Resource = z.discriminatedUnion('kind', [
-  Workload, HTTPRoute, Gateway, DestinationPolicy, MeshConfig, AuthorizationPolicy, FaultInjection, RateLimitPolicy
+  Workload, HTTPRoute, GRPCRoute, Gateway, DestinationPolicy, MeshConfig, AuthorizationPolicy, FaultInjection, RateLimitPolicy
 ])
 export type Resource = z.infer<typeof Resource>
 export type ResourceOf<K extends Kind> = Extract<Resource, { kind: K }>

@@ -7,7 +7,7 @@ import { SnapshotRejectedError } from '../errors.ts'
 import { formatPath } from './path.ts'
 import type { ProxySnapshot } from './snapshot.ts'
 
-/** Throws SnapshotRejectedError naming the first 5 backendRefs to unknown services. */
+/** Throws SnapshotRejectedError naming the first 5 backendRefs (of HTTPRoutes and GRPCRoutes) to unknown services. */
 export function checkConsistency (snap: ProxySnapshot, source: string): void {
   const known = new Set<string>()
   for (const s of snap.services) {
@@ -18,6 +18,9 @@ export function checkConsistency (snap: ProxySnapshot, source: string): void {
   const missing: string[] = []
   snap.routes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {
     if (!known.has(b.name)) missing.push(`${source}: routes[${ri}] (HTTPRoute/${r.metadata.name}): spec.rules[${i}].backendRefs[${bi}].name: unknown service "${b.name}"`)
+  })))
+  snap.grpcRoutes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {
+    if (!known.has(b.name)) missing.push(`${source}: grpcRoutes[${ri}] (GRPCRoute/${r.metadata.name}): spec.rules[${i}].backendRefs[${bi}].name: unknown service "${b.name}"`)
   })))
   if (missing.length > 0) throw new SnapshotRejectedError(missing.slice(0, 5).join('\n'))
 }

@@ -3,6 +3,7 @@ import { AuthorizationPolicy } from './authorization-policy.ts'
 import { DestinationPolicy } from './destination-policy.ts'
 import { FaultInjection } from './fault-injection.ts'
 import { Gateway } from './gateway.ts'
+import { GRPCRoute } from './grpc-route.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfigSpec } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
@@ -23,6 +24,11 @@ export const Endpoint = z.object({
   /** Dial with mTLS (peer sidecar) or plain (app, external, nginx peer…). */
   tls: z.boolean().default(false),
   protocol: z.enum(['http1', 'h2']).default('http1'),
+  /**
+   * A Meshwork sidecar's inbound listener, which accepts HTTP/1.1 and h2: each request keeps the protocol it arrived
+   * with (h2 from the caller → h2 to the peer, ALPN `h2` on mTLS), unless `protocol: h2` asks for h2 always.
+   */
+  sidecar: z.boolean().optional(),
   /** False while the control plane knows the instance is down; such endpoints get no traffic. */
   healthy: z.boolean().default(true)
 }).strict()
@@ -72,6 +78,8 @@ export const ProxySnapshot = z.object({
     readinessPath: z.string().startsWith('/').optional()
   }).strict().optional(),
   routes: z.array(HTTPRoute).default([]),
+  /** GRPCRoutes, compiled into the same route tables as `routes` (GRPCRoute wins a Service both attach to). */
+  grpcRoutes: z.array(GRPCRoute).default([]),
   gateways: z.array(Gateway).default([]),
   destinationPolicies: z.array(DestinationPolicy).default([]),
   authorizationPolicies: z.array(AuthorizationPolicy).default([]),

@@ -1,4 +1,5 @@
 import type { Endpoint, ProxySnapshotInput, ServiceEntry } from '../config/snapshot.ts'
+import type { GRPCRoute } from '../config/grpc-route.ts'
 import type { HTTPRoute } from '../config/http-route.ts'
 import { type MeshView, resolveServiceName, spiffeId } from './mesh-view.ts'
 import type { ProxyHello } from './protocol.ts'
@@ -22,8 +23,8 @@ function meshSettings (input: CompileInput): ProxySnapshotInput['mesh'] {
 
 /**
  * Compile the snapshot one proxy needs (see docs/control-plane.md, "What a proxy receives"):
- * - sidecar of S: every mesh service (no narrowing: a sidecar may call any service), the routes whose
- *   parent is a Service, the DestinationPolicies of those services, its localApp, and the inbound-side
+ * - sidecar of S: every mesh service (no narrowing: a sidecar may call any service), the routes (HTTPRoute
+ *   and GRPCRoute) whose parent is a Service, the DestinationPolicies of those services, its localApp, and the inbound-side
  *   policies (authorization, fault injection, rate limit) that target S or `S-<version>`;
  * - gateway: its Gateway resource(s), the routes attached to it, their backend services and the
  *   DestinationPolicies of those.
@@ -58,6 +59,7 @@ function compileSidecar (input: CompileInput, hello: ProxyHello): ProxySnapshotI
     mesh: meshSettings(input),
     services: names.map(n => serviceEntry(input, n)),
     routes: view.routes.filter(r => r.spec.parentRefs.some(p => p.kind === 'Service')),
+    grpcRoutes: view.grpcRoutes.filter(r => r.spec.parentRefs.some(p => p.kind === 'Service')),
     gateways: [],
     destinationPolicies: view.destinationPolicies.filter(p => targetsService(view, p.spec.targetRef.name, names)),
     authorizationPolicies: view.authorizationPolicies.filter(p => own.has(p.spec.targetRef.name)),
@@ -75,9 +77,11 @@ function compileGateway (input: CompileInput, hello: ProxyHello, view: MeshView)
   // A gateway proxy serves the Gateway it names, or (no name) every Gateway of its class.
   const gateways = view.gateways.filter(g => hello.gateway ? g.metadata.name === hello.gateway.name : g.spec.gatewayClassName === cls)
   const gwNames = new Set(gateways.map(g => g.metadata.name))
-  const routes = view.routes.filter(r => r.spec.parentRefs.some(p => p.kind === 'Gateway' && gwNames.has(p.name)))
+  const onGateway = (r: HTTPRoute | GRPCRoute): boolean => r.spec.parentRefs.some(p => p.kind === 'Gateway' && gwNames.has(p.name))
+  const routes = view.routes.filter(onGateway)
+  const grpcRoutes = view.grpcRoutes.filter(onGateway)
   const backends = new Set<string>()
-  for (const r of routes) for (const n of routeBackends(r)) {
+  for (const r of [...routes, ...grpcRoutes]) for (const n of routeBackends(r)) {
     const resolved = resolveServiceName(view, n)
     backends.add(resolved?.service ?? n)
   }
@@ -88,6 +92,7 @@ function compileGateway (input: CompileInput, hello: ProxyHello, view: MeshView)
     mesh: meshSettings(input),
     services: names.map(n => serviceEntry(input, n)),
     routes,
+    grpcRoutes,
     gateways,
     destinationPolicies: view.destinationPolicies.filter(p => targetsService(view, p.spec.targetRef.name, names)),
     authorizationPolicies: [],
@@ -101,8 +106,8 @@ function serviceEntry (input: CompileInput, name: string): ServiceEntry {
   return { name, port: svc.port, endpoints: input.endpoints(name), versions: [...svc.versions.keys()] }
 }
 
-/** Names a route sends traffic to: backendRefs and mirror targets. */
-export function routeBackends (r: HTTPRoute): string[] {
+/** Names a route (HTTPRoute or GRPCRoute) sends traffic to: backendRefs and mirror targets. */
+export function routeBackends (r: HTTPRoute | GRPCRoute): string[] {
   const out: string[] = []
   for (const rule of r.spec.rules) {
     for (const b of rule.backendRefs) out.push(b.name)

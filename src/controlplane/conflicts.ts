@@ -1,7 +1,9 @@
 import type { ConfigProblem } from '../errors.ts'
 import type { LoadedResource } from '../config/load.ts'
+import type { GRPCRoute } from '../config/grpc-route.ts'
 import type { HTTPRoute } from '../config/http-route.ts'
-import { findRouteConflicts as routerConflicts } from '../dataplane/router/conflicts.ts'
+import { findGrpcRouteConflicts, findRouteConflicts as routerConflicts, type RouteConflict } from '../dataplane/router/conflicts.ts'
+import { findKindConflicts } from '../dataplane/router/route-kinds.ts'
 import { buildMeshView, resolveServiceName } from './mesh-view.ts'
 
 /**
@@ -11,7 +13,9 @@ import { buildMeshView, resolveServiceName } from './mesh-view.ts'
  * - the same resource (kind/namespace/name) defined twice;
  * - more than one MeshConfig;
  * - two route rules on the same parent and hostnames claiming the same match (instead of silently
- *   choosing one);
+ *   choosing one), for HTTPRoutes and for GRPCRoutes;
+ * - an HTTPRoute a GRPCRoute makes ignored (same Service, or same Gateway with shared hostnames: the Gateway
+ *   API's kind rules, `router/route-kinds.ts`);
  * - a rule whose backendRef weights sum to 0;
  * - backendRefs / mirrors / Service parentRefs naming an unknown service or version;
  * - Gateway parentRefs naming an unknown Gateway;
@@ -56,12 +60,12 @@ export function findConflicts (loaded: readonly LoadedResource[]): ConfigProblem
   const known = (n: string): boolean => resolveServiceName(view, n) !== undefined
   for (const l of loaded) {
     const r = l.resource
-    if (r.kind !== 'HTTPRoute') continue
+    if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue
     r.spec.parentRefs.forEach((p, i) => {
       if (p.kind === 'Gateway' && !gatewayNames.has(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown Gateway "${p.name}"`)
       if (p.kind === 'Service' && !known(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown service "${p.name}"`)
     })
-    r.spec.rules.forEach((rule, ri) => {
+    ;(r.spec.rules as (HTTPRoute | GRPCRoute)['spec']['rules']).forEach((rule, ri) => {
       rule.backendRefs.forEach((b, bi) => {
         if (!known(b.name)) at(l, `spec.rules[${ri}].backendRefs[${bi}].name`, `unknown service "${b.name}" (no Workload declares it)`)
       })
@@ -92,22 +96,33 @@ export function findConflicts (loaded: readonly LoadedResource[]): ConfigProblem
 
 /**
  * Route rules that claim the same match on the same parent and hostnames (the router's own
- * `findRouteConflicts`, so `check` reports exactly what the route table would silently shadow),
- * reported on the losing rule with its file and line.
+ * `findRouteConflicts` / `findGrpcRouteConflicts`, so `check` reports exactly what the route table would
+ * silently shadow), reported on the losing rule with its file and line; and routes the Gateway API's kind
+ * rules make a parent ignore (an HTTPRoute beside a GRPCRoute), reported on the ignored route's parentRef.
  */
 export function findRouteConflicts (loaded: readonly LoadedResource[]): ConfigProblem[] {
   const byName = new Map<string, LoadedResource>()
   const routes: HTTPRoute[] = []
+  const grpcRoutes: GRPCRoute[] = []
   for (const l of loaded) {
-    if (l.resource.kind !== 'HTTPRoute') continue
-    const key = `${l.resource.metadata.namespace}/${l.resource.metadata.name}`
+    const r = l.resource
+    if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue
+    const key = `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`
     if (byName.has(key)) continue // a duplicate definition is reported on its own
     byName.set(key, l)
-    routes.push(l.resource)
+    if (r.kind === 'HTTPRoute') routes.push(r)
+    else grpcRoutes.push(r)
   }
-  return routerConflicts(routes).map(c => {
+  const onLoser = (c: RouteConflict): ConfigProblem => {
     const loser = c.routes[1]
-    const l = byName.get(`${loser.namespace}/${loser.name}`)!
-    return { file: l.file, line: l.line, path: c.path, resource: `HTTPRoute/${loser.name}`, reason: c.reason }
-  })
+    const l = byName.get(`${c.kind}/${loser.namespace}/${loser.name}`)!
+    return { file: l.file, line: l.line, path: c.path, resource: `${c.kind}/${loser.name}`, reason: c.reason }
+  }
+  const problems = [...routerConflicts(routes).map(onLoser), ...findGrpcRouteConflicts(grpcRoutes).map(onLoser)]
+  const view = buildMeshView(loaded)
+  for (const c of findKindConflicts(routes, grpcRoutes, name => view.services.get(resolveServiceName(view, name)?.service ?? name)?.port)) {
+    const l = byName.get(`${c.ignored.kind}/${c.ignored.namespace}/${c.ignored.name}`)!
+    problems.push({ file: l.file, line: l.line, path: `spec.parentRefs[${c.parentRefIndex}]`, resource: `${c.ignored.kind}/${c.ignored.name}`, reason: c.reason })
+  }
+  return problems
 }

@@ -31,6 +31,7 @@ export interface MeshView {
   services: ReadonlyMap<string, ServiceInfo>
   workloads: ResourceOf<'Workload'>[]
   routes: ResourceOf<'HTTPRoute'>[]
+  grpcRoutes: ResourceOf<'GRPCRoute'>[]
   gateways: ResourceOf<'Gateway'>[]
   destinationPolicies: ResourceOf<'DestinationPolicy'>[]
   authorizationPolicies: ResourceOf<'AuthorizationPolicy'>[]
@@ -46,6 +47,7 @@ export function buildMeshView (resources: readonly LoadedResource[]): MeshView {
     services: new Map(),
     workloads: [],
     routes: [],
+    grpcRoutes: [],
     gateways: [],
     destinationPolicies: [],
     authorizationPolicies: [],
@@ -74,6 +76,7 @@ export function buildMeshView (resources: readonly LoadedResource[]): MeshView {
         break
       }
       case 'HTTPRoute': view.routes.push(r); break
+      case 'GRPCRoute': view.grpcRoutes.push(r); break
       case 'Gateway': view.gateways.push(r); break
       case 'DestinationPolicy': view.destinationPolicies.push(r); break
       case 'AuthorizationPolicy': view.authorizationPolicies.push(r); break

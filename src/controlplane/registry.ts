@@ -152,7 +152,8 @@ export class Registry extends EventEmitter {
     for (const r of this.proxies.values()) {
       const h = r.hello
       if (h.role !== 'sidecar' || h.service !== service || h.inbound === undefined) continue
-      out.push({ id: r.id, address: h.inbound.host, port: h.inbound.port, version: h.version, identity: r.identity, tls, protocol: 'http1', healthy: r.healthy })
+      // A peer sidecar's inbound listener takes HTTP/1.1 and h2: a call keeps the protocol it arrived with (sidecar: true).
+      out.push({ id: r.id, address: h.inbound.host, port: h.inbound.port, version: h.version, identity: r.identity, tls, protocol: 'http1', sidecar: true, healthy: r.healthy })
     }
     out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     return out

@@ -1,3 +1,4 @@
+import type { ResourceOf } from '../config/resource.ts'
 import type { ControlPlane } from './control-plane.ts'
 import { syncStatus } from './control-plane.ts'
 
@@ -22,6 +23,7 @@ export function listServices (cp: ControlPlane): ServiceListing[] {
 }
 
 export interface RouteListing {
+  kind: 'HTTPRoute' | 'GRPCRoute'
   name: string
   namespace: string
   parents: string[]
@@ -30,20 +32,32 @@ export interface RouteListing {
   source: string
 }
 
+/** One HTTPRoute match as text: `GET =/productpage end-user:jason` (`=` Exact, `~` regex, else a prefix). */
+function httpMatchText (m: ResourceOf<'HTTPRoute'>['spec']['rules'][number]['matches'][number]): string {
+  return [m.method, m.path ? `${m.path.type === 'Exact' ? '=' : m.path.type === 'RegularExpression' ? '~' : ''}${m.path.value}` : '/', ...(m.headers ?? []).map(h => `${h.name}:${h.value}`)].filter(Boolean).join(' ')
+}
+
+/** One GRPCRoute match as text: `bookinfo.stars.v1.Stars/GetStars`, `*` for any part, `~` before a regex match. */
+function grpcMatchText (m: ResourceOf<'GRPCRoute'>['spec']['rules'][number]['matches'][number]): string {
+  const method = m.method === undefined ? '*' : `${m.method.type === 'RegularExpression' ? '~' : ''}${m.method.service || '*'}/${m.method.method || '*'}`
+  return [method, ...(m.headers ?? []).map(h => `${h.name}:${h.value}`)].join(' ')
+}
+
 export function listRoutes (cp: ControlPlane): RouteListing[] {
   const out: RouteListing[] = []
   for (const l of cp.resources()) {
     const r = l.resource
-    if (r.kind !== 'HTTPRoute') continue
+    if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue
+    const rules = r.kind === 'HTTPRoute'
+      ? r.spec.rules.map(rule => ({ matches: rule.matches.map(httpMatchText), backends: rule.backendRefs.map(b => `${b.name}=${b.weight}`) }))
+      : r.spec.rules.map(rule => ({ matches: (rule.matches.length > 0 ? rule.matches : [{}]).map(grpcMatchText), backends: rule.backendRefs.map(b => `${b.name}=${b.weight}`) }))
     out.push({
+      kind: r.kind,
       name: r.metadata.name,
       namespace: r.metadata.namespace,
       parents: r.spec.parentRefs.map(p => `${p.kind}/${p.name}`),
       hostnames: r.spec.hostnames ?? [],
-      rules: r.spec.rules.map(rule => ({
-        matches: rule.matches.map(m => [m.method, m.path ? `${m.path.type === 'Exact' ? '=' : m.path.type === 'RegularExpression' ? '~' : ''}${m.path.value}` : '/', ...(m.headers ?? []).map(h => `${h.name}:${h.value}`)].filter(Boolean).join(' ')),
-        backends: rule.backendRefs.map(b => `${b.name}=${b.weight}`)
-      })),
+      rules,
       source: `${l.file}${l.line ? `:${l.line}` : ''}`
     })
   }

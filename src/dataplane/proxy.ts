@@ -21,8 +21,9 @@ import { createHttpProbe } from './resilience/health-check.ts'
 import type { Exchange, ExchangeObserver } from './filters/exchange.ts'
 import { gatewayHandler, inboundHandler, outboundHandler, type PipelineContext } from './filters/pipeline.ts'
 import { compileTables, type ProxyTables } from './filters/tables.ts'
-import { H2Inbound } from './listeners/h2-downstream.ts'
-import { Listener } from './listeners/listener.ts'
+import { H2Server } from './listeners/h2-downstream.ts'
+import type { RequestHandler } from './listeners/downstream-connection.ts'
+import { Listener, type ListenerOptions } from './listeners/listener.ts'
 import { CertStore, type TlsMaterial } from './tls/cert-store.ts'
 import { createDialer } from './upstream/dial.ts'
 import { PoolRegistry } from './upstream/upstream-cluster.ts'
@@ -58,7 +59,8 @@ export class Proxy {
   private started = false
   /** Health-check probe: plain HTTP, or mTLS with this proxy's identity for peer sidecars. */
   private readonly probe = createHttpProbe({ tls: ep => this.certs?.clientOptions(ep.endpoint.identity) ?? null })
-  private h2Inbound: H2Inbound | null = null
+  /** One h2 server side per listener (node:http2 is loaded on the first h2 connection only). */
+  private readonly h2Servers: H2Server[] = []
   private readonly log: (line: string) => void
   /** Bound addresses after start() (ports resolved when 0 was asked). */
   readonly addresses: { inbound?: AddressInfo, outbound?: AddressInfo, gateway?: AddressInfo, admin?: AddressInfo } = {}
@@ -76,13 +78,23 @@ export class Proxy {
       decorate: (ex: Exchange) => this.telemetry.decorate(ex)
     }
     const l = options.listeners
-    if (l.outbound !== undefined) this.listeners.set('outbound', new Listener({ ...l.outbound, handler: outboundHandler(ctx) }))
-    if (l.gateway !== undefined) this.listeners.set('gateway', new Listener({ ...l.gateway, handler: gatewayHandler(ctx) }))
+    // every listener serves HTTP/1.1 and h2 (h2c prior knowledge, or ALPN h2 on TLS) through the same pipeline
+    const h2For = (handler: RequestHandler): NonNullable<ListenerOptions['onH2']> => {
+      const h2 = new H2Server(handler)
+      this.h2Servers.push(h2)
+      return (socket, id, sniffed, authority) => h2.accept(socket, id, sniffed, authority)
+    }
+    if (l.outbound !== undefined) {
+      const handler = outboundHandler(ctx)
+      this.listeners.set('outbound', new Listener({ ...l.outbound, handler, onH2: h2For(handler), tunnels: true }))
+    }
+    if (l.gateway !== undefined) {
+      const handler = gatewayHandler(ctx)
+      this.listeners.set('gateway', new Listener({ ...l.gateway, handler, onH2: h2For(handler), terminateTls: () => this.tables?.gatewayTls ?? null }))
+    }
     if (l.inbound !== undefined) {
       const handler = inboundHandler(ctx)
-      const h2 = new H2Inbound(handler)
-      this.h2Inbound = h2
-      this.listeners.set('inbound', new Listener({ ...l.inbound, handler, tls: () => this.certs, onH2: (socket, id, sniffed) => h2.accept(socket, id, sniffed) }))
+      this.listeners.set('inbound', new Listener({ ...l.inbound, handler, tls: () => this.certs, onH2: h2For(handler) }))
     }
     this.admin = new AdminServer(l.admin, {
       ready: () => this.readiness() === null,
@@ -130,7 +142,7 @@ export class Proxy {
   async stop (): Promise<void> {
     this.started = false
     if (this.tables !== null) await Promise.all(this.tables.healthCheckers.map(hc => hc.stop()))
-    this.h2Inbound?.close()
+    for (const h2 of this.h2Servers) h2.close()
     await Promise.all([...this.listeners.values()].map(l => l.stop()))
     await this.admin.stop()
     this.registry.closeAll()

@@ -13,16 +13,34 @@ export interface ScrapeTarget {
 /** Golden signals of one edge (caller → callee) or one service over the last interval. */
 export interface Golden {
   rps: number
-  /** Share of responses that are not 5xx, 0..1; null with no traffic. */
+  /**
+   * Share of requests that succeeded, 0..1; null with no traffic. A request failed when its class is 5xx (or it got
+   * no response), or when it is a gRPC call (`grpc_status` label set) whose status is not 0 (OK).
+   */
   successRate: number | null
   p50Ms: number | null
   p99Ms: number | null
 }
 
-export interface EdgeStats extends Golden { source: string, destination: string }
+/** What an edge carries, from its requests so far: gRPC calls (a `grpc_status` label set), HTTP, or both. */
+export type EdgeProtocol = 'http' | 'grpc' | 'mixed'
+
+export interface EdgeStats extends Golden {
+  source: string
+  destination: string
+  /** `null` while the caller's proxy exports no `grpc_status` label (it cannot tell): the topology asks the config. */
+  protocol: EdgeProtocol | null
+}
 export interface Point extends Golden { t: number }
 
-interface Totals { requests: number, errors: number, buckets: Map<number, number> }
+interface Totals {
+  requests: number
+  errors: number
+  /** Requests with a non-empty `grpc_status`, and whether any sample had the label at all. */
+  grpc: number
+  labelled: boolean
+  buckets: Map<number, number>
+}
 
 const REQUESTS = 'meshwork_requests_total'
 const DURATION_BUCKET = 'meshwork_request_duration_seconds_bucket'
@@ -100,7 +118,7 @@ export class MetricsCollector {
       const prev = this.#prev.get(key)
       const g = dt > 0 && prev !== undefined ? deltaGolden(cur, prev, dt) : { rps: 0, successRate: null, p50Ms: null, p99Ms: null }
       const [kind, a, b] = key.split('|')
-      if (kind === 'edge') this.edges.set(`${a}->${b}`, { source: a, destination: b, ...g })
+      if (kind === 'edge') this.edges.set(`${a}->${b}`, { source: a, destination: b, ...g, protocol: protocolOf(cur) })
       else if (kind === 'ver') {
         let m = this.versions.get(a)
         if (m === undefined) this.versions.set(a, m = new Map())
@@ -139,23 +157,42 @@ function accumulate (totals: Map<string, Totals>, target: ScrapeTarget, samples:
       key = `edge|${source}|${destination}`
     }
     let t = totals.get(key)
-    if (t === undefined) totals.set(key, t = { requests: 0, errors: 0, buckets: new Map() })
+    if (t === undefined) totals.set(key, t = { requests: 0, errors: 0, grpc: 0, labelled: false, buckets: new Map() })
     if (isReq && direction !== 'inbound' && s.labels.destination_version) {
       // Per-version split as the callers route it (the effect of a traffic shift).
       const vkey = `ver|${destination}|${s.labels.destination_version}|${key}`
       let v = totals.get(vkey)
-      if (v === undefined) totals.set(vkey, v = { requests: 0, errors: 0, buckets: new Map() })
+      if (v === undefined) totals.set(vkey, v = { requests: 0, errors: 0, grpc: 0, labelled: false, buckets: new Map() })
       v.requests += s.value
     }
     if (isReq) {
       t.requests += s.value
-      const code = Number(s.labels.code)
-      if (code >= 500 || s.labels.code === '0' || s.labels.code === '') t.errors += s.value
+      const grpcStatus = s.labels.grpc_status
+      if (grpcStatus !== undefined) t.labelled = true
+      if (grpcStatus !== undefined && grpcStatus !== '') t.grpc += s.value
+      if (isFailure(s.labels.code, grpcStatus)) t.errors += s.value
     } else {
       const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le)
       t.buckets.set(le, (t.buckets.get(le) ?? 0) + s.value)
     }
   }
+}
+
+/**
+ * A failed request: class 5xx or no response (code 0 / empty), or a gRPC call whose `grpc_status` is set and not
+ * "0" (a gRPC error travels in an HTTP 200). `grpc_status` is "" for requests that are not gRPC.
+ * @example isFailure('200', '14') === true
+ */
+export function isFailure (code: string | undefined, grpcStatus: string | undefined): boolean {
+  const n = Number(code)
+  if (n >= 500 || code === '0' || code === '') return true
+  return grpcStatus !== undefined && grpcStatus !== '' && grpcStatus !== '0'
+}
+
+function protocolOf (t: Totals): EdgeProtocol | null {
+  if (!t.labelled) return null
+  if (t.grpc === 0) return 'http'
+  return t.grpc >= t.requests ? 'grpc' : 'mixed'
 }
 
 function deltaGolden (cur: Totals, prev: Totals, dt: number): Golden {

@@ -1,6 +1,6 @@
 import type { Resource } from '../config/index.ts'
 import type { ProxyInfo } from './mesh-backend.ts'
-import type { EdgeStats, Golden, MetricsCollector } from './metrics-collector.ts'
+import type { EdgeProtocol, EdgeStats, Golden, MetricsCollector } from './metrics-collector.ts'
 
 export interface TopologyNode extends Partial<Golden> {
   id: string
@@ -12,15 +12,36 @@ export interface TopologyNode extends Partial<Golden> {
   versionRps?: Record<string, number>
 }
 
+/** An edge with what it carries: `grpc` shows as "gRPC" in the UI. */
+export interface TopologyEdge extends EdgeStats { protocol: EdgeProtocol }
+
 export interface Topology {
   nodes: TopologyNode[]
-  edges: EdgeStats[]
+  edges: TopologyEdge[]
   updatedAt: number
 }
 
 /**
+ * Services the config says speak gRPC: a GRPCRoute attaches to them (GAMMA) or sends to them. Used for an edge
+ * whose caller's metrics cannot tell (no `grpc_status` label).
+ */
+function grpcServices (resources: readonly Resource[]): Set<string> {
+  const versioned = new Map<string, string>()
+  for (const r of resources) if (r.kind === 'Workload') versioned.set(`${r.spec.service}-${r.spec.version}`, r.spec.service)
+  const out = new Set<string>()
+  const add = (name: string): void => { out.add(versioned.get(name) ?? name) }
+  for (const r of resources) {
+    if (r.kind !== 'GRPCRoute') continue
+    for (const p of r.spec.parentRefs) if (p.kind === 'Service') add(p.name)
+    for (const rule of r.spec.rules) for (const b of rule.backendRefs) add(b.name)
+  }
+  return out
+}
+
+/**
  * The live graph: services (with their versions) and gateways from the config and the registered
- * proxies; edges and golden signals from the proxies' metrics.
+ * proxies; edges, their protocol (HTTP / gRPC) and golden signals from the proxies' metrics (a gRPC call with a
+ * status other than OK counts as a failure).
  */
 export function buildTopology (resources: readonly Resource[], proxies: readonly ProxyInfo[], metrics: MetricsCollector): Topology {
   const nodes = new Map<string, TopologyNode>()
@@ -45,7 +66,12 @@ export function buildTopology (resources: readonly Resource[], proxies: readonly
     n.instances++
     if (p.connected && p.healthy !== false) n.healthy++
   }
-  const edges = [...metrics.edges.values()].filter(e => e.rps > 0 || e.successRate !== null)
+  const grpc = grpcServices(resources)
+  const edges: TopologyEdge[] = []
+  for (const e of metrics.edges.values()) {
+    if (e.rps === 0 && e.successRate === null) continue
+    edges.push({ ...e, protocol: e.protocol ?? (grpc.has(e.destination) ? 'grpc' : 'http') })
+  }
   for (const e of edges) {
     node(e.source, e.source === 'ingress' || e.source === 'egress' ? 'gateway' : 'service')
     node(e.destination, 'service')

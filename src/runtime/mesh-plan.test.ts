@@ -7,7 +7,7 @@ import { defaultMeshFile } from './meshwork-command.ts'
 
 test('the embedded Bookinfo mesh plans six app instances, an ingress and an egress gateway', async () => {
   const plan = planMesh(await loadResourceFiles([defaultMeshFile()]), '/usr/bin/node-x')
-  assert.deepEqual(plan.instances.map(i => i.id).sort(), ['details-v1-0', 'productpage-v1-0', 'ratings-v1-0', 'reviews-v1-0', 'reviews-v2-0', 'reviews-v3-0'])
+  assert.deepEqual(plan.instances.map(i => i.id).sort(), ['details-v1-0', 'productpage-v1-0', 'ratings-v1-0', 'reviews-v1-0', 'reviews-v2-0', 'reviews-v3-0', 'stars-v1-0'])
   assert.deepEqual(plan.gateways.map(g => [g.name, g.role]), [['ingress', 'ingress'], ['egress', 'egress']])
   const reviews = plan.instances.find(i => i.id === 'reviews-v2-0')!
   assert.equal(reviews.command, '/usr/bin/node-x')

@@ -50,7 +50,8 @@ const MODULES: Record<string, string> = {
   'networking.istio.io/v1alpha3': '@kubernetes-models/istio/networking.istio.io/v1alpha3',
   'security.istio.io/v1beta1': '@kubernetes-models/istio/security.istio.io/v1beta1',
   'telemetry.istio.io/v1alpha1': '@kubernetes-models/istio/telemetry.istio.io/v1alpha1',
-  'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1'
+  'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1',
+  'gateway.networking.k8s.io/v1alpha2': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2'
 }
 
 /**
@@ -59,6 +60,8 @@ const MODULES: Record<string, string> = {
  * ships them as precompiled validators, without a schema to close).
  */
 export function strictProblems (obj: { apiVersion?: string, kind?: string }): string[] | null {
+  // GRPCRoute v1 is the v1alpha2 schema the model package ships (see validate-manifest.ts).
+  if (obj.apiVersion === 'gateway.networking.k8s.io/v1' && obj.kind === 'GRPCRoute') obj = { ...obj, apiVersion: 'gateway.networking.k8s.io/v1alpha2' }
   const mod = MODULES[String(obj.apiVersion)]
   if (mod === undefined) return null
   let Model: (new (d: unknown) => { validate (): void }) | undefined

@@ -149,3 +149,32 @@ spec:
   assert.deepEqual(vs.spec.http[0], { match: [{ uri: { exact: '/old' } }], redirect: { redirectCode: 301, uri: '/new' } })
   assert.deepEqual(validateManifest(vs), [])
 })
+
+test('GRPCRoute: Istio gets uri/header matches and gRPC retryOn, Linkerd a native GRPCRoute, Consul path matches on a grpc service', () => {
+  const input = mesh()
+  const istio = translate(input, 'istio').resources as Obj[]
+  const vs = istio.find(r => r.kind === 'VirtualService' && r.metadata.name === 'stars')!
+  assert.deepEqual(vs.spec.hosts, ['stars'])
+  assert.deepEqual(vs.spec.http[0].match[0], { uri: { exact: '/bookinfo.stars.v1.Stars/GetStars' }, headers: { 'end-user': { exact: 'jason' } } })
+  assert.deepEqual(vs.spec.http[1].match.map((m: Obj) => m.uri), [{ prefix: '/bookinfo.stars.v1.Stars/' }, { regex: '/[^/]+/Watch' }])
+  assert.match(vs.spec.http[0].retries.retryOn, /unavailable,resource-exhausted/)
+  const linkerd = translate(input, 'linkerd').resources as Obj[]
+  const routes = linkerd.filter(r => r.kind === 'GRPCRoute')
+  assert.deepEqual(routes.map(r => r.apiVersion), ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1'])
+  assert.equal(routes[0].metadata.annotations['retry.linkerd.io/grpc'], 'unavailable,resource-exhausted')
+  assert.deepEqual(routes[0].spec.parentRefs, [{ group: 'core', kind: 'Service', name: 'stars', port: 9090 }])
+  assert.equal(routes[2].spec.rules[0].matches, undefined, 'a rule without matches stays match-all')
+  const consul = translate(input, 'consul').resources as Obj[]
+  assert.equal(consul.find(r => r.kind === 'ServiceDefaults' && r.metadata.name === 'stars')!.spec.protocol, 'grpc')
+  const router = consul.find(r => r.kind === 'ServiceRouter' && r.metadata.name === 'stars')!
+  assert.equal(router.spec.routes[0].match.http.pathExact, '/bookinfo.stars.v1.Stars/GetStars')
+  assert.deepEqual(router.spec.routes[0].destination.retryOn, ['unavailable', 'resource-exhausted'])
+})
+
+test('a GRPCRoute the published v1 schema rejects fails validateManifest and the closed schema', () => {
+  const bad = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'x' }, spec: { rules: [{ matches: [{ method: { type: 'Glob', service: 'a' } }] }] } }
+  assert.notDeepEqual(validateManifest(bad), [])
+  const typo = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: { name: 'x' }, spec: { rules: [{ matches: [{ methods: {} }] }] } }
+  assert.deepEqual(validateManifest(typo), [])
+  assert.notDeepEqual(strictProblems(typo), [])
+})

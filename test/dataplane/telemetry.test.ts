@@ -95,7 +95,7 @@ test('golden metrics and the JSON access log record each request', async () => {
   await r.body.text()
   await c.close()
   const metrics = (await text(p.admin, '/metrics')).body
-  assert.match(metrics, /meshwork_requests_total\{direction="outbound",source="client",destination="reviews",destination_version="v1",route="default",code="200",class="2xx"\} \d+/)
+  assert.match(metrics, /meshwork_requests_total\{direction="outbound",source="client",destination="reviews",destination_version="v1",route="default",code="200",class="2xx",grpc_status=""\} \d+/)
   assert.match(metrics, /meshwork_request_duration_seconds_bucket\{direction="outbound",source="client",destination="reviews"/)
   assert.match(metrics, /meshwork_errors_total\{direction="outbound",destination="unknown",code="MESH_ERR_NO_ROUTE"\} 1/)
   const deadline = Date.now() + 5000

@@ -1,9 +1,13 @@
 // The Bookinfo apps on their own, without the mesh: a stand-in HTTP proxy (routing by Host like the
 // sidecar's outbound listener) sits at $HTTP_PROXY, so the apps' calls, headers and versions are observable.
+// reviews v3's gRPC client (grpc-js) reaches it through $http_proxy with CONNECT stars:9080, as it reaches the
+// sidecar; the stand-in tunnels that to the stars app.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -18,7 +22,10 @@ const sup = new Supervisor()
 const ports = new PortAllocator()
 const apps = new Map<string, number>() // `reviews-v2` → app port
 const seen: { host: string, path: string, headers: http.IncomingHttpHeaders }[] = []
+const tunnels: string[] = []
+const openTunnels = new Set<Duplex>()
 let failRatings = false
+let refuseStars = false
 const rr = new Map<string, number>()
 let proxy: http.Server
 let proxyPort = 0
@@ -58,10 +65,27 @@ before(async () => {
     up.on('error', () => res.writeHead(502).end())
     req.pipe(up)
   })
+  // CONNECT <service>:9080: a TCP tunnel to that app (what a gRPC library does with http_proxy set)
+  proxy.on('connect', (req, socket, head) => {
+    tunnels.push(String(req.url))
+    const service = String(req.url).replace(/:9080$/, '')
+    const port = [...apps].find(([k]) => k.startsWith(`${service}-v`))?.[1]
+    if (port === undefined || refuseStars) { socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'); return }
+    openTunnels.add(socket)
+    socket.on('close', () => openTunnels.delete(socket))
+    const up = net.connect(port, '127.0.0.1', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      up.write(head)
+      up.pipe(socket)
+      socket.pipe(up)
+    })
+    up.on('error', () => socket.destroy())
+    socket.on('error', () => up.destroy())
+  })
   proxy.listen(0, '127.0.0.1')
   await once(proxy, 'listening')
   proxyPort = (proxy.address() as { port: number }).port
-  const list: [string, string, string][] = [['details', 'v1', 'details.mjs'], ['ratings', 'v1', 'ratings.mjs'], ['reviews', 'v1', 'reviews.mjs'],
+  const list: [string, string, string][] = [['details', 'v1', 'details.mjs'], ['ratings', 'v1', 'ratings.mjs'], ['stars', 'v1', 'stars.mjs'], ['reviews', 'v1', 'reviews.mjs'],
     ['reviews', 'v2', 'reviews.mjs'], ['reviews', 'v3', 'reviews.mjs'], ['productpage', 'v1', 'productpage.mjs']]
   await Promise.all(list.map(async ([service, version, file]) => {
     const port = await ports.allocate()
@@ -71,7 +95,7 @@ before(async () => {
       name,
       command: process.execPath,
       args: [join(BOOKINFO, file)],
-      env: { PORT: String(port), HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, SERVICE_NAME: service, SERVICE_VERSION: version, INSTANCE_ID: `${name}-0` },
+      env: { PORT: String(port), HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, http_proxy: `http://127.0.0.1:${proxyPort}`, SERVICE_NAME: service, SERVICE_VERSION: version, INSTANCE_ID: `${name}-0` },
       log: new LogSink(name, dir)
     })
     await sup.startAndWait(p, `http://127.0.0.1:${port}/healthz`)
@@ -96,7 +120,10 @@ test('productpage API combines details and reviews and says which reviews versio
     versions.add(body.reviewsVersion)
     if (body.reviewsVersion === 'v1') assert.equal(body.reviews[0].rating, undefined)
     if (body.reviewsVersion === 'v2') assert.deepEqual(body.reviews[0].rating, { stars: 5, color: 'black' })
-    if (body.reviewsVersion === 'v3') assert.deepEqual(body.reviews[1].rating, { stars: 4, color: 'red' })
+    if (body.reviewsVersion === 'v3') {
+      assert.deepEqual(body.reviews[1].rating, { stars: 4, color: 'red' })
+      assert.equal(body.ratingsFrom, 'stars v1 (stars-v1-0)')
+    }
   }
   assert.deepEqual([...versions].sort(), ['v1', 'v2', 'v3'])
 })
@@ -121,6 +148,8 @@ test('calls go through HTTP_PROXY in origin form with Host service:9080 and carr
   }
   const hosts = new Set(seen.map(s => s.host))
   assert.ok(hosts.has('details:9080') && hosts.has('reviews:9080') && hosts.has('ratings:9080'), [...hosts].join(','))
+  // reviews v3's grpc-js channel: one CONNECT stars:9080, kept open for every later call
+  assert.deepEqual([...new Set(tunnels)], ['stars:9080'])
   for (const s of seen) {
     assert.ok(s.path.startsWith('/'), 'origin-form request target')
     assert.equal(s.headers.traceparent, traceparent)
@@ -137,7 +166,7 @@ test('a failing ratings call is reported in errors, and the page still renders',
     let sawRatingsError = false
     for (let i = 0; i < 6; i++) {
       const body = JSON.parse((await get('/api/v1/products/0')).body)
-      if (body.reviewsVersion === 'v1') continue
+      if (body.reviewsVersion !== 'v2') continue
       assert.equal(body.reviews[0].rating.error, 'Ratings service is currently unavailable')
       assert.ok(body.errors.some((e: string) => e.includes('MESH_ERR_FAULT_ABORT')))
       sawRatingsError = true
@@ -146,6 +175,25 @@ test('a failing ratings call is reported in errors, and the page still renders',
     assert.equal((await get('/productpage')).status, 200)
   } finally {
     failRatings = false
+  }
+})
+
+test('reviews v3 reports a failing gRPC call with its status, and the page still renders', async () => {
+  // the tunnel breaks and the proxy refuses new ones: grpc-js fails the call with UNAVAILABLE
+  refuseStars = true
+  for (const t of openTunnels) t.destroy()
+  try {
+    let sawStarsError = false
+    for (let i = 0; i < 6 && !sawStarsError; i++) {
+      const body = JSON.parse((await get('/api/v1/products/0')).body)
+      if (body.reviewsVersion !== 'v3') continue
+      assert.equal(body.reviews[0].rating.error, 'Ratings service is currently unavailable')
+      assert.ok(body.errors.some((e: string) => e.startsWith('stars answered gRPC UNAVAILABLE')), body.errors.join('; '))
+      sawStarsError = true
+    }
+    assert.ok(sawStarsError)
+  } finally {
+    refuseStars = false
   }
 })
 

@@ -1,6 +1,8 @@
 // The acceptance test of issue 3: `meshwork up` with Bookinfo (via the runtime API), then traffic through
 // the ingress gateway, config changes through the control plane, fault injection hidden by retries, a
 // killed app and a killed sidecar restarted, a real Prometheus scraping every proxy, and a clean stop.
+// Issue 12: reviews v3 gets its stars over gRPC (grpc-js → sidecars with mTLS STRICT → grpc-js), and a
+// GRPCRoute canary routes by method and header.
 import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -66,7 +68,8 @@ function failures (views: ProductView[]): string[] {
 
 async function applyFile (file: string): Promise<number> {
   const started = Date.now()
-  const r = await mesh.controlPlane.apply(readFileSync(join(EXAMPLES, file), 'utf8'), file)
+  // the file's path as its source: a Workload's command runs relative to the file it came from
+  const r = await mesh.controlPlane.apply(readFileSync(join(EXAMPLES, file), 'utf8'), join(EXAMPLES, file))
   assert.equal(r.ok, true, JSON.stringify(r.problems))
   const sync = await mesh.controlPlane.waitForSync(10_000)
   for (const s of sync) assert.equal(s.status, 'SYNCED', `${s.id}: ${s.status} ${s.error ?? ''}`)
@@ -74,8 +77,8 @@ async function applyFile (file: string): Promise<number> {
 }
 
 test('meshwork up starts a sidecar before each app, both gateways, and every proxy registers', async () => {
-  assert.equal(mesh.apps.length, 6)
-  assert.equal(mesh.proxies.length, 8)
+  assert.equal(mesh.apps.length, 7)
+  assert.equal(mesh.proxies.length, 9)
   assert.deepEqual(mesh.proxies.filter(p => p.role !== 'sidecar').map(p => p.role).sort(), ['egress', 'ingress'])
   for (const app of mesh.apps) {
     // The app was spawned only once its sidecar answered /ready.
@@ -142,18 +145,44 @@ test('a 100% reviews-v3 route is pushed to every proxy and only v3 answers after
   assert.deepEqual(failures(views), [])
   assert.deepEqual([...new Set(views.map(v => v.reviewsVersion))], ['v3'])
   for (const v of views) assert.deepEqual(v.stars, [{ stars: 5, color: 'red' }, { stars: 4, color: 'red' }])
+  // v3's stars came over gRPC through both sidecars, routed by the GRPCRoute `stars`
+  assert.deepEqual([...new Set(views.map(v => v.ratingsFrom))], ['stars v1 (stars-v1-0)'])
+  const v3 = mesh.proxies.find(p => p.id === 'reviews-v3-0')!.metricsUrl
+  assert.ok(sumMetric((await get(v3)).body, 'meshwork_requests_total', { direction: 'outbound', destination: 'stars', route: 'stars', code: '200' }) >= 20)
+})
+
+test('gRPC canary: a GRPCRoute sends jason\'s GetStars calls to a new stars v2 and splits the rest', async () => {
+  await applyFile('stars-canary.yaml')
+  const r = await mesh.reconcile()
+  assert.deepEqual(r.failed, [])
+  await waitUntil(async () => (await productThroughIngress(ingress, { 'end-user': 'jason' })).ratingsFrom === 'stars v2 (stars-v2-0)', 'jason served by stars v2', 30_000, 200)
+  const jason: ProductView[] = []
+  for (let i = 0; i < 5; i++) jason.push(await productThroughIngress(ingress, { 'end-user': 'jason' }))
+  assert.deepEqual(failures(jason), [])
+  assert.deepEqual([...new Set(jason.map(v => v.ratingsFrom))], ['stars v2 (stars-v2-0)'])
+  const others = await many(20)
+  assert.deepEqual(failures(others), [])
+  assert.ok(others.filter(v => v.ratingsFrom === 'stars v1 (stars-v1-0)').length >= 12, JSON.stringify(others.map(v => v.ratingsFrom)))
+  // back to one version: the route first, then stars v2 stops (the runtime follows the Workloads)
+  await applyFile('stars-all.yaml')
+  assert.equal((await mesh.controlPlane.delete(['Workload/default/stars-v2'])).ok, true)
+  assert.deepEqual((await mesh.reconcile()).stopped, ['stars-v2-0'])
+  assert.deepEqual(failures(await many(5)), [])
 })
 
 test('a 50% abort on ratings is injected and retries hide it from the client', async () => {
   const ratingsAdmin = mesh.proxies.find(p => p.id === 'ratings-v1-0')!.metricsUrl
   const before503 = sumMetric((await get(ratingsAdmin)).body, 'meshwork_requests_total', { code: '503' })
+  // reviews v2 is the version that calls ratings (v3 calls stars over gRPC)
+  const toV2 = readFileSync(join(EXAMPLES, 'reviews-v3.yaml'), 'utf8').replaceAll('reviews-v3', 'reviews-v2')
+  assert.equal((await mesh.controlPlane.apply(toV2, 'reviews-v2.yaml')).ok, true)
   await applyFile('ratings-fault.yaml')
   // 11 tries per call (10 retries): a call fails only if all 11 are aborted, p = 0.5^11 ≈ 0.05%, so 20
   // calls pass with ≈ 99% probability; the aborts themselves (≈ 20 expected) are counted below.
   const views = await many(20)
-  // Every call went to v3 (red stars: ratings answered), and none saw the aborts.
+  // Every call went to v2 (black stars: ratings answered), and none saw the aborts.
   assert.deepEqual(failures(views), [])
-  for (const v of views) assert.deepEqual(v.stars, [{ stars: 5, color: 'red' }, { stars: 4, color: 'red' }])
+  for (const v of views) assert.deepEqual(v.stars, [{ stars: 5, color: 'black' }, { stars: 4, color: 'black' }])
   const after503 = sumMetric((await get(ratingsAdmin)).body, 'meshwork_requests_total', { code: '503' })
   assert.ok(after503 - before503 >= 5, `the fault aborted only ${after503 - before503} calls (≈ 20 expected)`)
 })
@@ -178,7 +207,7 @@ test('a real Prometheus scrapes every proxy and PromQL returns the request rate 
 
 test('stop ends every process in reverse order and leaves none behind', async () => {
   const pids = mesh.pids()
-  assert.ok(pids.length >= 14) // 8 proxies + 6 apps + the restarted ones
+  assert.ok(pids.length >= 18) // 9 proxies + 7 apps + stars v2 and its sidecar + the restarted ones
   await mesh.stop()
   assert.deepEqual(mesh.livePids(), [])
   for (const pid of pids) assert.equal(alive(pid), false)

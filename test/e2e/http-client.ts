@@ -20,18 +20,26 @@ export function get (url: string, headers: Record<string, string> = {}): Promise
   })
 }
 
-export interface ProductView { status: number, reviewsVersion: string | null, errors: string[], stars: unknown[], error?: string }
+export interface ProductView {
+  status: number
+  reviewsVersion: string | null
+  errors: string[]
+  stars: unknown[]
+  /** reviews v3: the stars instance that answered its gRPC call, `stars v1 (stars-v1-0)`. */
+  ratingsFrom?: string | null
+  error?: string
+}
 
 /**
  * One product API call through the ingress, reduced to what the tests count: the status, the reviews
  * version that served, the errors the app saw downstream, the ratings of the reviews.
  */
-export async function productThroughIngress (ingressUrl: string): Promise<ProductView> {
+export async function productThroughIngress (ingressUrl: string, headers: Record<string, string> = {}): Promise<ProductView> {
   try {
-    const r = await get(`${ingressUrl}/api/v1/products/0`)
+    const r = await get(`${ingressUrl}/api/v1/products/0`, headers)
     if (r.status !== 200) return { status: r.status, reviewsVersion: null, errors: [`ingress answered ${r.status} ${String(r.headers['x-meshwork-error'] ?? '')}: ${r.body.slice(0, 200)}`], stars: [] }
-    const body = JSON.parse(r.body) as { reviewsVersion: string | null, errors: string[], reviews: { rating?: unknown }[] | null }
-    return { status: 200, reviewsVersion: body.reviewsVersion, errors: body.errors, stars: (body.reviews ?? []).map(x => x.rating) }
+    const body = JSON.parse(r.body) as { reviewsVersion: string | null, errors: string[], reviews: { rating?: unknown }[] | null, ratingsFrom?: string | null }
+    return { status: 200, reviewsVersion: body.reviewsVersion, errors: body.errors, stars: (body.reviews ?? []).map(x => x.rating), ratingsFrom: body.ratingsFrom ?? null }
   } catch (err) {
     return { status: 0, reviewsVersion: null, errors: [`client: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`], stars: [] }
   }

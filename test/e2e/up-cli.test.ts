@@ -50,7 +50,7 @@ test('meshwork up prints the URLs, serves Bookinfo and the UI, and Ctrl-C leaves
   closeClients()
 
   const pids = loggedPids(dir)
-  assert.equal(pids.length, 14) // 6 sidecars, 6 apps, 2 gateways
+  assert.equal(pids.length, 16) // 7 sidecars, 7 apps, 2 gateways
   for (const pid of pids) assert.ok(alive(pid))
   up.child.kill('SIGINT')
   const [code] = await once(up.child, 'exit')
@@ -87,7 +87,7 @@ test('if meshwork up is SIGKILLed, its apps and proxies notice (stdin lifeline) 
   await waitUntil(() => up.out().includes('Press Ctrl-C') || up.child.exitCode !== null, 'meshwork up to be up', 120_000)
   assert.equal(up.child.exitCode, null, up.err())
   const pids = loggedPids(dir)
-  assert.equal(pids.length, 14)
+  assert.equal(pids.length, 16) // 7 sidecars, 7 apps, 2 gateways
   up.child.kill('SIGKILL')
   await once(up.child, 'exit')
   await waitUntil(() => pids.every(pid => !alive(pid)), `orphans to exit (alive: ${pids.filter(alive).join(' ')})`, 30_000)

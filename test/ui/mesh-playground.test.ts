@@ -101,6 +101,24 @@ test('topology: services and versions as a live graph with rate, success and p99
   await screenshot(page, 'service-panel')
 })
 
+test('topology: the gRPC edge (reviews v3 → stars) says gRPC, HTTP edges do not; the stars panel lists its GRPCRoute', async () => {
+  await page.goto(`${server!.url}/#/topology`)
+  await page.reload()
+  await page.waitForFunction(() => /[0-9.]*[1-9][0-9.]* rps/.test(document.querySelector('[data-edge="reviews->stars"] .edge-label')?.textContent ?? ''), undefined, { timeout: 30_000 })
+  assert.equal(await page.locator('[data-edge="reviews->stars"]').getAttribute('data-protocol'), 'grpc')
+  assert.equal(await page.locator('[data-edge="reviews->stars"] .edge-protocol').textContent(), 'gRPC')
+  assert.match(await page.locator('[data-edge="reviews->stars"] .edge-label').first().textContent() ?? '', /^[\d.]+ rps · \d+(\.\d)?% · p99 [\d.]+ms/)
+  assert.equal(await page.locator('[data-edge="reviews->ratings"]').getAttribute('data-protocol'), 'http')
+  assert.equal(await page.locator('[data-edge="reviews->ratings"] .edge-protocol').count(), 0)
+  const t = await fetch(`${server!.url}/api/v1/topology`).then(r => r.json()) as { edges: Array<{ source: string, destination: string, protocol: string, successRate: number | null }> }
+  const edge = t.edges.find(e => e.source === 'reviews' && e.destination === 'stars')!
+  assert.equal(edge.protocol, 'grpc')
+  assert.equal(edge.successRate, 1)
+  await screenshot(page, 'topology-grpc-edge')
+  await page.locator('[data-node=stars]').click()
+  await page.waitForFunction(() => document.querySelector('[data-testid=service-panel]')?.textContent?.includes('GRPCRoute/stars'), undefined, { timeout: 10_000 })
+})
+
 test('config: shifting reviews to v3 in the UI shows in the graph within seconds', async () => {
   await until('traffic to all three versions', async () => {
     const v = await versionRps('reviews')
@@ -153,8 +171,9 @@ test('traces: recent traces from the proxies as a waterfall', async () => {
   await page.goto(`${server!.url}/#/traces`)
   await page.getByTestId('trace-list').waitFor({ timeout: 30_000 })
   // The newest traces may still be in flight (each proxy exports its spans on its own schedule):
-  // pick a complete Bookinfo trace, from the ingress through productpage, reviews and ratings.
-  const full = page.locator('[data-testid=trace-list] tbody tr', { hasText: 'ingress: GET' }).filter({ hasText: 'ratings' })
+  // pick a complete Bookinfo trace, from the ingress through productpage, reviews and ratings (v2, HTTP) or stars
+  // (v3, gRPC: the trace context travels as gRPC metadata; reviews is all v3 since the config test).
+  const full = page.locator('[data-testid=trace-list] tbody tr', { hasText: 'ingress: GET' }).filter({ hasText: /ratings|stars/ })
   await full.first().waitFor({ timeout: 30_000 })
   await full.first().click()
   await page.getByTestId('waterfall').waitFor()

@@ -1,5 +1,6 @@
-import { type AuthorizationPolicy, type DestinationPolicy, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteMatch, type RouteRule, parseDuration, resourceKey } from '../../config/index.ts'
+import { type AuthorizationPolicy, type DestinationPolicy, type GRPCRoute, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteMatch, type RouteRule, parseDuration, resourceKey } from '../../config/index.ts'
 import { formatMs, toSecondsOrMs } from '../duration.ts'
+import { grpcRuleAsHttp } from '../grpc-paths.ts'
 import { ServiceIndex, type ServiceRef, parseSpiffe } from '../services.ts'
 import { UnsupportedLog, type Unsupported } from '../unsupported.ts'
 
@@ -44,6 +45,7 @@ class ConsulTranslation {
     for (const r of by('Workload')) this.log.add(resourceKey(r), '', 'a Workload describes a local process; on Kubernetes deploy it as a Deployment with the consul.hashicorp.com/connect-inject annotation and service-meta-version set to its version')
     for (const g of by('Gateway')) this.log.add(resourceKey(g), 'spec', 'Consul API Gateway reads Gateway API Gateways/HTTPRoutes directly (gatewayClassName consul); not translated to config entries')
     for (const r of by('HTTPRoute')) this.route(r)
+    for (const r of by('GRPCRoute')) this.route(r)
     for (const f of by('FaultInjection')) this.log.add(resourceKey(f), 'spec', 'Consul has no fault injection')
     for (const p of by('DestinationPolicy')) this.destination(p)
     for (const m of by('MeshConfig')) this.other.push(this.meshConfig(m))
@@ -68,7 +70,8 @@ class ConsulTranslation {
   serviceDefaults (ns: string, service: string): Obj {
     const k = `${ns}/${service}`
     let d = this.defaults.get(k)
-    if (d === undefined) this.defaults.set(k, d = { protocol: 'http' })
+    // L7 routing needs an HTTP-family protocol; grpc makes Consul's Envoy speak HTTP/2 and count gRPC statuses.
+    if (d === undefined) this.defaults.set(k, d = { protocol: this.idx.protocol(service) })
     return d
   }
 
@@ -83,8 +86,10 @@ class ConsulTranslation {
     return { service: ref.service, serviceSubset: ref.subset, ...(ref.namespace !== undefined && ref.namespace !== ns ? { namespace: ref.namespace } : {}) }
   }
 
-  route (r: HTTPRoute): void {
+  /** A route → a ServiceRouter per Service parent; a GRPCRoute's method matches become path matches (`grpc-paths.ts`). */
+  route (r: HTTPRoute | GRPCRoute): void {
     const key = resourceKey(r)
+    const rules: RouteRule[] = r.kind === 'GRPCRoute' ? r.spec.rules.map(grpcRuleAsHttp) : r.spec.rules
     const ns = r.metadata.namespace
     r.spec.parentRefs.forEach((p, i) => {
       if (p.kind === 'Gateway') {
@@ -92,7 +97,7 @@ class ConsulTranslation {
         return
       }
       const routes: Obj[] = []
-      r.spec.rules.forEach((rule, j) => routes.push(...this.rule(key, ns, rule, `spec.rules[${j}]`)))
+      rules.forEach((rule, j) => routes.push(...this.rule(key, ns, rule, `spec.rules[${j}]`)))
       this.serviceDefaults(p.namespace ?? ns, this.idx.resolve(p.name).service)
       this.routers.push({ apiVersion: API, kind: 'ServiceRouter', metadata: { name: p.name, namespace: p.namespace ?? ns }, spec: { routes } })
     })
@@ -131,6 +136,7 @@ class ConsulTranslation {
     if (rule.retry !== undefined && rule.retry.attempts > 0) {
       dest.numRetries = rule.retry.attempts
       if (rule.retry.codes.length > 0) dest.retryOnStatusCodes = rule.retry.codes
+      if (rule.retry.grpcCodes !== undefined && rule.retry.grpcCodes.length > 0) dest.retryOn = [...rule.retry.grpcCodes]
       dest.retryOnConnectFailure = rule.retry.onConnectFailure
       this.log.add(key, `${path}.retry.backoff`, 'Consul service-router has no retry backoff setting')
       if (perTry !== undefined) this.log.add(key, `${path}.timeouts.backendRequest`, 'Consul service-router has no per-try timeout; requestTimeout bounds the whole request')

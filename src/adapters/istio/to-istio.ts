@@ -1,5 +1,6 @@
-import { type AuthorizationPolicy, type DestinationPolicy, type FaultInjection, type Gateway, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteFilter, type RouteMatch, type RouteRule, parseDuration, resourceKey } from '../../config/index.ts'
+import { type AuthorizationPolicy, type DestinationPolicy, type FaultInjection, type Gateway, type GRPCRoute, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteFilter, type RouteMatch, type RouteRule, parseDuration, resourceKey } from '../../config/index.ts'
 import { formatMs, toSecondsOrMs } from '../duration.ts'
+import { grpcRuleAsHttp } from '../grpc-paths.ts'
 import { APP_LABEL, ServiceIndex, type ServiceRef, VERSION_LABEL } from '../services.ts'
 import { UnsupportedLog, type Unsupported } from '../unsupported.ts'
 
@@ -39,9 +40,12 @@ class IstioTranslation {
     const by = <K extends Resource['kind']>(k: K) => this.input.filter(r => r.kind === k) as Extract<Resource, { kind: K }>[]
     for (const r of by('Workload')) {
       this.log.add(resourceKey(r), '', 'a Workload describes a local process; on Kubernetes deploy it as a Deployment labelled app/version and add the sidecar of the target mesh')
+      const proto = this.idx.protocol(r.spec.service)
+      if (proto !== 'http') this.log.add(resourceKey(r), 'spec.protocol', `give its Kubernetes Service port appProtocol: ${proto === 'grpc' ? 'grpc' : 'http2'} (or a name starting with ${proto === 'grpc' ? 'grpc-' : 'http2-'}): Istio picks the protocol from the Service port, not from a resource`)
     }
     for (const g of by('Gateway')) this.out.push(this.gateway(g))
     for (const r of by('HTTPRoute')) this.out.push(this.route(r))
+    for (const r of by('GRPCRoute')) this.out.push(this.route(r))
     for (const f of by('FaultInjection')) this.fault(f)
     this.out.push(...this.destinationRules(by('DestinationPolicy')))
     for (const m of by('MeshConfig')) this.out.push(...this.meshConfig(m))
@@ -76,7 +80,11 @@ class IstioTranslation {
     }
   }
 
-  route (r: HTTPRoute): Obj {
+  /**
+   * A route → one VirtualService. A GRPCRoute becomes `http` entries with uri/header matches, as Istio itself
+   * converts GRPCRoutes (a gRPC call is a POST to `/<Service>/<Method>`; see `grpc-paths.ts`).
+   */
+  route (r: HTTPRoute | GRPCRoute): Obj {
     const key = resourceKey(r)
     const ns = r.metadata.namespace
     const hosts: string[] = []
@@ -97,7 +105,8 @@ class IstioTranslation {
       r.spec.parentRefs.forEach((p, i) => { if (p.port !== undefined) this.log.add(key, `spec.parentRefs[${i}].port`, 'a VirtualService applies to every port of its hosts') })
       this.log.add(key, 'spec.hostnames', 'hostnames of a route attached to a Service are ignored (GAMMA); Istio matches mesh calls by the Service host')
     }
-    const http = r.spec.rules.map((rule, i) => this.rule(key, ns, rule, `spec.rules[${i}]`))
+    const rules: RouteRule[] = r.kind === 'GRPCRoute' ? r.spec.rules.map(grpcRuleAsHttp) : r.spec.rules
+    const http = rules.map((rule, i) => this.rule(key, ns, rule, `spec.rules[${i}]`))
     const vs: Obj = {
       apiVersion: NETWORKING,
       kind: 'VirtualService',
@@ -134,6 +143,8 @@ class IstioTranslation {
     const perTry = rule.timeouts?.backendRequest
     if (rule.retry !== undefined && rule.retry.attempts > 0) {
       const retryOn = rule.retry.codes.map(String)
+      // gRPC statuses: Istio's retryOn takes the same names (Envoy's retry_on grpc conditions).
+      if (rule.retry.grpcCodes !== undefined) retryOn.push(...rule.retry.grpcCodes)
       if (rule.retry.onConnectFailure) retryOn.push('connect-failure', 'reset', 'refused-stream')
       out.retries = { attempts: rule.retry.attempts, ...(retryOn.length > 0 ? { retryOn: retryOn.join(',') } : {}), ...(perTry !== undefined ? { perTryTimeout: toSecondsOrMs(perTry) } : {}) }
       if (parseDuration(rule.retry.backoff) !== 25) {

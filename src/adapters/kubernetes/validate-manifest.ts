@@ -7,6 +7,7 @@ import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alph
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry'
 import { Gateway as ApiGateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway'
 import { HTTPRoute as ApiHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute'
+import { GRPCRoute as ApiGRPCRouteV1alpha2 } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/GRPCRoute'
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration'
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
@@ -29,6 +30,17 @@ import { CONSUL_SCHEMAS } from '../consul/schemas.ts'
 import { LINKERD_SCHEMAS } from '../linkerd/schemas.ts'
 
 interface ModelClass { new (data: any): { validate (): void } }
+
+/**
+ * GRPCRoute `gateway.networking.k8s.io/v1` (Gateway API v1.1, where GRPCRoute went GA with the v1alpha2 fields
+ * unchanged) checked against the v1alpha2 schema @kubernetes-models/gateway-api 0.5.x ships (its newest release
+ * with JSON schemas; 2.x ships compiled validators and needs Node 22): the same object, apiVersion aside.
+ */
+class ApiGRPCRouteV1 {
+  readonly #model: { validate (): void }
+  constructor (data: Record<string, unknown>) { this.#model = new ApiGRPCRouteV1alpha2({ ...data, apiVersion: 'gateway.networking.k8s.io/v1alpha2' } as never) }
+  validate (): void { this.#model.validate() }
+}
 
 /**
  * Published schemas by `apiVersion/kind`: the kubernetes-models packages (Kubernetes OpenAPI, Istio and
@@ -61,6 +73,7 @@ const MODELS: Record<string, ModelClass> = {
   'security.istio.io/v1beta1/AuthorizationPolicy': IstioAuthorizationPolicy,
   'telemetry.istio.io/v1alpha1/Telemetry': Telemetry,
   'gateway.networking.k8s.io/v1/HTTPRoute': ApiHTTPRoute,
+  'gateway.networking.k8s.io/v1/GRPCRoute': ApiGRPCRouteV1,
   'gateway.networking.k8s.io/v1/Gateway': ApiGateway
 }
 

@@ -1,4 +1,4 @@
-import { type AuthorizationPolicy, type DestinationPolicy, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteRule, resourceKey } from '../../config/index.ts'
+import { type AuthorizationPolicy, type DestinationPolicy, type GRPCRoute, type GrpcRouteRule, type HTTPRoute, type MeshConfig, type RateLimitPolicy, type Resource, type RouteRule, resourceKey } from '../../config/index.ts'
 import { toSecondsOrMs } from '../duration.ts'
 import { APP_LABEL, ServiceIndex, VERSION_LABEL, parseSpiffe } from '../services.ts'
 import { UnsupportedLog, type Unsupported } from '../unsupported.ts'
@@ -9,8 +9,8 @@ const GATEWAY_API = 'gateway.networking.k8s.io/v1'
 const POLICY = 'policy.linkerd.io'
 
 /**
- * Meshwork resources → Linkerd (2.16+): Gateway API HTTPRoutes with Service parents plus retry/timeout
- * annotations, Service and Namespace annotations for failure accrual / inbound policy / access log,
+ * Meshwork resources → Linkerd (2.16+): Gateway API HTTPRoutes and GRPCRoutes with Service parents plus
+ * retry/timeout annotations, Service and Namespace annotations for failure accrual / inbound policy / access log,
  * Server + AuthorizationPolicy + MeshTLSAuthentication, and HTTPLocalRateLimitPolicy.
  *
  * Annotation-only objects (`Service`, `Namespace` carrying just metadata) are meant for
@@ -28,6 +28,7 @@ export function toLinkerd (input: readonly Resource[]): { resources: Obj[], unsu
   for (const r of by('Workload')) log.add(resourceKey(r), '', 'a Workload describes a local process; on Kubernetes deploy it as a Deployment (with a Service per version for split targets such as reviews-v2) and inject the Linkerd proxy')
   for (const g of by('Gateway')) log.add(resourceKey(g), 'spec', 'Linkerd has no ingress gateway; use a Gateway API implementation for north-south traffic and mesh it')
   for (const r of by('HTTPRoute')) out.push(...route(r, idx, log))
+  for (const r of by('GRPCRoute')) out.push(...route(r, idx, log))
   for (const f of by('FaultInjection')) log.add(resourceKey(f), 'spec', 'Linkerd has no fault injection (it was removed with SMI TrafficSplit); use a fault-injecting backend in an HTTPRoute split instead')
   const annotated = new Set<string>()
   for (const p of by('DestinationPolicy')) {
@@ -58,7 +59,7 @@ export function toLinkerd (input: readonly Resource[]): { resources: Obj[], unsu
         spec: {
           podSelector: { matchLabels: labels },
           port: idx.port(ref.service),
-          proxyProtocol: 'HTTP/1',
+          proxyProtocol: { grpc: 'gRPC', http2: 'HTTP/2', http: 'HTTP/1' }[idx.protocol(ref.service)],
           // Meshwork allows every call to a service no ALLOW policy targets; Linkerd's Server default is deny.
           accessPolicy: authzTargets.has(k) ? 'deny' : 'all-unauthenticated'
         }
@@ -97,7 +98,8 @@ export function toLinkerd (input: readonly Resource[]): { resources: Obj[], unsu
   return { resources: out, unsupported: log.items }
 }
 
-function route (r: HTTPRoute, idx: ServiceIndex, log: UnsupportedLog): Obj[] {
+/** A route with Service parents → that route kind of Gateway API (GRPCRoute is native in Linkerd ≥ 2.14). */
+function route (r: HTTPRoute | GRPCRoute, idx: ServiceIndex, log: UnsupportedLog): Obj[] {
   const key = resourceKey(r)
   const ns = r.metadata.namespace
   const parentRefs: Obj[] = []
@@ -110,9 +112,11 @@ function route (r: HTTPRoute, idx: ServiceIndex, log: UnsupportedLog): Obj[] {
   })
   if (parentRefs.length === 0) return []
   if (r.spec.hostnames !== undefined) log.add(key, 'spec.hostnames', 'hostnames are ignored on routes with Service parents (GAMMA)')
-  const rules = r.spec.rules.map((rule, i) => ruleToLinkerd(rule, `spec.rules[${i}]`, key, idx, log))
-  // Retries and per-try timeouts are annotations on the whole HTTPRoute in Linkerd: rules that differ
-  // go to separate HTTPRoutes (Gateway API orders rules across routes by match specificity anyway).
+  const rules = r.kind === 'GRPCRoute'
+    ? r.spec.rules.map((rule, i) => grpcRuleToLinkerd(rule, `spec.rules[${i}]`, key, idx, log))
+    : r.spec.rules.map((rule, i) => ruleToLinkerd(rule, `spec.rules[${i}]`, key, idx, log))
+  // Retries and per-try timeouts are annotations on the whole route in Linkerd: rules that differ
+  // go to separate routes (Gateway API orders rules across routes by match specificity anyway).
   const groups = new Map<string, { rules: Obj[], annotations: Record<string, string> }>()
   rules.forEach(({ rule, annotations }) => {
     const k = JSON.stringify(annotations)
@@ -123,10 +127,57 @@ function route (r: HTTPRoute, idx: ServiceIndex, log: UnsupportedLog): Obj[] {
   const many = groups.size > 1
   return [...groups.values()].map((g, i) => ({
     apiVersion: GATEWAY_API,
-    kind: 'HTTPRoute',
+    kind: r.kind,
     metadata: { name: many ? `${r.metadata.name}-${i}` : r.metadata.name, namespace: ns, ...(Object.keys(g.annotations).length > 0 ? { annotations: g.annotations } : {}) },
     spec: { parentRefs, rules: g.rules }
   }))
+}
+
+/** Meshwork's default `retry.codes`: a GRPCRoute that keeps them asks for nothing Linkerd cannot do. */
+const DEFAULT_RETRY_CODES = '502,503,504'
+
+/**
+ * One GRPCRoute rule: matches and header filters as written (Linkerd reads GRPCRoute natively), retries as
+ * `retry.linkerd.io/grpc` (the same status names), timeouts as on HTTPRoute.
+ */
+function grpcRuleToLinkerd (rule: GrpcRouteRule, path: string, key: string, idx: ServiceIndex, log: UnsupportedLog): { rule: Obj, annotations: Record<string, string> } {
+  const out: Obj = {}
+  if (rule.name !== undefined) log.add(key, `${path}.name`, 'rule names are not in the Gateway API version Linkerd reads; dropped')
+  const matches = rule.matches.filter(m => m.method !== undefined || (m.headers !== undefined && m.headers.length > 0))
+  if (matches.length > 0) {
+    out.matches = matches.map(m => {
+      const mm: Obj = {}
+      if (m.method !== undefined) mm.method = { type: m.method.type, ...(m.method.service ? { service: m.method.service } : {}), ...(m.method.method ? { method: m.method.method } : {}) }
+      if (m.headers !== undefined && m.headers.length > 0) mm.headers = m.headers.map(h => ({ type: h.type, name: h.name, value: h.value }))
+      return mm
+    })
+  }
+  const filters: Obj[] = []
+  rule.filters?.forEach((f, i) => {
+    if (f.type === 'RequestHeaderModifier') filters.push({ type: f.type, requestHeaderModifier: f.requestHeaderModifier })
+    else if (f.type === 'ResponseHeaderModifier') filters.push({ type: f.type, responseHeaderModifier: f.responseHeaderModifier })
+    else log.add(key, `${path}.filters[${i}]`, `Linkerd does not support the ${f.type} filter`)
+  })
+  if (filters.length > 0) out.filters = filters
+  out.backendRefs = rule.backendRefs.map(b => ({
+    name: b.name,
+    ...(b.namespace !== undefined ? { namespace: b.namespace } : {}),
+    port: b.port ?? idx.port(idx.resolve(b.name).service),
+    weight: b.weight
+  }))
+  const annotations: Record<string, string> = {}
+  if (rule.timeouts?.request !== undefined) annotations['timeout.linkerd.io/request'] = toSecondsOrMs(rule.timeouts.request)
+  if (rule.retry !== undefined && rule.retry.attempts > 0) {
+    if (rule.retry.grpcCodes !== undefined && rule.retry.grpcCodes.length > 0) annotations['retry.linkerd.io/grpc'] = rule.retry.grpcCodes.join(',')
+    annotations['retry.linkerd.io/limit'] = String(rule.retry.attempts)
+    if (rule.timeouts?.backendRequest !== undefined) annotations['retry.linkerd.io/timeout'] = toSecondsOrMs(rule.timeouts.backendRequest)
+    if (rule.retry.codes.join(',') !== DEFAULT_RETRY_CODES) log.add(key, `${path}.retry.codes`, 'HTTP status retries (retry.linkerd.io/http) are not valid on a Linkerd GRPCRoute; only gRPC statuses (grpcCodes) are retried')
+    log.add(key, `${path}.retry.backoff`, 'Linkerd has no retry backoff setting')
+    if (!rule.retry.onConnectFailure) log.add(key, `${path}.retry.onConnectFailure`, 'Linkerd has no setting to leave connection failures out of retries')
+  } else if (rule.timeouts?.backendRequest !== undefined) {
+    annotations['timeout.linkerd.io/response'] = toSecondsOrMs(rule.timeouts.backendRequest)
+  }
+  return { rule: out, annotations }
 }
 
 function ruleToLinkerd (rule: RouteRule, path: string, key: string, idx: ServiceIndex, log: UnsupportedLog): { rule: Obj, annotations: Record<string, string> } {
@@ -164,6 +215,7 @@ function ruleToLinkerd (rule: RouteRule, path: string, key: string, idx: Service
   if (rule.timeouts?.request !== undefined) annotations['timeout.linkerd.io/request'] = toSecondsOrMs(rule.timeouts.request)
   if (rule.retry !== undefined && rule.retry.attempts > 0) {
     if (rule.retry.codes.length > 0) annotations['retry.linkerd.io/http'] = rule.retry.codes.join(',')
+    if (rule.retry.grpcCodes !== undefined && rule.retry.grpcCodes.length > 0) log.add(key, `${path}.retry.grpcCodes`, 'Linkerd retries on gRPC statuses only for GRPCRoutes (retry.linkerd.io/grpc is not valid on an HTTPRoute); write the gRPC calls as a GRPCRoute')
     annotations['retry.linkerd.io/limit'] = String(rule.retry.attempts)
     if (rule.timeouts?.backendRequest !== undefined) annotations['retry.linkerd.io/timeout'] = toSecondsOrMs(rule.timeouts.backendRequest)
     log.add(key, `${path}.retry.backoff`, 'Linkerd has no retry backoff setting')

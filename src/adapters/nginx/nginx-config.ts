@@ -28,6 +28,11 @@ export interface NginxSidecarConfig {
   workerProcesses?: number
   /** Idle upstream connections kept per worker. */
   keepalive?: number
+  /**
+   * gRPC sidecar: the listener speaks HTTP/2 (h2c, or h2 over TLS with ALPN) and forwards with `grpc_pass`
+   * (h2 to the upstream, `grpcs://` with the upstream TLS settings as `grpc_ssl_*`).
+   */
+  grpc?: boolean
 }
 
 /**
@@ -36,7 +41,9 @@ export interface NginxSidecarConfig {
  */
 export function renderNginxSidecar (c: NginxSidecarConfig): string {
   const d = c.workDir
-  const scheme = c.upstreamTls ? 'https' : 'http'
+  const grpc = c.grpc === true
+  const scheme = grpc ? (c.upstreamTls ? 'grpcs' : 'grpc') : c.upstreamTls ? 'https' : 'http'
+  const px = grpc ? 'grpc' : 'proxy'
   const lines = [
     'daemon off;',
     'master_process on;',
@@ -59,7 +66,7 @@ export function renderNginxSidecar (c: NginxSidecarConfig): string {
     '    keepalive_requests 1000000;',
     '  }',
     '  server {',
-    `    listen ${c.listen.host}:${c.listen.port}${c.inboundTls ? ' ssl' : ''} reuseport;`
+    `    listen ${c.listen.host}:${c.listen.port}${c.inboundTls ? ' ssl' : ''}${grpc ? ' http2' : ''} reuseport;`
   ]
   if (c.inboundTls) {
     lines.push(
@@ -71,25 +78,28 @@ export function renderNginxSidecar (c: NginxSidecarConfig): string {
       '    ssl_session_cache shared:SSL:1m;'
     )
   }
-  lines.push(
-    '    location / {',
-    `      proxy_pass ${scheme}://app;`,
-    '      proxy_http_version 1.1;',
-    '      proxy_set_header Connection "";',
-    '      proxy_set_header Host $host;',
-    '      proxy_buffering on;'
-  )
+  lines.push('    location / {')
+  if (grpc) lines.push(`      grpc_pass ${scheme}://app;`, '      grpc_set_header Host $host;')
+  else {
+    lines.push(
+      `      proxy_pass ${scheme}://app;`,
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      '      proxy_set_header Host $host;',
+      '      proxy_buffering on;'
+    )
+  }
   if (c.upstreamTls) {
     lines.push(
-      `      proxy_ssl_certificate ${c.upstreamTls.certFile};`,
-      `      proxy_ssl_certificate_key ${c.upstreamTls.keyFile};`,
-      `      proxy_ssl_trusted_certificate ${c.upstreamTls.caFile};`,
-      '      proxy_ssl_verify on;',
-      '      proxy_ssl_verify_depth 3;',
-      `      proxy_ssl_name ${c.upstreamTls.peerName};`,
-      '      proxy_ssl_server_name off;',
-      '      proxy_ssl_session_reuse on;',
-      '      proxy_ssl_protocols TLSv1.2 TLSv1.3;'
+      `      ${px}_ssl_certificate ${c.upstreamTls.certFile};`,
+      `      ${px}_ssl_certificate_key ${c.upstreamTls.keyFile};`,
+      `      ${px}_ssl_trusted_certificate ${c.upstreamTls.caFile};`,
+      `      ${px}_ssl_verify on;`,
+      `      ${px}_ssl_verify_depth 3;`,
+      `      ${px}_ssl_name ${c.upstreamTls.peerName};`,
+      `      ${px}_ssl_server_name off;`,
+      `      ${px}_ssl_session_reuse on;`,
+      `      ${px}_ssl_protocols TLSv1.2 TLSv1.3;`
     )
   }
   lines.push('    }', '  }', '}', '')

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { H1Connection, type LoadConnection } from './h1-client.ts'
+import { GrpcConnection } from './grpc-client.ts'
 import { H2Connection } from './h2-client.ts'
 import { createHistogram, encodeHistogram, type LatencyHistogram, recordUs } from './histogram.ts'
 import type { LoadOptions } from './options.ts'
@@ -74,6 +75,7 @@ export class LoadEngine {
   private readonly errors: Record<string, number> = {}
   private readonly connectErrors: Record<string, number> = {}
   private readonly closedLoop: boolean
+  private readonly grpc: boolean
   private tm = 0
   private tEnd = 0
   private sent = 0
@@ -104,6 +106,7 @@ export class LoadEngine {
     this.target = targetFrom(job.options)
     this.request = encodeH1Request(this.target)
     this.closedLoop = job.options.rate === 0
+    this.grpc = job.options.protocol === 'grpc'
     this.onUnreachable = onUnreachable
   }
 
@@ -198,7 +201,10 @@ export class LoadEngine {
       onResponse: (status: number, inRead?: boolean) => this.onResponse(s, status, inRead === true),
       onClose: (code: string) => this.onClose(s, code)
     }
-    s.conn = this.job.options.protocol === 'h2' ? new H2Connection(this.target, ev) : new H1Connection(this.target, ev, this.request)
+    const o = this.job.options
+    s.conn = o.protocol === 'grpc'
+      ? new GrpcConnection(this.target, o.messageSize, ev)
+      : o.protocol === 'h2' ? new H2Connection(this.target, ev) : new H1Connection(this.target, ev, this.request)
   }
 
   private onResponse (s: Slot, status: number, inRead: boolean): void {
@@ -211,7 +217,8 @@ export class LoadEngine {
       this.measured++
       this.lastCompletion = t
       this.retCodes[status] = (this.retCodes[status] ?? 0) + 1
-      if (status >= 400) this.errorCount++
+      // gRPC mode: `status` is the call's grpc-status (0 = OK)
+      if (this.grpc ? status !== 0 : status >= 400) this.errorCount++
       if (s.quota > 0) s.quota--
     }
     if (this.stopping) {

@@ -12,7 +12,10 @@ export const LoadOptions = z.object({
   /** Extra request headers; `host` overrides the URL's authority. */
   headers: z.record(z.string(), z.string()).default({}),
   body: z.string().optional(),
-  protocol: z.enum(['http1', 'h2']).default('http1'),
+  /** `grpc`: unary gRPC calls over h2 (the URL's path is the method, e.g. `/bench.Echo/Unary`); see grpc-client.ts. */
+  protocol: z.enum(['http1', 'h2', 'grpc']).default('http1'),
+  /** gRPC only: bytes of the message each call sends (the 5-byte gRPC prefix not included). */
+  messageSize: z.number().int().min(0).max(64 * 1024 * 1024).default(100),
   connections: z.number().int().min(1).max(10_000).default(16),
   /** Worker threads; default: min(2, connections). */
   threads: z.number().int().min(1).max(64).optional(),
@@ -55,6 +58,10 @@ export function parseLoadOptions (input: unknown): LoadOptions {
   const o = r.data
   if (o.protocol === 'h2' && o.url.startsWith('http:') === false && o.url.startsWith('https:') === false) {
     throw new BenchOptionInvalidError('url: h2 needs an http: (h2c) or https: URL')
+  }
+  if (o.protocol === 'grpc') {
+    if (!/^\/[^/]+\/[^/]+$/.test(new URL(o.url).pathname)) throw new BenchOptionInvalidError('url: gRPC needs the method as the path, e.g. http://host:50051/package.Service/Method')
+    if (o.body !== undefined) throw new BenchOptionInvalidError('body: gRPC calls send --message-size bytes, not a body')
   }
   if (o.rate > 0 && o.rate / o.connections > 1_000_000) {
     throw new BenchOptionInvalidError('rate: more than 1,000,000 requests per second per connection cannot be scheduled')

@@ -31,6 +31,7 @@ export interface LoadResult {
   latencyWrkCorrected?: LatencySummary
   /** Latencies in µs, HdrHistogram compressed base64. */
   histogram: string
+  /** Responses by HTTP status; in gRPC mode by grpc-status (`"0"` = OK, `"14"` = UNAVAILABLE…). */
   retCodes: Record<string, number>
   /** Failed measured requests by cause (ECONNRESET, ETIMEOUT, EPARSE…). */
   errors: Record<string, number>
@@ -198,7 +199,7 @@ export async function runLoad (input: LoadOptionsInput | LoadOptions, control: R
     throw new BenchTargetErrorsError(`every request to ${o.url} failed (${Object.keys(result.errors).join(', ')})`, { partial: result })
   }
   if (result.errorRatio > o.maxErrorRatio) {
-    throw new BenchTargetErrorsError(`${(result.errorRatio * 100).toFixed(1)}% of requests to ${o.url} failed or were not 2xx/3xx (limit ${(o.maxErrorRatio * 100).toFixed(1)}%): codes ${JSON.stringify(result.retCodes)}, errors ${JSON.stringify(result.errors)}`, { partial: result })
+    throw new BenchTargetErrorsError(`${(result.errorRatio * 100).toFixed(1)}% of requests to ${o.url} failed or ${o.protocol === 'grpc' ? 'ended with a grpc-status other than 0' : 'were not 2xx/3xx'} (limit ${(o.maxErrorRatio * 100).toFixed(1)}%): codes ${JSON.stringify(result.retCodes)}, errors ${JSON.stringify(result.errors)}`, { partial: result })
   }
   return result
 }
@@ -231,7 +232,8 @@ function assemble (o: LoadOptions, threads: number, startedWall: number, startAt
   }
   for (const v of Object.values(errors)) failed += v
   let bad = failed
-  for (const [code, n] of Object.entries(retCodes)) if (Number(code) >= 400) bad += n
+  // gRPC: codes are grpc-status values, everything but 0 (OK) failed; HTTP: 4xx and 5xx failed
+  for (const [code, n] of Object.entries(retCodes)) if (o.protocol === 'grpc' ? code !== '0' : Number(code) >= 400) bad += n
   const measureStart = startAt + o.warmupMs
   let durationMs = o.durationMs
   if (got.length > 0) {

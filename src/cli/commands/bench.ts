@@ -50,6 +50,9 @@ Load options (run, suite, sweep, search):
       --body <text>        request body
       --path <path>        request path for scenarios (default /)
       --h2                 HTTP/2 (h2 over TLS with ALPN for https, h2c prior knowledge for http)
+      --grpc               run: unary gRPC calls (h2c for http, TLS+ALPN h2 for https); the URL's path is
+                           the method (http://host:50051/pkg.Service/Method); codes counted per grpc-status
+      --message-size <bytes>  run --grpc: bytes of each call's request message (default 100)
   -k, --insecure           do not verify the target's certificate
       --ca/--cert/--key <file>  TLS trust bundle / client certificate and key (PEM)
       --max-error-ratio <x>     fail with MESH_ERR_BENCH_TARGET_ERRORS above this share of failed or
@@ -96,6 +99,8 @@ export const OPTIONS = {
   body: { type: 'string' },
   path: { type: 'string' },
   h2: { type: 'boolean' },
+  grpc: { type: 'boolean' },
+  'message-size': { type: 'string' },
   insecure: { type: 'boolean', short: 'k' },
   ca: { type: 'string' },
   cert: { type: 'string' },
@@ -199,7 +204,11 @@ function loadOptions (v: Flags, defaults: { durationMs: number }): ScenarioLoad 
     warmupMs: v.warmup ? parseDurationMs(v.warmup, '--warmup') : 1000,
     rate: v.rate ? parseRate(v.rate) : 0,
     headers: parseHeaders(v.header ?? []),
-    protocol: v.h2 ? 'h2' : 'http1'
+    protocol: v.grpc ? 'grpc' : v.h2 ? 'h2' : 'http1'
+  }
+  if (v['message-size'] !== undefined) {
+    if (!v.grpc) throw new BenchOptionInvalidError('--message-size: only with --grpc')
+    o.messageSize = v['message-size'] === '0' ? 0 : parsePositiveInt(v['message-size'], '--message-size')
   }
   if (v.connections) o.connections = parsePositiveInt(v.connections, '--connections')
   if (v.threads) o.threads = parsePositiveInt(v.threads, '--threads')
@@ -296,7 +305,13 @@ async function cmdRun (v: Flags, args: string[], out: Output): Promise<number> {
   }
 }
 
+/** The scenario apps speak HTTP; gRPC is measured with `bench run --grpc` and bench/grpc-overhead.ts. */
+function noGrpc (v: Flags, sub: string): void {
+  if (v.grpc) throw new BenchOptionInvalidError(`--grpc: only with \`bench run\` (the ${sub} scenarios serve HTTP; bench/grpc-overhead.ts compares gRPC through the meshes)`)
+}
+
 async function cmdSuite (v: Flags, out: Output): Promise<number> {
+  noGrpc(v, 'suite')
   const scenarios = scenarioList(v)
   const repeat = v.repeat ? parsePositiveInt(v.repeat, '--repeat') : 3
   const load = loadOptions(v, { durationMs: 5000 })
@@ -334,6 +349,7 @@ function skipped (v: Flags, out: Output): void {
 }
 
 async function cmdSweep (v: Flags, out: Output): Promise<number> {
+  noGrpc(v, 'sweep')
   const scenarios = scenarioList(v)
   const levels = v.sweep ? parseIntList(v.sweep, '--sweep') : undefined
   const { connections: _c, ...load } = loadOptions(v, { durationMs: 5000 })
@@ -363,6 +379,7 @@ async function cmdSweep (v: Flags, out: Output): Promise<number> {
 }
 
 async function cmdSearch (v: Flags, out: Output): Promise<number> {
+  noGrpc(v, 'search')
   if (!v['slo-p99']) throw new BenchOptionInvalidError('--slo-p99 is required, e.g. --slo-p99 5ms')
   const avail = scenarioAvailability()
   const scenario = v.scenario ?? (avail['meshwork-mtls'] === null ? 'meshwork-mtls' : 'no-mesh')

@@ -55,7 +55,7 @@ function rows (what: typeof KINDS[number], data: unknown[]): string[][] {
       ])]
     case 'routes':
       return [['NAME', 'PARENTS', 'HOSTNAMES', 'MATCHES', 'BACKENDS', 'SOURCE'], ...(data as RouteListing[]).flatMap(r => r.rules.map((rule, i) => [
-        i === 0 ? r.name : '', i === 0 ? r.parents.join(',') : '', i === 0 ? (r.hostnames.join(',') || '*') : '', rule.matches.join(' | '), rule.backends.join(',') || '(redirect)', i === 0 ? r.source : ''
+        i === 0 ? `${r.kind}/${r.name}` : '', i === 0 ? r.parents.join(',') : '', i === 0 ? (r.hostnames.join(',') || '*') : '', rule.matches.join(' | '), rule.backends.join(',') || '(redirect)', i === 0 ? r.source : ''
       ]))]
     case 'proxies':
       return [['ID', 'ROLE', 'SERVICE', 'VERSION', 'CONNECTED', 'HEALTHY', 'SYNC', 'ACKED', 'CERT EXPIRES', 'LAST NACK'], ...(data as ProxyListing[]).map(p => [

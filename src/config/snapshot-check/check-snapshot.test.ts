@@ -52,6 +52,19 @@ const FULL = {
       ]
     }
   }],
+  grpcRoutes: [{
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { name: 'ratings' },
+    spec: {
+      parentRefs: [{ name: 'ratings', port: 9080 }],
+      rules: [
+        { matches: [{ method: { service: 'bookinfo.Ratings', method: 'Get' }, headers: [{ name: 'end-user', value: 'jason' }] }], backendRefs: [{ name: 'ratings' }], retry: { attempts: 2, grpcCodes: ['unavailable'] } },
+        { matches: [{ method: { type: 'RegularExpression', service: 'bookinfo\\..*' } }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-a', value: '1' }] } }], backendRefs: [{ name: 'ratings' }] },
+        { backendRefs: [{ name: 'ratings' }] }
+      ]
+    }
+  }],
   destinationPolicies: [{ apiVersion: 'meshwork.dev/v1alpha1', kind: 'DestinationPolicy', metadata: { name: 'reviews' }, spec: { targetRef: { name: 'reviews' }, connectionPool: { maxConnections: 10 }, outlierDetection: {}, retryBudget: {}, healthCheck: {} } }],
   authorizationPolicies: [{ apiVersion: 'meshwork.dev/v1alpha1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec: { targetRef: { name: 'productpage' }, rules: [{ from: [{ identities: ['spiffe://cluster.local/ns/default/sa/x'] }], to: [{ paths: ['*', '/api/*'], methods: ['GET'] }] }] } }],
   faultInjections: [{ apiVersion: 'meshwork.dev/v1alpha1', kind: 'FaultInjection', metadata: { name: 'f' }, spec: { targetRef: { name: 'productpage' }, abort: { percentage: 10 } } }],
@@ -67,6 +80,8 @@ test('a snapshot using every kind: the same output as zod (defaults applied, URL
   assert.ok(Object.isFrozen(snap) && Object.isFrozen(snap.routes[0].spec.rules[0].backendRefs[0]))
   assert.equal(snap.mesh.tracing.otlpEndpoint, 'http://127.0.0.1:4318/v1/traces')
   assert.equal(snap.routes[0].spec.rules[0].retry?.backoff, '25ms')
+  assert.deepEqual(snap.grpcRoutes[0].spec.rules[2].matches, [{}])
+  assert.equal(snap.grpcRoutes[0].spec.rules[1].matches[0].method?.type, 'RegularExpression')
   // defaults are copies: freezing one snapshot does not freeze the next one's
   const again = parseProxySnapshot({ version: '1', node: { id: 'x' } })
   assert.equal(again.ok && Object.isFrozen((again.value as { mesh: object }).mesh), false)
@@ -79,6 +94,8 @@ test('rejections: MESH_ERR_SNAPSHOT_REJECTED with the same text as checkSnapshot
     { ...FULL, routes: [{ ...FULL.routes[0], spec: { ...FULL.routes[0].spec, rules: [{ backendRefs: [] }, { backendRefs: [{ name: 'reviews', weight: 0 }] }] } }] },
     { ...FULL, routes: [{ ...FULL.routes[0], spec: { ...FULL.routes[0].spec, rules: [{ backendRefs: [{ name: 'nope' }] }] } }] },
     { ...FULL, faultInjections: [{ ...FULL.faultInjections[0], spec: { targetRef: { name: 'a' } } }] },
+    { ...FULL, grpcRoutes: [{ ...FULL.grpcRoutes[0], spec: { ...FULL.grpcRoutes[0].spec, rules: [{ matches: [{ method: {} }, { method: { service: 'no spaces' } }], filters: [{ type: 'ExtensionRef', extensionRef: { group: 'x', kind: 'Y', name: 'z' } }], backendRefs: [{ name: 'ratings' }] }] } }] },
+    { ...FULL, grpcRoutes: [{ ...FULL.grpcRoutes[0], spec: { ...FULL.grpcRoutes[0].spec, rules: [{ backendRefs: [{ name: 'nope' }] }] } }] },
     { ...FULL, mesh: { tracing: { otlpEndpoint: 'not a url' } } },
     { ...FULL, services: [{ name: 'a', port: 1.5, endpoints: [{ id: 'e', address: 'h', port: 2 ** 60 }] }] }
   ]

@@ -210,6 +210,12 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                         },
                         {"key":"tls","node":{"ref":"default3"},"optin":"defaulted"},
                         {"key":"protocol","node":{"ref":"default5"},"optin":"defaulted"},
+                        {
+                          "key": "sidecar",
+                          "node": {"type":"optional","inner":{"type":"boolean"}},
+                          "optin": "optional",
+                          "optout": "optional"
+                        },
                         {"key":"healthy","node":{"ref":"default"},"optin":"defaulted"}
                       ],
                       "unknownKeys": "strict"
@@ -269,61 +275,8 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "node": {
                     "type": "object",
                     "shape": [
-                      {
-                        "key": "parentRefs",
-                        "node": {
-                          "type": "array",
-                          "element": {
-                            "type": "object",
-                            "shape": [
-                              {
-                                "key": "group",
-                                "node": {"type":"optional","inner":{"type":"string"}},
-                                "optin": "optional",
-                                "optout": "optional"
-                              },
-                              {
-                                "key": "kind",
-                                "node": {
-                                  "type": "default",
-                                  "inner": {"type":"enum","values":["Service","Gateway"]},
-                                  "value": "Service"
-                                },
-                                "optin": "defaulted"
-                              },
-                              {"key":"name","node":{"ref":"Name"}},
-                              {
-                                "key": "namespace",
-                                "node": {"ref":"optional3"},
-                                "optin": "optional",
-                                "optout": "optional"
-                              },
-                              {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
-                              {
-                                "key": "sectionName",
-                                "node": {"type":"optional","inner":{"type":"string"}},
-                                "optin": "optional",
-                                "optout": "optional"
-                              }
-                            ],
-                            "unknownKeys": "strict"
-                          },
-                          "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":32}]
-                        }
-                      },
-                      {
-                        "key": "hostnames",
-                        "node": {
-                          "type": "optional",
-                          "inner": {
-                            "type": "array",
-                            "element": {"ref":"string"},
-                            "checks": [{"check":"max_length","maximum":16}]
-                          }
-                        },
-                        "optin": "optional",
-                        "optout": "optional"
-                      },
+                      {"key":"parentRefs","node":{"ref":"array"}},
+                      {"key":"hostnames","node":{"ref":"optional5"},"optin":"optional","optout":"optional"},
                       {
                         "key": "rules",
                         "node": {
@@ -341,7 +294,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "key": "matches",
                                 "node": {
                                   "type": "default",
-                                  "inner": {"ref":"array"},
+                                  "inner": {"ref":"array2"},
                                   "value": [{"path":{"type":"PathPrefix","value":"/"}}]
                                 },
                                 "optin": "defaulted"
@@ -356,79 +309,9 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                       "type": "discriminated_union",
                                       "discriminator": "type",
                                       "options": [
-                                        {
-                                          "type": "object",
-                                          "shape": [
-                                            {
-                                              "key": "type",
-                                              "node": {"type":"literal","values":["RequestHeaderModifier"]}
-                                            },
-                                            {"key":"requestHeaderModifier","node":{"ref":"HeaderModifier"}}
-                                          ],
-                                          "unknownKeys": "strict"
-                                        },
-                                        {
-                                          "type": "object",
-                                          "shape": [
-                                            {
-                                              "key": "type",
-                                              "node": {"type":"literal","values":["ResponseHeaderModifier"]}
-                                            },
-                                            {"key":"responseHeaderModifier","node":{"ref":"HeaderModifier"}}
-                                          ],
-                                          "unknownKeys": "strict"
-                                        },
-                                        {
-                                          "type": "object",
-                                          "shape": [
-                                            {
-                                              "key": "type",
-                                              "node": {"type":"literal","values":["RequestMirror"]}
-                                            },
-                                            {
-                                              "key": "requestMirror",
-                                              "node": {
-                                                "type": "object",
-                                                "shape": [
-                                                  {
-                                                    "key": "backendRef",
-                                                    "node": {
-                                                      "type": "object",
-                                                      "shape": [
-                                                        {
-                                                          "key": "kind",
-                                                          "node": {"ref":"default7"},
-                                                          "optin": "defaulted"
-                                                        },
-                                                        {"key":"name","node":{"ref":"Name"}},
-                                                        {
-                                                          "key": "namespace",
-                                                          "node": {"ref":"optional3"},
-                                                          "optin": "optional",
-                                                          "optout": "optional"
-                                                        },
-                                                        {
-                                                          "key": "port",
-                                                          "node": {"ref":"optional4"},
-                                                          "optin": "optional",
-                                                          "optout": "optional"
-                                                        }
-                                                      ],
-                                                      "unknownKeys": "strict"
-                                                    }
-                                                  },
-                                                  {
-                                                    "key": "percent",
-                                                    "node": {"type":"default","inner":{"ref":"number2"},"value":100},
-                                                    "optin": "defaulted"
-                                                  }
-                                                ],
-                                                "unknownKeys": "strict"
-                                              }
-                                            }
-                                          ],
-                                          "unknownKeys": "strict"
-                                        },
+                                        {"ref":"RequestHeaderModifierFilter"},
+                                        {"ref":"ResponseHeaderModifierFilter"},
+                                        {"ref":"RequestMirrorFilter"},
                                         {
                                           "type": "object",
                                           "shape": [
@@ -452,13 +335,13 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                                   },
                                                   {
                                                     "key": "hostname",
-                                                    "node": {"ref":"optional6"},
+                                                    "node": {"ref":"optional7"},
                                                     "optin": "optional",
                                                     "optout": "optional"
                                                   },
                                                   {
                                                     "key": "path",
-                                                    "node": {"ref":"optional7"},
+                                                    "node": {"ref":"optional8"},
                                                     "optin": "optional",
                                                     "optout": "optional"
                                                   },
@@ -504,13 +387,13 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                                 "shape": [
                                                   {
                                                     "key": "hostname",
-                                                    "node": {"ref":"optional6"},
+                                                    "node": {"ref":"optional7"},
                                                     "optin": "optional",
                                                     "optout": "optional"
                                                   },
                                                   {
                                                     "key": "path",
-                                                    "node": {"ref":"optional7"},
+                                                    "node": {"ref":"optional8"},
                                                     "optin": "optional",
                                                     "optout": "optional"
                                                   }
@@ -536,154 +419,16 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "optin": "optional",
                                 "optout": "optional"
                               },
-                              {
-                                "key": "backendRefs",
-                                "node": {
-                                  "type": "default",
-                                  "inner": {
-                                    "type": "array",
-                                    "element": {
-                                      "type": "object",
-                                      "shape": [
-                                        {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-                                        {"key":"name","node":{"ref":"Name"}},
-                                        {
-                                          "key": "namespace",
-                                          "node": {"ref":"optional3"},
-                                          "optin": "optional",
-                                          "optout": "optional"
-                                        },
-                                        {
-                                          "key": "port",
-                                          "node": {"ref":"optional4"},
-                                          "optin": "optional",
-                                          "optout": "optional"
-                                        },
-                                        {
-                                          "key": "weight",
-                                          "node": {
-                                            "type": "default",
-                                            "inner": {
-                                              "type": "number",
-                                              "checks": [
-                                                {"check":"safeint"},
-                                                {"check":"greater_than","value":0,"inclusive":true},
-                                                {"check":"less_than","value":1000000,"inclusive":true}
-                                              ]
-                                            },
-                                            "value": 1
-                                          },
-                                          "optin": "defaulted"
-                                        }
-                                      ],
-                                      "unknownKeys": "strict"
-                                    },
-                                    "checks": [{"check":"max_length","maximum":16}]
-                                  },
-                                  "value": []
-                                },
-                                "optin": "defaulted"
-                              },
+                              {"key":"backendRefs","node":{"ref":"default8"},"optin":"defaulted"},
                               {
                                 "key": "timeouts",
-                                "node": {
-                                  "type": "optional",
-                                  "inner": {
-                                    "type": "object",
-                                    "shape": [
-                                      {
-                                        "key": "request",
-                                        "node": {"ref":"optional8"},
-                                        "optin": "optional",
-                                        "optout": "optional"
-                                      },
-                                      {
-                                        "key": "backendRequest",
-                                        "node": {"ref":"optional8"},
-                                        "optin": "optional",
-                                        "optout": "optional"
-                                      }
-                                    ],
-                                    "unknownKeys": "strict"
-                                  }
-                                },
+                                "node": {"ref":"optional9"},
                                 "optin": "optional",
                                 "optout": "optional"
                               },
                               {
                                 "key": "retry",
-                                "node": {
-                                  "type": "optional",
-                                  "inner": {
-                                    "type": "object",
-                                    "shape": [
-                                      {
-                                        "key": "attempts",
-                                        "node": {
-                                          "type": "default",
-                                          "inner": {
-                                            "type": "number",
-                                            "checks": [
-                                              {"check":"safeint"},
-                                              {"check":"greater_than","value":0,"inclusive":true},
-                                              {"check":"less_than","value":10,"inclusive":true}
-                                            ]
-                                          },
-                                          "value": 2
-                                        },
-                                        "optin": "defaulted"
-                                      },
-                                      {
-                                        "key": "backoff",
-                                        "node": {"type":"default","inner":{"ref":"Duration"},"value":"25ms"},
-                                        "optin": "defaulted"
-                                      },
-                                      {
-                                        "key": "codes",
-                                        "node": {
-                                          "type": "default",
-                                          "inner": {
-                                            "type": "array",
-                                            "element": {
-                                              "type": "number",
-                                              "checks": [
-                                                {"check":"safeint"},
-                                                {"check":"greater_than","value":400,"inclusive":true},
-                                                {"check":"less_than","value":599,"inclusive":true}
-                                              ]
-                                            }
-                                          },
-                                          "value": [502,503,504]
-                                        },
-                                        "optin": "defaulted"
-                                      },
-                                      {"key":"onConnectFailure","node":{"ref":"default"},"optin":"defaulted"},
-                                      {
-                                        "key": "grpcCodes",
-                                        "node": {
-                                          "type": "optional",
-                                          "inner": {
-                                            "type": "array",
-                                            "element": {
-                                              "type": "enum",
-                                              "values": [
-                                                "cancelled",
-                                                "deadline-exceeded",
-                                                "internal",
-                                                "resource-exhausted",
-                                                "unavailable"
-                                              ]
-                                            },
-                                            "checks": [{"check":"max_length","maximum":5}]
-                                          }
-                                        },
-                                        "optin": "optional",
-                                        "optout": "optional"
-                                      }
-                                    ],
-                                    "unknownKeys": "strict"
-                                  }
-                                },
+                                "node": {"ref":"optional11"},
                                 "optin": "optional",
                                 "optout": "optional"
                               }
@@ -692,6 +437,206 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                             "checks": [{"check":"rule","rule":"route-rule"}]
                           },
                           "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":64}]
+                        }
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  }
+                }
+              ],
+              "unknownKeys": "strict"
+            }
+          },
+          "value": []
+        },
+        "optin": "defaulted"
+      },
+      {
+        "key": "grpcRoutes",
+        "node": {
+          "type": "default",
+          "inner": {
+            "type": "array",
+            "element": {
+              "type": "object",
+              "shape": [
+                {"key":"apiVersion","node":{"ref":"literal"}},
+                {"key":"kind","node":{"type":"literal","values":["GRPCRoute"]}},
+                {"key":"metadata","node":{"ref":"Metadata"}},
+                {
+                  "key": "spec",
+                  "node": {
+                    "type": "object",
+                    "shape": [
+                      {"key":"parentRefs","node":{"ref":"array"}},
+                      {"key":"hostnames","node":{"ref":"optional5"},"optin":"optional","optout":"optional"},
+                      {
+                        "key": "rules",
+                        "node": {
+                          "type": "array",
+                          "element": {
+                            "type": "object",
+                            "shape": [
+                              {
+                                "key": "name",
+                                "node": {"type":"optional","inner":{"type":"string"}},
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
+                              {
+                                "key": "matches",
+                                "node": {
+                                  "type": "default",
+                                  "inner": {
+                                    "type": "array",
+                                    "element": {
+                                      "type": "object",
+                                      "shape": [
+                                        {
+                                          "key": "method",
+                                          "node": {
+                                            "type": "optional",
+                                            "inner": {
+                                              "type": "object",
+                                              "shape": [
+                                                {"key":"type","node":{"ref":"default6"},"optin":"defaulted"},
+                                                {
+                                                  "key": "service",
+                                                  "node": {"ref":"optional12"},
+                                                  "optin": "optional",
+                                                  "optout": "optional"
+                                                },
+                                                {
+                                                  "key": "method",
+                                                  "node": {"ref":"optional12"},
+                                                  "optin": "optional",
+                                                  "optout": "optional"
+                                                }
+                                              ],
+                                              "unknownKeys": "strict",
+                                              "checks": [{"check":"rule","rule":"grpc-method-match"}]
+                                            }
+                                          },
+                                          "optin": "optional",
+                                          "optout": "optional"
+                                        },
+                                        {
+                                          "key": "headers",
+                                          "node": {
+                                            "type": "optional",
+                                            "inner": {
+                                              "type": "array",
+                                              "element": {
+                                                "type": "object",
+                                                "shape": [
+                                                  {"key":"type","node":{"ref":"default6"},"optin":"defaulted"},
+                                                  {
+                                                    "key": "name",
+                                                    "node": {
+                                                      "type": "string",
+                                                      "checks": [
+                                                        {
+                                                          "check": "regex",
+                                                          "source": "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$",
+                                                          "flags": "",
+                                                          "message": "must be an HTTP header name"
+                                                        },
+                                                        {"check":"max_length","maximum":256}
+                                                      ]
+                                                    }
+                                                  },
+                                                  {
+                                                    "key": "value",
+                                                    "node": {
+                                                      "type": "string",
+                                                      "checks": [
+                                                        {"check":"min_length","minimum":1},
+                                                        {"check":"max_length","maximum":4096}
+                                                      ]
+                                                    }
+                                                  }
+                                                ],
+                                                "unknownKeys": "strict"
+                                              },
+                                              "checks": [{"check":"max_length","maximum":16}]
+                                            }
+                                          },
+                                          "optin": "optional",
+                                          "optout": "optional"
+                                        }
+                                      ],
+                                      "unknownKeys": "strict"
+                                    },
+                                    "checks": [{"check":"max_length","maximum":8}]
+                                  },
+                                  "value": [{}]
+                                },
+                                "optin": "defaulted"
+                              },
+                              {
+                                "key": "filters",
+                                "node": {
+                                  "type": "optional",
+                                  "inner": {
+                                    "type": "array",
+                                    "element": {
+                                      "type": "discriminated_union",
+                                      "discriminator": "type",
+                                      "options": [
+                                        {"ref":"RequestHeaderModifierFilter"},
+                                        {"ref":"ResponseHeaderModifierFilter"},
+                                        {"ref":"RequestMirrorFilter"},
+                                        {
+                                          "type": "object",
+                                          "shape": [
+                                            {"key":"type","node":{"type":"literal","values":["ExtensionRef"]}},
+                                            {
+                                              "key": "extensionRef",
+                                              "node": {
+                                                "type": "object",
+                                                "shape": [
+                                                  {"key":"group","node":{"type":"string"}},
+                                                  {"key":"kind","node":{"ref":"string"}},
+                                                  {"key":"name","node":{"ref":"string"}}
+                                                ],
+                                                "unknownKeys": "strict"
+                                              }
+                                            }
+                                          ],
+                                          "unknownKeys": "strict"
+                                        }
+                                      ],
+                                      "cases": [
+                                        ["RequestHeaderModifier",0],
+                                        ["ResponseHeaderModifier",1],
+                                        ["RequestMirror",2],
+                                        ["ExtensionRef",3]
+                                      ]
+                                    },
+                                    "checks": [{"check":"max_length","maximum":16}]
+                                  }
+                                },
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
+                              {"key":"backendRefs","node":{"ref":"default8"},"optin":"defaulted"},
+                              {
+                                "key": "timeouts",
+                                "node": {"ref":"optional9"},
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
+                              {
+                                "key": "retry",
+                                "node": {"ref":"optional11"},
+                                "optin": "optional",
+                                "optout": "optional"
+                              }
+                            ],
+                            "unknownKeys": "strict",
+                            "checks": [{"check":"rule","rule":"grpc-route-rule"}]
+                          },
+                          "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":16}]
                         }
                       }
                     ],
@@ -764,6 +709,15 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                     "type": "object",
                                     "shape": [
                                       {
+                                        "key": "mode",
+                                        "node": {
+                                          "type": "default",
+                                          "inner": {"type":"enum","values":["Terminate","Passthrough"]},
+                                          "value": "Terminate"
+                                        },
+                                        "optin": "defaulted"
+                                      },
+                                      {
                                         "key": "certificateRefs",
                                         "node": {
                                           "type": "optional",
@@ -775,19 +729,20 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                                 {"key":"name","node":{"type":"string"}},
                                                 {
                                                   "key": "certFile",
-                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "node": {"ref":"optional7"},
                                                   "optin": "optional",
                                                   "optout": "optional"
                                                 },
                                                 {
                                                   "key": "keyFile",
-                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "node": {"ref":"optional7"},
                                                   "optin": "optional",
                                                   "optout": "optional"
                                                 }
                                               ],
                                               "unknownKeys": "strict"
-                                            }
+                                            },
+                                            "checks": [{"check":"max_length","maximum":8}]
                                           }
                                         },
                                         "optin": "optional",
@@ -801,7 +756,8 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "optout": "optional"
                               }
                             ],
-                            "unknownKeys": "strict"
+                            "unknownKeys": "strict",
+                            "checks": [{"check":"rule","rule":"gateway-listener"}]
                           },
                           "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":16}]
                         }
@@ -868,7 +824,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                             "shape": [
                               {
                                 "key": "maxConnections",
-                                "node": {"ref":"optional9"},
+                                "node": {"ref":"optional13"},
                                 "optin": "optional",
                                 "optout": "optional"
                               },
@@ -880,11 +836,11 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                               },
                               {
                                 "key": "maxRequests",
-                                "node": {"ref":"optional9"},
+                                "node": {"ref":"optional13"},
                                 "optin": "optional",
                                 "optout": "optional"
                               },
-                              {"key":"connectTimeout","node":{"ref":"default8"},"optin":"defaulted"},
+                              {"key":"connectTimeout","node":{"ref":"default9"},"optin":"defaulted"},
                               {
                                 "key": "idleTimeout",
                                 "node": {"type":"default","inner":{"ref":"Duration"},"value":"60s"},
@@ -920,7 +876,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "node": {"type":"default","inner":{"ref":"number4"},"value":2},
                                 "optin": "defaulted"
                               },
-                              {"key":"interval","node":{"ref":"default9"},"optin":"defaulted"},
+                              {"key":"interval","node":{"ref":"default10"},"optin":"defaulted"},
                               {"key":"baseEjectionTime","node":{"ref":"default4"},"optin":"defaulted"},
                               {
                                 "key": "maxEjectionPercent",
@@ -985,8 +941,8 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "node": {"type":"default","inner":{"ref":"string2"},"value":"/healthz"},
                                 "optin": "defaulted"
                               },
-                              {"key":"interval","node":{"ref":"default9"},"optin":"defaulted"},
-                              {"key":"timeout","node":{"ref":"default8"},"optin":"defaulted"},
+                              {"key":"interval","node":{"ref":"default10"},"optin":"defaulted"},
+                              {"key":"timeout","node":{"ref":"default9"},"optin":"defaulted"},
                               {
                                 "key": "unhealthyThreshold",
                                 "node": {"type":"default","inner":{"ref":"number5"},"value":2},
@@ -1168,7 +1124,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                       {"key":"targetRef","node":{"ref":"TargetRef"}},
                       {
                         "key": "matches",
-                        "node": {"type":"optional","inner":{"ref":"array"}},
+                        "node": {"type":"optional","inner":{"ref":"array2"}},
                         "optin": "optional",
                         "optout": "optional"
                       },
@@ -1210,6 +1166,35 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                   "value": 503
                                 },
                                 "optin": "defaulted"
+                              },
+                              {
+                                "key": "grpcStatus",
+                                "node": {
+                                  "type": "optional",
+                                  "inner": {
+                                    "type": "enum",
+                                    "values": [
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"
+                                    ]
+                                  }
+                                },
+                                "optin": "optional",
+                                "optout": "optional"
                               },
                               {"key":"percentage","node":{"ref":"default2"},"optin":"defaulted"}
                             ],
@@ -1359,8 +1344,42 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
     },
     "optional3": {"type":"optional","inner":{"ref":"Name"}},
     "optional4": {"type":"optional","inner":{"ref":"number"}},
+    "array": {
+      "type": "array",
+      "element": {
+        "type": "object",
+        "shape": [
+          {
+            "key": "group",
+            "node": {"type":"optional","inner":{"type":"string"}},
+            "optin": "optional",
+            "optout": "optional"
+          },
+          {
+            "key": "kind",
+            "node": {"type":"default","inner":{"type":"enum","values":["Service","Gateway"]},"value":"Service"},
+            "optin": "defaulted"
+          },
+          {"key":"name","node":{"ref":"Name"}},
+          {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
+          {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
+          {
+            "key": "sectionName",
+            "node": {"type":"optional","inner":{"type":"string"}},
+            "optin": "optional",
+            "optout": "optional"
+          }
+        ],
+        "unknownKeys": "strict"
+      },
+      "checks": [{"check":"min_length","minimum":1},{"check":"max_length","maximum":32}]
+    },
+    "optional5": {
+      "type": "optional",
+      "inner": {"type":"array","element":{"ref":"string"},"checks":[{"check":"max_length","maximum":16}]}
+    },
     "default6": {"type":"default","inner":{"type":"enum","values":["Exact","RegularExpression"]},"value":"Exact"},
-    "string3": {
+    "HeaderName": {
       "type": "string",
       "checks": [
         {
@@ -1372,7 +1391,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       ]
     },
     "HttpMethod": {"type":"enum","values":["GET","HEAD","POST","PUT","DELETE","CONNECT","OPTIONS","TRACE","PATCH"]},
-    "array": {
+    "array2": {
       "type": "array",
       "element": {
         "type": "object",
@@ -1415,7 +1434,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "type": "object",
                   "shape": [
                     {"key":"type","node":{"ref":"default6"},"optin":"defaulted"},
-                    {"key":"name","node":{"ref":"string3"}},
+                    {"key":"name","node":{"ref":"HeaderName"}},
                     {"key":"value","node":{"type":"string"}}
                   ],
                   "unknownKeys": "strict"
@@ -1458,13 +1477,13 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       },
       "checks": [{"check":"max_length","maximum":8}]
     },
-    "optional5": {
+    "optional6": {
       "type": "optional",
       "inner": {
         "type": "array",
         "element": {
           "type": "object",
-          "shape": [{"key":"name","node":{"ref":"string3"}},{"key":"value","node":{"type":"string"}}],
+          "shape": [{"key":"name","node":{"ref":"HeaderName"}},{"key":"value","node":{"type":"string"}}],
           "unknownKeys": "strict"
         }
       }
@@ -1472,14 +1491,30 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
     "HeaderModifier": {
       "type": "object",
       "shape": [
-        {"key":"set","node":{"ref":"optional5"},"optin":"optional","optout":"optional"},
-        {"key":"add","node":{"ref":"optional5"},"optin":"optional","optout":"optional"},
+        {"key":"set","node":{"ref":"optional6"},"optin":"optional","optout":"optional"},
+        {"key":"add","node":{"ref":"optional6"},"optin":"optional","optout":"optional"},
         {
           "key": "remove",
-          "node": {"type":"optional","inner":{"type":"array","element":{"ref":"string3"}}},
+          "node": {"type":"optional","inner":{"type":"array","element":{"ref":"HeaderName"}}},
           "optin": "optional",
           "optout": "optional"
         }
+      ],
+      "unknownKeys": "strict"
+    },
+    "RequestHeaderModifierFilter": {
+      "type": "object",
+      "shape": [
+        {"key":"type","node":{"type":"literal","values":["RequestHeaderModifier"]}},
+        {"key":"requestHeaderModifier","node":{"ref":"HeaderModifier"}}
+      ],
+      "unknownKeys": "strict"
+    },
+    "ResponseHeaderModifierFilter": {
+      "type": "object",
+      "shape": [
+        {"key":"type","node":{"type":"literal","values":["ResponseHeaderModifier"]}},
+        {"key":"responseHeaderModifier","node":{"ref":"HeaderModifier"}}
       ],
       "unknownKeys": "strict"
     },
@@ -1492,8 +1527,42 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
         {"check":"less_than","value":100,"inclusive":true}
       ]
     },
-    "optional6": {"type":"optional","inner":{"ref":"string"}},
-    "optional7": {
+    "RequestMirrorFilter": {
+      "type": "object",
+      "shape": [
+        {"key":"type","node":{"type":"literal","values":["RequestMirror"]}},
+        {
+          "key": "requestMirror",
+          "node": {
+            "type": "object",
+            "shape": [
+              {
+                "key": "backendRef",
+                "node": {
+                  "type": "object",
+                  "shape": [
+                    {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
+                    {"key":"name","node":{"ref":"Name"}},
+                    {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
+                    {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"}
+                  ],
+                  "unknownKeys": "strict"
+                }
+              },
+              {
+                "key": "percent",
+                "node": {"type":"default","inner":{"ref":"number2"},"value":100},
+                "optin": "defaulted"
+              }
+            ],
+            "unknownKeys": "strict"
+          }
+        }
+      ],
+      "unknownKeys": "strict"
+    },
+    "optional7": {"type":"optional","inner":{"ref":"string"}},
+    "optional8": {
       "type": "optional",
       "inner": {
         "type": "discriminated_union",
@@ -1519,7 +1588,119 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
         "cases": [["ReplaceFullPath",0],["ReplacePrefixMatch",1]]
       }
     },
-    "optional8": {"type":"optional","inner":{"ref":"Duration"}},
+    "default8": {
+      "type": "default",
+      "inner": {
+        "type": "array",
+        "element": {
+          "type": "object",
+          "shape": [
+            {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
+            {"key":"name","node":{"ref":"Name"}},
+            {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
+            {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
+            {
+              "key": "weight",
+              "node": {
+                "type": "default",
+                "inner": {
+                  "type": "number",
+                  "checks": [
+                    {"check":"safeint"},
+                    {"check":"greater_than","value":0,"inclusive":true},
+                    {"check":"less_than","value":1000000,"inclusive":true}
+                  ]
+                },
+                "value": 1
+              },
+              "optin": "defaulted"
+            }
+          ],
+          "unknownKeys": "strict"
+        },
+        "checks": [{"check":"max_length","maximum":16}]
+      },
+      "value": []
+    },
+    "optional10": {"type":"optional","inner":{"ref":"Duration"}},
+    "optional9": {
+      "type": "optional",
+      "inner": {
+        "type": "object",
+        "shape": [
+          {"key":"request","node":{"ref":"optional10"},"optin":"optional","optout":"optional"},
+          {"key":"backendRequest","node":{"ref":"optional10"},"optin":"optional","optout":"optional"}
+        ],
+        "unknownKeys": "strict"
+      }
+    },
+    "optional11": {
+      "type": "optional",
+      "inner": {
+        "type": "object",
+        "shape": [
+          {
+            "key": "attempts",
+            "node": {
+              "type": "default",
+              "inner": {
+                "type": "number",
+                "checks": [
+                  {"check":"safeint"},
+                  {"check":"greater_than","value":0,"inclusive":true},
+                  {"check":"less_than","value":10,"inclusive":true}
+                ]
+              },
+              "value": 2
+            },
+            "optin": "defaulted"
+          },
+          {
+            "key": "backoff",
+            "node": {"type":"default","inner":{"ref":"Duration"},"value":"25ms"},
+            "optin": "defaulted"
+          },
+          {
+            "key": "codes",
+            "node": {
+              "type": "default",
+              "inner": {
+                "type": "array",
+                "element": {
+                  "type": "number",
+                  "checks": [
+                    {"check":"safeint"},
+                    {"check":"greater_than","value":400,"inclusive":true},
+                    {"check":"less_than","value":599,"inclusive":true}
+                  ]
+                }
+              },
+              "value": [502,503,504]
+            },
+            "optin": "defaulted"
+          },
+          {"key":"onConnectFailure","node":{"ref":"default"},"optin":"defaulted"},
+          {
+            "key": "grpcCodes",
+            "node": {
+              "type": "optional",
+              "inner": {
+                "type": "array",
+                "element": {
+                  "type": "enum",
+                  "values": ["cancelled","deadline-exceeded","internal","resource-exhausted","unavailable"]
+                },
+                "checks": [{"check":"max_length","maximum":5}]
+              }
+            },
+            "optin": "optional",
+            "optout": "optional"
+          }
+        ],
+        "unknownKeys": "strict"
+      }
+    },
+    "optional12": {"type":"optional","inner":{"type":"string","checks":[{"check":"max_length","maximum":1024}]}},
     "literal2": {"type":"literal","values":["meshwork.dev/v1alpha1"]},
     "TargetRef": {
       "type": "object",
@@ -1530,7 +1711,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       ],
       "unknownKeys": "strict"
     },
-    "optional9": {
+    "optional13": {
       "type": "optional",
       "inner": {
         "type": "number",
@@ -1549,7 +1730,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
         {"check":"less_than","value":100000,"inclusive":true}
       ]
     },
-    "default8": {"type":"default","inner":{"ref":"Duration"},"value":"1s"},
+    "default9": {"type":"default","inner":{"ref":"Duration"},"value":"1s"},
     "number4": {
       "type": "number",
       "checks": [
@@ -1558,7 +1739,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
         {"check":"less_than","value":1000,"inclusive":true}
       ]
     },
-    "default9": {"type":"default","inner":{"ref":"Duration"},"value":"5s"},
+    "default10": {"type":"default","inner":{"ref":"Duration"},"value":"5s"},
     "number5": {
       "type": "number",
       "checks": [

@@ -11,6 +11,12 @@
  * A WebSocket upgrade (`Connection: upgrade`, `Upgrade: websocket`) is forwarded with its upgrade headers and
  * never retried; a 101 from upstream turns the exchange into a TUNNEL (filters/tunnel.ts) that ends, and is
  * reported to telemetry with status 101 and the tunnel's duration, when either side closes.
+ *
+ * gRPC (`req.grpc`, classified once by the parser): errors the proxy makes are trailers-only gRPC statuses
+ * (grpc/status.ts), the `grpc-status` of a trailers-only response head is retried on `RetryPolicy.grpcCodes`
+ * (as Envoy reads it), the status of the head or of the trailers is kept for telemetry (`grpcStatus`), and the
+ * remaining deadline is forwarded as `grpc-timeout` too. Each try picks HTTP/1.1 or h2 for its endpoint
+ * (upstream/pool.ts `usesH2`: h2 in → h2 to a peer sidecar).
  */
 import {
   CircuitOpenError, DeadlineExceededError, MeshError, NoHealthyUpstreamError, UpstreamConnectError,
@@ -18,16 +24,18 @@ import {
 } from '../../errors.ts'
 import { getHeader, type ResponseHead, type RequestHead } from '../http1/head-parser.ts'
 import { ChunkDecoder } from '../http1/chunk-codec.ts'
-import { serializeRequestHead, serializeResponseHead } from '../http1/serialize.ts'
+import { serializeResponseHead } from '../http1/serialize.ts'
+import { GRPC_TIMEOUT_HEADER } from '../grpc/deadline.ts'
+import { grpcStatusForError, parseGrpcStatus } from '../grpc/status.ts'
 import type { BodySink, Downstream } from '../listeners/downstream-connection.ts'
 import { FastTimer, now, preciseNow } from '../resilience/clock.ts'
 import { formatTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
 import type { EndpointState } from '../resilience/endpoint-state.ts'
 import { applyHeaderOps, type HeaderOps } from '../router/header-ops.ts'
 import { backoffMs, isRetryableParts, type RetryPolicy } from '../resilience/retry.ts'
-import type { EndpointPool } from '../upstream/pool.ts'
+import { type EndpointPool, usesH2 } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
-import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
+import type { OutgoingRequest, ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
 import type { Socket } from 'node:net'
 import { spliceTunnel } from './tunnel.ts'
 
@@ -90,6 +98,10 @@ export class Exchange implements BodySink, ResponseListener {
   status = 0
   /** Stable code when the proxy answered itself (or cut the response), else null. */
   errorCode: string | null = null
+  /** The request is gRPC (`content-type: application/grpc*`). */
+  readonly grpc: boolean
+  /** gRPC status of the response (trailers-only head, trailers, or the proxy's own error); -1 = none / not gRPC. */
+  grpcStatus = -1
   retries = 0
   /** Endpoint id, `address:port` and version of the last try ('' until one was picked). */
   endpointId = ''
@@ -130,10 +142,13 @@ export class Exchange implements BodySink, ResponseListener {
   private lastEp: EndpointState | null = null
   /** A WebSocket upgrade is forwarded (upgrade headers kept, no retries, 101 → tunnel). */
   private upgrading = false
+  /** The current try goes over h2. */
+  private tryH2 = false
 
   constructor (ds: Downstream, req: RequestHead, listener: string, observer: ExchangeObserver | null) {
     this.ds = ds
     this.req = req
+    this.grpc = req.grpc
     this.listener = listener
     this.observer = observer
   }
@@ -189,7 +204,9 @@ export class Exchange implements BodySink, ResponseListener {
     this.tryDeadline = plan.perTryTimeoutMs !== null ? t + plan.perTryTimeoutMs : Infinity
     this.armTimer()
     const pool = cl.poolOf(ep)
-    const conn = pool.acquireIdle()
+    const h2 = usesH2(ep.endpoint, this.ds.h2, cl.protocol)
+    this.tryH2 = h2
+    const conn = pool.acquireIdle(h2)
     if (conn !== null) { this.dispatch(conn); return }
     this.state = ST_CONNECTING
     this.connectOrWait(pool)
@@ -200,6 +217,8 @@ export class Exchange implements BodySink, ResponseListener {
    * of this endpoint to be released, or answer MESH_ERR_CIRCUIT_OPEN. The try's timer bounds the wait.
    */
   private connectOrWait (pool: EndpointPool): void {
+    // h2 multiplexes: a stream takes no connection slot (the endpoint's sessions are bounded: upstream/h2-session.ts)
+    if (this.tryH2) { this.connect(pool, false); return }
     const breaker = this.plan!.cluster.breaker
     if (breaker.tryAcquireConnection()) { this.connect(pool); return }
     if (!breaker.tryEnterPending()) {
@@ -219,23 +238,21 @@ export class Exchange implements BodySink, ResponseListener {
     })
   }
 
-  private connect (pool: EndpointPool): void {
+  private connect (pool: EndpointPool, slotHeld = true): void {
     const breaker = this.plan!.cluster.breaker
     const id = this.tryId
     pool.connect((err, conn) => {
       if (err !== null || conn === null) {
-        breaker.releaseConnection()
+        if (slotHeld) breaker.releaseConnection()
         if (this.state !== ST_CONNECTING || this.tryId !== id) return
         this.endTry(0, true)
         this.upstreamFailed(err instanceof MeshError ? err : new UpstreamConnectError(err?.message ?? 'connect failed'))
         return
       }
-      // an h2 stream has no socket of its own yet (the session is the connection): free the slot now
-      if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
-      else breaker.releaseConnection()
+      if (slotHeld) conn.socket.once('close', () => breaker.releaseConnection())
       if (this.state !== ST_CONNECTING || this.tryId !== id) { pool.release(conn); return }
       this.dispatch(conn)
-    })
+    }, this.tryH2)
   }
 
   private dispatch (conn: UpstreamLike): void {
@@ -246,13 +263,28 @@ export class Exchange implements BodySink, ResponseListener {
     let extra = plan.extra
     if (this.upgrading) {
       // an h2 upstream cannot take an HTTP/1.1 upgrade: send it as a plain request (upgrade headers dropped)
-      if (this.ep !== null && this.ep.endpoint.protocol === 'h2') this.upgrading = false
+      if (this.tryH2) this.upgrading = false
       else extra += WS_UPGRADE_HEADERS
     }
-    if (plan.deadlineAt !== Infinity) extra += TIMEOUT_HEADER + ': ' + formatTimeoutHeader(plan.deadlineAt - now()) + '\r\n'
-    const head = serializeRequestHead(req.method, plan.path, plan.headers, req.chunked ? -1 : req.contentLength, req.chunked, req.connectionTokens, extra)
+    if (plan.deadlineAt !== Infinity) {
+      const budget = formatTimeoutHeader(plan.deadlineAt - now())
+      extra += TIMEOUT_HEADER + ': ' + budget + '\r\n'
+      // gRPC: the same remaining budget in gRPC's own spelling, so the app's gRPC library enforces it too
+      if (this.grpc) extra += GRPC_TIMEOUT_HEADER + ': ' + budget + '\r\n'
+    }
+    const out: OutgoingRequest = {
+      method: req.method,
+      path: plan.path,
+      headers: plan.headers,
+      contentLength: req.chunked ? -1 : req.contentLength,
+      chunked: req.chunked,
+      connectionTokens: req.connectionTokens,
+      extra,
+      acceptsTrailers: req.teTrailers,
+      captureTrailers: this.grpc
+    }
     const chunks = this.chunks
-    conn.send(this, head, chunks.length > 0 ? chunks : null, this.bodyDone, req.method === 'HEAD')
+    conn.send(this, out, chunks.length > 0 ? chunks : null, this.bodyDone, req.method === 'HEAD')
     if (!this.replayable) this.chunks = []
     if (this.dsPausedForBody) { this.dsPausedForBody = false; this.ds.resume() }
   }
@@ -303,7 +335,8 @@ export class Exchange implements BodySink, ResponseListener {
   // --- response (from upstream) -------------------------------------------------------------------
 
   onInformational (raw: Buffer): boolean {
-    if (this.state === ST_DONE) return false
+    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+    if (this.state === ST_DONE || this.req.minor === 0) return false
     this.ds.write(raw)
     return this.ds.holdsLastWrite
   }
@@ -314,13 +347,17 @@ export class Exchange implements BodySink, ResponseListener {
     const status = head.status
     this.endTry(status, false)
     const retry = plan.retry
+    let grpcStatus = -1
+    // a gRPC status in the head: a trailers-only response (gRPC over HTTP/2, "Responses"), retried on grpcCodes
+    if (this.grpc) grpcStatus = parseGrpcStatus(getHeader(head.headers, 'grpc-status'))
     // Perf: the status test of isRetryableParts inlined (the policy's flat table indexed by status)
-    if (retry !== null && retry.codes[status] === 1 && this.mayRetry(retry)) {
+    if (retry !== null && (retry.codes[status] === 1 || (grpcStatus > 0 && retry.grpcCodes !== null && retry.grpcCodes[grpcStatus] === 1)) && this.mayRetry(retry)) {
       this.conn!.destroy()
       this.conn = null
       this.scheduleRetry(retry)
       return false
     }
+    this.grpcStatus = grpcStatus
     this.state = ST_RESPONDING
     this.status = status
     this.chunks = []
@@ -335,7 +372,11 @@ export class Exchange implements BodySink, ResponseListener {
       ds.closeAfterResponse = true
     }
     let ok: boolean
-    if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
+    if (ds.writeHead !== undefined) {
+      // an h2 client: the parsed head as it is (no HTTP/1.1 bytes made for it), then the first body bytes
+      ok = ds.writeHead(head, plan.responseHeaders !== null ? applyHeaderOps(plan.responseHeaders, head.headers) : head.headers)
+      if (bodyEnd > headEnd) ok = ds.write(chunk.subarray(headEnd, bodyEnd))
+    } else if (!head.hasHopByHop && plan.responseHeaders === null && !ds.closeAfterResponse) {
       // Perf: nothing to change in the head: forward the raw bytes (head and first body bytes) in one write.
       ok = ds.write(bodyEnd === chunk.length && headStart === 0 ? chunk : chunk.subarray(headStart, bodyEnd))
     } else {
@@ -363,8 +404,9 @@ export class Exchange implements BodySink, ResponseListener {
     return this.ds.holdsLastWrite
   }
 
-  onResponseEnd (): void {
+  onResponseEnd (trailers: readonly string[] | null): void {
     if (this.state !== ST_RESPONDING) return
+    if (trailers !== null && this.grpcStatus === -1) this.grpcStatus = parseGrpcStatus(getHeader(trailers, 'grpc-status'))
     // answered before the whole request body went up: the connection cannot carry another request
     if (!this.bodyDone && this.conn !== null) this.conn.destroy()
     this.conn = null
@@ -514,11 +556,15 @@ export class Exchange implements BodySink, ResponseListener {
 
   private fail (err: MeshError): void {
     if (this.state === ST_DONE) return
-    this.status = this.ds.responseStarted ? this.status : err.status
+    if (!this.ds.responseStarted) {
+      // a gRPC caller gets HTTP 200 and the error as a gRPC status (trailers-only)
+      this.status = this.grpc ? 200 : err.status
+      if (this.grpc) this.grpcStatus = grpcStatusForError(err)
+    }
     this.errorCode = err.code
     if (this.conn !== null) { this.conn.destroy(); this.conn = null }
     if (this.ep !== null) this.endTry(0, false)
-    this.ds.sendError(err)
+    this.ds.sendError(err, this.grpc)
     this.finish()
   }
 

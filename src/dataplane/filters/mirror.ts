@@ -4,11 +4,11 @@
  * ignored. Only requests whose body was small enough to keep (≤ MAX_REPLAY_BYTES) are mirrored. Connections a
  * copy opens count against the mirror cluster's `maxConnections`; at the limit the copy is dropped.
  */
-import { serializeRequestHead } from '../http1/serialize.ts'
 import { FastTimer, now } from '../resilience/clock.ts'
 import type { MirrorTarget } from '../router/types.ts'
+import { usesH2 } from '../upstream/pool.ts'
 import type { UpstreamCluster } from '../upstream/upstream-cluster.ts'
-import type { ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
+import type { OutgoingRequest, ResponseListener, UpstreamLike } from '../upstream/upstream-connection.ts'
 import type { Exchange, ForwardPlan } from './exchange.ts'
 import type { ProxyTables } from './tables.ts'
 
@@ -25,14 +25,24 @@ export function mirror (ex: Exchange, t: ProxyTables, targets: readonly MirrorTa
   if (chosen.length === 0) return
   const req = ex.req
   // Copy now: the primary exchange may change its header list later (deadline, tracing).
-  const head = serializeRequestHead(req.method, plan.path, plan.headers.slice(), req.chunked ? -1 : req.contentLength, req.chunked, req.connectionTokens, plan.extra)
+  const head: OutgoingRequest = {
+    method: req.method,
+    path: plan.path,
+    headers: plan.headers.slice(),
+    contentLength: req.chunked ? -1 : req.contentLength,
+    chunked: req.chunked,
+    connectionTokens: req.connectionTokens,
+    extra: plan.extra,
+    acceptsTrailers: false,
+    captureTrailers: false
+  }
   ex.afterBody = (chunks) => {
     const body = chunks.slice()
     for (const c of chosen) sendCopy(c, head, body, req.method === 'HEAD')
   }
 }
 
-function sendCopy (cluster: UpstreamCluster, head: string, body: Buffer[], isHead: boolean): void {
+function sendCopy (cluster: UpstreamCluster, head: OutgoingRequest, body: Buffer[], isHead: boolean): void {
   const ep = cluster.pick(null, now())
   if (ep === null) return
   const pool = cluster.poolOf(ep)
@@ -40,15 +50,17 @@ function sendCopy (cluster: UpstreamCluster, head: string, body: Buffer[], isHea
     const l = new DiscardListener(conn)
     conn.send(l, head, body, true, isHead)
   }
-  const idle = pool.acquireIdle()
+  // the copy goes as HTTP/1.1 unless the endpoint speaks only h2 (or the policy says h2 between sidecars)
+  const h2 = usesH2(ep.endpoint, false, cluster.protocol)
+  const idle = pool.acquireIdle(h2)
   if (idle !== null) { start(idle); return }
+  if (h2) { pool.connect((err, conn) => { if (err === null && conn !== null) start(conn) }, true); return }
   // a copy is best effort: at the cluster's connections limit it is dropped, never queued
   const breaker = cluster.breaker
   if (!breaker.tryAcquireConnection()) return
   pool.connect((err, conn) => {
     if (err !== null || conn === null) { breaker.releaseConnection(); return }
-    if ((conn.socket as unknown) !== undefined) conn.socket.once('close', () => breaker.releaseConnection())
-    else breaker.releaseConnection()
+    conn.socket.once('close', () => breaker.releaseConnection())
     start(conn)
   })
 }

@@ -15,10 +15,13 @@ import { getHeader, type RequestHead } from '../http1/head-parser.ts'
 import { serializeSimple } from '../http1/serialize.ts'
 import type { BodySink, Downstream, RequestHandler } from '../listeners/downstream-connection.ts'
 import { now } from '../resilience/clock.ts'
-import { computeDeadline, parseTimeoutHeader, TIMEOUT_HEADER } from '../resilience/deadline.ts'
-import { applyHeaderOps, removeHeader, setHeader } from '../router/header-ops.ts'
+import { computeDeadline } from '../resilience/deadline.ts'
+import { takeCallerBudget } from '../grpc/deadline.ts'
+import { applyHeaderOps, setHeader } from '../router/header-ops.ts'
 import { matchesRequest } from '../router/route-match.ts'
 import type { RouteRequest, RouteResult } from '../router/types.ts'
+import type { FaultDecision } from '../resilience/fault.ts'
+import { connectHandler } from './connect.ts'
 import { Exchange, type ExchangeObserver, type ForwardPlan } from './exchange.ts'
 import { mirror } from './mirror.ts'
 import type { ProxyTables } from './tables.ts'
@@ -59,6 +62,7 @@ export function gatewayHandler (ctx: PipelineContext): RequestHandler {
 }
 
 function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: 'outbound' | 'gateway'): BodySink {
+  if (req.method === 'CONNECT') return connectHandler(ctx, ds, req, kind)
   const ex = new Exchange(ds, req, kind, ctx.observer)
   const t = ctx.tables()
   if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }
@@ -103,7 +107,7 @@ function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: '
     return ex
   }
   if (cluster === undefined) { ex.reject(new NoRouteError(`route ${m.route} names an unknown backend`)); return ex }
-  const plan = deadlinePlan(t, headers, rule.timeoutMs)
+  const plan = deadlinePlan(t, headers, rule.timeoutMs, req.grpc)
   const fwd: ForwardPlan = {
     cluster,
     path: upstreamTarget,
@@ -123,6 +127,7 @@ function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: '
 
 export function inboundHandler (ctx: PipelineContext): RequestHandler {
   return (ds, req) => {
+    if (req.method === 'CONNECT') return connectHandler(ctx, ds, req, 'inbound')
     const ex = new Exchange(ds, req, 'inbound', ctx.observer)
     const t = ctx.tables()
     if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }
@@ -148,7 +153,7 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
       ex.reject(new RateLimitedError(`${ex.service}: local rate limit reached`))
       return ex
     }
-    const plan = deadlinePlan(t, req.headers, null)
+    const plan = deadlinePlan(t, req.headers, null, req.grpc)
     const fwd: ForwardPlan = {
       cluster: local,
       path: target,
@@ -169,13 +174,13 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
         const d = f.fault.decide()
         if (d.delayMs > 0) {
           setTimeout(() => {
-            if (d.abortStatus !== null) ex.reject(new FaultAbortError(`fault injected (HTTP ${d.abortStatus})`, d.abortStatus))
+            if (d.abortStatus !== null) ex.reject(faultAbort(d, req.grpc))
             else ex.forward(fwd)
           }, d.delayMs)
           return ex
         }
         if (d.abortStatus !== null) {
-          ex.reject(new FaultAbortError(`fault injected (HTTP ${d.abortStatus})`, d.abortStatus))
+          ex.reject(faultAbort(d, req.grpc))
           return ex
         }
         break
@@ -186,14 +191,19 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
   }
 }
 
+/** The error a FaultInjection abort answers with (a gRPC request: the configured or mapped gRPC status). */
+function faultAbort (d: FaultDecision, grpc: boolean): FaultAbortError {
+  const status = d.abortStatus!
+  if (grpc && d.abortGrpcStatus !== null) return new FaultAbortError(`fault injected (gRPC status ${d.abortGrpcStatus})`, status, d.abortGrpcStatus)
+  return new FaultAbortError(`fault injected (HTTP ${status})`, status)
+}
+
 /**
- * Deadline of this hop: min(caller's `meshwork-timeout`, route or default timeout) − 1 ms. The caller's
- * header is removed; the exchange writes the remaining budget for the next hop.
+ * Deadline of this hop: min(caller's `meshwork-timeout` / `grpc-timeout`, route or default timeout) − 1 ms
+ * (grpc/deadline.ts). The caller's headers are removed; the exchange writes the remaining budget for the next hop.
  */
-function deadlinePlan (t: ProxyTables, headers: string[], routeTimeoutMs: number | null): { deadlineAt: number, propagate: boolean } {
-  const raw = getHeader(headers, TIMEOUT_HEADER)
-  const headerMs = raw === undefined ? null : parseTimeoutHeader(raw)
-  if (raw !== undefined) removeHeader(headers, TIMEOUT_HEADER)
+function deadlinePlan (t: ProxyTables, headers: string[], routeTimeoutMs: number | null, grpc: boolean): { deadlineAt: number, propagate: boolean } {
+  const headerMs = takeCallerBudget(headers, grpc)
   const limit = routeTimeoutMs ?? t.defaultTimeoutMs
   const deadlineAt = computeDeadline({ receivedAt: now(), headerMs, routeTimeoutMs: limit, offsetMs: headerMs !== null ? 1 : 0 })
   return { deadlineAt, propagate: headerMs !== null && headerMs <= limit }

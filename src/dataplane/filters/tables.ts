@@ -20,6 +20,7 @@ import { type CompiledMatch, compileMatch } from '../router/route-match.ts'
 import { compileRouteTable, type RouteTable } from '../router/route-table.ts'
 import { type ClusterHooks, type ClusterLimits, type PoolRegistry, UpstreamCluster } from '../upstream/upstream-cluster.ts'
 import { poolKey } from '../upstream/pool.ts'
+import { compileGatewayTls, type TlsTermination } from '../listeners/gateway-tls.ts'
 
 export interface InboundFault {
   /** null = every request. */
@@ -34,6 +35,8 @@ export interface ProxyTables {
   readonly outbound: RouteTable
   /** null when the proxy runs no gateway listener (or the snapshot has no such Gateway). */
   readonly gateway: RouteTable | null
+  /** TLS termination of the Gateway's HTTPS listeners (gateway listener), or null. */
+  readonly gatewayTls: TlsTermination | null
   /** The app behind the inbound listener, or null. */
   readonly local: UpstreamCluster | null
   /** Authorization of calls to the local service (inbound). */
@@ -71,6 +74,9 @@ export const LOCAL_CLUSTER = 'local-app'
 export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, opts: CompileOptions = {}): ProxyTables {
   const outbound = compileRouteTable(snapshot, 'outbound')
   const gateway = opts.gatewayName !== undefined ? compileRouteTable(snapshot, 'gateway', opts.gatewayName) : null
+  const gatewayTls = opts.gatewayName !== undefined
+    ? compileGatewayTls(snapshot.gateways.find(g => g.metadata.name === opts.gatewayName), opts.previous?.gatewayTls ?? null)
+    : null
   const all: Endpoint[] = []
   const seen = new Set<string>()
   for (const s of snapshot.services) for (const e of s.endpoints) if (!seen.has(e.id)) { seen.add(e.id); all.push(e) }
@@ -147,6 +153,7 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
     clusters,
     outbound,
     gateway,
+    gatewayTls,
     local,
     authorize,
     rateLimit,

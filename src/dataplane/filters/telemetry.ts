@@ -111,7 +111,7 @@ export class ProxyTelemetry implements ExchangeObserver {
       ds.statsSlot = m
       ds.statsVersion = ex.endpointVersion
     }
-    m.record(ex.status, ex.durationMs / 1000, ex.bytesIn, ex.bytesOut)
+    m.record(ex.status, ex.durationMs / 1000, ex.bytesIn, ex.bytesOut, ex.grpcStatus)
     if (ex.retries > 0) m.retries.inc(ex.retries)
     if (ex.errorCode !== null) m.errorCounter(this.golden.errors, ex.errorCode).inc()
     const span = ex.trace as SpanContext | null
@@ -132,7 +132,9 @@ export class ProxyTelemetry implements ExchangeObserver {
         duration_ms: Math.round(ex.durationMs * 1000) / 1000,
         upstream: ex.upstream || undefined,
         trace_id: span?.traceId,
-        error_code: ex.errorCode ?? undefined
+        error_code: ex.errorCode ?? undefined,
+        grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
+        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
       })
     }
   }
@@ -158,28 +160,41 @@ export class ProxyTelemetry implements ExchangeObserver {
 
   private exportSpan (ex: Exchange, span: SpanContext, exporter: SpanExporter): void {
     const end = nowMs()
+    const kind = ex.listener === 'inbound' ? 'server' : 'client'
+    const attributes: Record<string, string | number | boolean | undefined> = {
+      'http.request.method': ex.req.method,
+      'url.path': ex.req.target,
+      'http.response.status_code': ex.status,
+      'server.address': ex.req.authority,
+      'meshwork.direction': ex.listener,
+      'meshwork.source': this.sourceOf(ex),
+      'meshwork.destination': ex.service,
+      'meshwork.route': ex.route,
+      'meshwork.upstream': ex.upstream || undefined,
+      'meshwork.retries': ex.retries,
+      'meshwork.error_code': ex.errorCode ?? undefined,
+      'network.protocol.version': ex.ds.h2 ? '2' : '1.1'
+    }
+    let name = `${ex.req.method} ${ex.service || ex.req.authority}`
+    let failed = ex.status >= 500 || ex.errorCode !== null
+    if (ex.grpc) {
+      // OpenTelemetry RPC conventions: name `pkg.Service/Method`, rpc.* attributes
+      const rpc = grpcMethodOf(ex.req.target)
+      attributes['rpc.system'] = 'grpc'
+      if (rpc !== null) { attributes['rpc.service'] = rpc.service; attributes['rpc.method'] = rpc.method; name = rpc.service + '/' + rpc.method }
+      if (ex.grpcStatus >= 0) attributes['rpc.grpc.status_code'] = ex.grpcStatus
+      failed = ex.errorCode !== null || grpcFailed(ex.grpcStatus, kind)
+    }
     exporter.export({
       traceId: span.traceId,
       spanId: span.spanId,
       parentSpanId: span.parentSpanId,
-      name: `${ex.req.method} ${ex.service || ex.req.authority}`,
-      kind: ex.listener === 'inbound' ? 'server' : 'client',
+      name,
+      kind,
       startTimeMs: end - ex.durationMs,
       endTimeMs: end,
-      attributes: {
-        'http.request.method': ex.req.method,
-        'url.path': ex.req.target,
-        'http.response.status_code': ex.status,
-        'server.address': ex.req.authority,
-        'meshwork.direction': ex.listener,
-        'meshwork.source': this.sourceOf(ex),
-        'meshwork.destination': ex.service,
-        'meshwork.route': ex.route,
-        'meshwork.upstream': ex.upstream || undefined,
-        'meshwork.retries': ex.retries,
-        'meshwork.error_code': ex.errorCode ?? undefined
-      },
-      statusCode: ex.status >= 500 || ex.errorCode !== null ? 2 : 0,
+      attributes,
+      statusCode: failed ? 2 : 0,
       statusMessage: ex.errorCode ?? undefined
     })
   }
@@ -199,9 +214,29 @@ export class ProxyTelemetry implements ExchangeObserver {
       source: this.sourceOf(ex),
       route: ex.route,
       trace_id: span?.traceId,
-      error_code: ex.errorCode ?? undefined
+      error_code: ex.errorCode ?? undefined,
+      grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
+      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
     })
   }
+}
+
+/** `/pkg.Service/Method` (gRPC's `:path`) → its service and method, or null for another shape. */
+export function grpcMethodOf (path: string): { service: string, method: string } | null {
+  const slash = path.indexOf('/', 1)
+  if (path.charCodeAt(0) !== 47 || slash <= 1 || slash === path.length - 1) return null
+  const q = path.indexOf('?')
+  return { service: path.slice(1, slash), method: path.slice(slash + 1, q === -1 ? path.length : q) }
+}
+
+/**
+ * Whether a gRPC status makes a span an error (OpenTelemetry RPC spans): any non-OK status on the client side;
+ * on the server side only UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS.
+ */
+function grpcFailed (status: number, kind: 'server' | 'client'): boolean {
+  if (status <= 0) return false
+  if (kind === 'client') return true
+  return status === 2 || status === 4 || status === 12 || status === 13 || status === 14 || status === 15
 }
 
 function removeB3 (headers: string[]): void {

@@ -57,6 +57,9 @@ export function isGrpcContentType (value: string | undefined): boolean {
  * (gRPC's HTTP-to-gRPC mapping, doc/http-grpc-status-mapping.md).
  */
 export function grpcStatusForError (err: MeshError): number {
+  // a FaultInjection abort names its gRPC status (`abort.grpcStatus`)
+  const own = (err as { grpcStatus?: number | null }).grpcStatus
+  if (typeof own === 'number') return own
   switch (err.code) {
     case 'MESH_ERR_DEADLINE_EXCEEDED':
     case 'MESH_ERR_UPSTREAM_TIMEOUT':
@@ -123,4 +126,21 @@ export function grpcErrorHeaders (err: MeshError): string[] {
     'grpc-message', encodeGrpcMessage(err.code + ': ' + err.message),
     'x-meshwork-error', err.code
   ]
+}
+
+/**
+ * The numeric value of a `grpc-status` field, or -1 when absent or not a number (0–999; codes above 16 are kept
+ * as they are, as gRPC clients do with unknown codes).
+ * Perf: hand parser, called only for gRPC requests.
+ * @example parseGrpcStatus('14') === 14; parseGrpcStatus(undefined) === -1
+ */
+export function parseGrpcStatus (value: string | undefined): number {
+  if (value === undefined || value.length === 0 || value.length > 3) return -1
+  let n = 0
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
+  }
+  return n
 }

@@ -13,6 +13,9 @@
  *                                                         ▼
  *                                                   TRAILER ─CR─▶ TRAILER_LF ─LF─▶ TRAILER_START
  *
+ * The trailer section's bytes stay part of the body (forwarded as received); with `captureTrailers` they are also kept
+ * as text (bounded by {@link MAX_TRAILER_BYTES}) so the proxy can read a `grpc-status` trailer (parseTrailerText).
+ *
  * @example
  * const f = new BodyFramer(); f.reset(MODE_LENGTH, 5)
  * const used = f.consume(buf, 0) // bytes of buf that belong to the body; f.done tells if it ended
@@ -38,6 +41,8 @@ const S_END_LF = 9
 
 const MAX_SIZE_DIGITS = 12 // 16^12 = 256 TiB per chunk, well inside Number's exact range
 const MAX_LINE = 4096
+/** Largest trailer section accepted (all lines): the head limit (head-parser.ts MAX_HEAD_BYTES). */
+export const MAX_TRAILER_BYTES = 16 * 1024
 
 export class BodyFramer {
   mode = MODE_NONE
@@ -49,6 +54,11 @@ export class BodyFramer {
   private digits = 0
   private lineLen = 0
   private sawSize = false
+  private trailerBytes = 0
+  /** Keep the trailer section's text (set before `consume`; reset() clears it). */
+  captureTrailers = false
+  /** Trailer lines as received (`name: value\r\n` each) when `captureTrailers`; '' when none. */
+  trailerText = ''
 
   reset (mode: number, length = 0): void {
     this.mode = mode
@@ -57,6 +67,9 @@ export class BodyFramer {
     this.digits = 0
     this.lineLen = 0
     this.sawSize = false
+    this.trailerBytes = 0
+    this.captureTrailers = false
+    this.trailerText = ''
     this.remaining = mode === MODE_LENGTH ? length : 0
     this.done = mode === MODE_NONE || (mode === MODE_LENGTH && length === 0)
   }
@@ -146,19 +159,25 @@ export class BodyFramer {
         case S_TRAILER_START:
           if (buf[i] === 13) this.state = S_END_LF
           else if (buf[i] === 10) throw new BadRequestError('bare LF in trailer')
-          else { this.state = S_TRAILER; this.lineLen = 0 }
+          else {
+            this.state = S_TRAILER
+            this.lineLen = 0
+            this.trailerByte(buf[i])
+          }
           i++
           continue
         case S_TRAILER: {
           const c = buf[i]
           if (c === 13) this.state = S_TRAILER_LF
           else if (c === 10 || c === 0 || ++this.lineLen > MAX_LINE) throw new BadRequestError('invalid trailer')
+          else this.trailerByte(c)
           i++
           continue
         }
         case S_TRAILER_LF:
           if (buf[i] !== 10) throw new BadRequestError('bare CR in trailer')
           this.state = S_TRAILER_START
+          if (this.captureTrailers) this.trailerText += '\r\n'
           i++
           continue
         case S_END_LF:
@@ -169,6 +188,13 @@ export class BodyFramer {
       }
     }
     return i - start
+  }
+
+  /** One byte of a trailer line: counted against the section's bound, kept when capturing. */
+  private trailerByte (c: number): void {
+    if (++this.trailerBytes > MAX_TRAILER_BYTES) throw new BadRequestError(`trailer section over ${MAX_TRAILER_BYTES} bytes`)
+    // Perf: trailers are rare and small (a gRPC status line or two); a string append per byte is fine there
+    if (this.captureTrailers) this.trailerText += String.fromCharCode(c)
   }
 }
 

@@ -14,6 +14,7 @@
  * if (end > 0) { const req = parseRequestHead(buf, 0, end) }
  */
 import { BadRequestError, HeadersTooLargeError } from '../../errors.ts'
+import { isGrpcContentType } from '../grpc/status.ts'
 
 export const MAX_HEAD_BYTES = 16 * 1024
 const MAX_HEADERS = 100
@@ -28,7 +29,10 @@ const DIGITS = /^[0-9]{1,15}$/
 
 export interface RequestHead {
   method: string
-  /** Request-target as sent: origin-form (`/a?b`), absolute-form (`http://reviews/a`) or `*`. */
+  /**
+   * Request-target as sent: origin-form (`/a?b`), absolute-form (`http://reviews/a`), `*`, or authority-form
+   * (`reviews:9080`, CONNECT only).
+   */
   target: string
   /** 0 or 1 (HTTP/1.0 or HTTP/1.1). */
   minor: number
@@ -45,6 +49,16 @@ export interface RequestHead {
   connectionTokens: string[] | null
   upgrade: boolean
   expectContinue: boolean
+  /**
+   * `content-type: application/grpc*` (grpc/status.ts `isGrpcContentType`): classified once here, from a header
+   * the parser reads anyway, so the per-request gRPC checks of the proxy cost one boolean test.
+   */
+  grpc: boolean
+  /**
+   * The client accepts trailer fields (`TE: trailers`, RFC 9110 §10.1.4). Always true for an h2 client. `TE` is
+   * hop-by-hop: the proxy forwards `te: trailers` upstream only when this is set (it then passes trailers back).
+   */
+  teTrailers: boolean
 }
 
 export interface ResponseHead {
@@ -104,7 +118,11 @@ export function parseRequestHead (buf: Buffer, start: number, end: number): Requ
   if (f.hostCount > 1) throw new BadRequestError('duplicate host')
 
   let authority = f.host
-  if (target.charCodeAt(0) !== 47 /* / */ && target !== '*') {
+  if (method === 'CONNECT') {
+    // authority-form (RFC 9112 §3.2.3): `host:port`, the only form CONNECT takes
+    if (!isAuthorityForm(target)) throw new BadRequestError('CONNECT needs an authority-form target (host:port)')
+    authority = target
+  } else if (target.charCodeAt(0) !== 47 /* / */ && target !== '*') {
     // absolute-form (RFC 9112 §3.2.2): the target's authority wins over Host
     const a = absoluteAuthority(target)
     if (a === null) throw new BadRequestError('invalid request target')
@@ -124,8 +142,25 @@ export function parseRequestHead (buf: Buffer, start: number, end: number): Requ
     keepAlive,
     connectionTokens: f.connectionTokens,
     upgrade: f.upgrade,
-    expectContinue: f.expectContinue
+    expectContinue: f.expectContinue,
+    grpc: f.grpc,
+    teTrailers: f.teTrailers
   }
+}
+
+/** `host:port` with a non-empty host (name, IPv4 or `[IPv6]`) and a 1–5 digit port. */
+function isAuthorityForm (target: string): boolean {
+  const colon = target.lastIndexOf(':')
+  if (colon <= 0 || colon === target.length - 1 || target.length - colon - 1 > 5) return false
+  for (let i = colon + 1; i < target.length; i++) {
+    const c = target.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  for (let i = 0; i < colon; i++) {
+    const c = target.charCodeAt(i)
+    if (c === 47 || c === 64 || c === 63 || c === 35) return false // / @ ? #
+  }
+  return true
 }
 
 /** Parse a response head `buf[start, end)`. */
@@ -172,6 +207,8 @@ interface Fields {
   upgrade: boolean
   expectContinue: boolean
   hopByHop: boolean
+  grpc: boolean
+  teTrailers: boolean
 }
 
 // Perf: per-character class tables instead of regexes for names and values (bench/micro/head-parser.bench.ts).
@@ -187,7 +224,8 @@ for (let c = 32; c < 256; c++) VALUE_CHAR[c] = c === 127 ? 0 : 1
 function parseFields (s: string, pos: number, out: string[]): Fields {
   const f: Fields = {
     clCount: 0, contentLength: -1, teCount: 0, chunked: false, hostCount: 0, host: '',
-    connClose: false, connKeepAlive: false, connectionTokens: null, upgrade: false, expectContinue: false, hopByHop: false
+    connClose: false, connKeepAlive: false, connectionTokens: null, upgrade: false, expectContinue: false, hopByHop: false,
+    grpc: false, teTrailers: false
   }
   const len = s.length
   let n = 0
@@ -225,6 +263,9 @@ function parseFields (s: string, pos: number, out: string[]): Fields {
     pos = eol + 2
     // Perf: switch on length before comparing names, most headers fall through at once.
     switch (name.length) {
+      case 2:
+        if (name === 'te') f.teTrailers = hasToken(value, 'trailers')
+        break
       case 4:
         if (name === 'host') { f.hostCount++; f.host = value }
         break
@@ -238,6 +279,9 @@ function parseFields (s: string, pos: number, out: string[]): Fields {
         // `connection: keep-alive` and `keep-alive: timeout=…` are harmless to pass through to a kept-alive
         // client; anything else in Connection (close, named headers) forces a rewritten head.
         if (name === 'connection') connectionHeader(f, value)
+        break
+      case 12:
+        if (name === 'content-type') f.grpc = isGrpcContentType(value)
         break
       case 14:
         if (name === 'content-length') {
@@ -258,6 +302,18 @@ function parseFields (s: string, pos: number, out: string[]): Fields {
     }
   }
   return f
+}
+
+/** `token` is one of the comma-separated elements of `value` (parameters after `;` ignored, case-insensitive). */
+function hasToken (value: string, token: string): boolean {
+  if (value.length === token.length) return value.toLowerCase() === token
+  const parts = value.split(',')
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]
+    const semi = p.indexOf(';')
+    if ((semi === -1 ? p : p.slice(0, semi)).trim().toLowerCase() === token) return true
+  }
+  return false
 }
 
 function connectionHeader (f: Fields, value: string): void {

@@ -7,6 +7,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { MeshError } from '../../errors.ts'
+import { grpcErrorHeaders } from '../grpc/status.ts'
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded as-is; framing headers are re-added by the writer. */
 export function isHopByHop (name: string): boolean {
@@ -67,6 +68,18 @@ export function serializeError (err: MeshError, close: boolean, extraHeaders = '
     'content-length: ' + Buffer.byteLength(body) + '\r\n' +
     (close ? 'connection: close\r\n' : '') + extraHeaders + '\r\n'
   return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')])
+}
+
+/**
+ * A proxy error for a gRPC request (grpc/status.ts): HTTP 200 with `grpc-status`, `grpc-message` (the MESH_ERR code
+ * first) and `x-meshwork-error` in the head and no body — the HTTP/1.1 form of a gRPC trailers-only response.
+ */
+export function serializeGrpcError (err: MeshError, close: boolean): Buffer {
+  const h = grpcErrorHeaders(err)
+  let s = 'HTTP/1.1 200 OK\r\n'
+  for (let i = 0; i < h.length; i += 2) s += h[i] + ': ' + h[i + 1] + '\r\n'
+  s += 'content-length: 0\r\n' + (close ? 'connection: close\r\n' : '') + '\r\n'
+  return Buffer.from(s, 'latin1')
 }
 
 /** A small complete response (redirects, admin helpers). */

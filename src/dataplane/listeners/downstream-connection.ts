@@ -14,8 +14,8 @@
 import type { Socket } from 'node:net'
 import { BadRequestError, MeshError, RequestTimeoutError } from '../../errors.ts'
 import { BodyFramer, MODE_CHUNKED, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
-import { findHeadEnd, parseRequestHead, type RequestHead } from '../http1/head-parser.ts'
-import { serializeError } from '../http1/serialize.ts'
+import { findHeadEnd, parseRequestHead, type RequestHead, type ResponseHead } from '../http1/head-parser.ts'
+import { serializeError, serializeGrpcError } from '../http1/serialize.ts'
 import { now } from '../resilience/clock.ts'
 
 /** Receives the request body of one exchange. */
@@ -31,6 +31,8 @@ export interface Downstream {
   /** Where 'drain' is emitted after `write` returned false. */
   readonly socket: { once (event: 'drain', fn: () => void): unknown }
   readonly peerIdentity: string | undefined
+  /** The client speaks h2 (an h2 stream): a peer sidecar gets the request over h2 too (protocol preservation). */
+  readonly h2: boolean
   closeAfterResponse: boolean
   readonly responseStarted: boolean
   statsKey: unknown
@@ -39,12 +41,19 @@ export interface Downstream {
   /** HTTP/1.1 response bytes (head, then body as framed by the upstream). */
   write (chunk: Buffer): boolean
   /**
+   * The final response head, already parsed, instead of its bytes (`headers`: after the route's header filters).
+   * Perf: h2 streams have it, so an h2 client's response head is not serialized and parsed again; body bytes
+   * follow through `write`. Absent on HTTP/1.1 connections (they forward the head's bytes).
+   */
+  writeHead? (head: ResponseHead, headers: readonly string[]): boolean
+  /**
    * The chunk of the last `write` may still be referenced (queued by the socket, not yet copied into the
    * kernel or encrypted), so its bytes must not be overwritten (upstream read buffers are reused).
    */
   readonly holdsLastWrite: boolean
   endResponse (): void
-  sendError (err: MeshError): void
+  /** Answer with a proxy error: status + `x-meshwork-error`, or for a gRPC request a trailers-only gRPC status. */
+  sendError (err: MeshError, grpc: boolean): void
   abort (): void
   pause (): void
   resume (): void
@@ -54,10 +63,20 @@ export interface Downstream {
    * its own to give (an h2 stream).
    */
   takeOver? (): { socket: Socket, early: Buffer | null }
+  /**
+   * CONNECT accepted (filters/connect.ts): answer 200 and serve the connection from now on as a new client
+   * connection (h2 or HTTP/1.1, sniffed) whose requests default to `authority`. Absent on h2 streams.
+   */
+  openTunnel? (authority: string): void
 }
+
+/** Where a listener takes a CONNECT tunnel's connection back in, to serve it as a new client connection. */
+export type TunnelAcceptor = (socket: Socket, early: Buffer | null, defaultAuthority: string, peerIdentity: string | undefined) => void
 
 /** Handles one request; returns where its body goes. Must eventually call `ds.endResponse()` (or `sendError`). */
 export type RequestHandler = (ds: Downstream, req: RequestHead) => BodySink
+
+const CONNECT_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1')
 
 /** A sink that drops the body (requests answered without an upstream). */
 export const DISCARD_SINK: BodySink = { onBody () {}, onBodyEnd () {}, onAbort () {} }
@@ -85,6 +104,12 @@ export class DownstreamConnection implements Downstream {
   readonly socket: Socket
   /** SPIFFE ID of the verified peer (mTLS inbound), set by the listener after the handshake. */
   peerIdentity: string | undefined = undefined
+  readonly h2 = false
+  /** Authority for requests without one (HTTP/1.0 without Host inside a CONNECT tunnel), '' when none. */
+  defaultAuthority = ''
+  /** Set by the listener: where an accepted CONNECT tunnel is served (null: CONNECT not served here). */
+  tunnelAcceptor: TunnelAcceptor | null = null
+  private tunnelAuthority: string | null = null
   /** The request in flight wants the connection closed after its response (or the proxy decided so). */
   closeAfterResponse = false
   /** A response head was written for the request in flight. */
@@ -111,6 +136,7 @@ export class DownstreamConnection implements Downstream {
   private readonly onHeadTimeoutBound = this.onHeadTimeout.bind(this)
   private readonly onDrop: (ds: DownstreamConnection) => void
   private readonly onDataBound = this.onData.bind(this)
+  private readonly onCloseBound = this.onClose.bind(this)
 
   constructor (socket: Socket, handler: RequestHandler, options: DownstreamOptions, onDrop: (ds: DownstreamConnection) => void) {
     this.socket = socket
@@ -122,7 +148,7 @@ export class DownstreamConnection implements Downstream {
     socket.setNoDelay(true)
     // Perf: callbacks bound once per connection.
     socket.on('data', this.onDataBound)
-    socket.on('close', this.onClose.bind(this))
+    socket.on('close', this.onCloseBound)
     socket.on('error', noop) // 'close' follows; the sink hears about it there
     // Perf: no socket.setTimeout (it re-arms a timer on every read and write); the listener sweeps idle
     // connections instead, using `lastActive` (coarse clock, stamped twice per request).
@@ -172,7 +198,7 @@ export class DownstreamConnection implements Downstream {
   }
 
   /** Answer the request in flight with a proxy error (status, `x-meshwork-error`, one-line body). */
-  sendError (err: MeshError): void {
+  sendError (err: MeshError, grpc: boolean): void {
     if (this.responseDone || this.state === S_CLOSED) return
     if (this.responseStarted) {
       // too late for a status: cut the response so the client sees a broken message, not a truncated success
@@ -180,8 +206,28 @@ export class DownstreamConnection implements Downstream {
       return
     }
     const close = this.closeAfterResponse || this.state === S_BODY
-    this.socket.write(serializeError(err, close))
+    this.socket.write(grpc ? serializeGrpcError(err, close) : serializeError(err, close))
     this.endResponse()
+  }
+
+  openTunnel (authority: string): void {
+    // taken over once the handler returns (process() knows which bytes after the CONNECT head are the tunnel's)
+    this.tunnelAuthority = authority
+  }
+
+  /** CONNECT accepted: 200, then the connection (and `early`, bytes already read past the head) is the tunnel's. */
+  private startTunnel (authority: string, early: Buffer | null): void {
+    const acceptor = this.tunnelAcceptor
+    this.tunnelAuthority = null
+    this.state = S_TUNNEL
+    this.responseStarted = true
+    this.responseDone = true
+    this.socket.removeListener('data', this.onDataBound)
+    this.socket.removeListener('close', this.onCloseBound)
+    this.socket.write(CONNECT_ESTABLISHED)
+    this.onDrop(this)
+    if (acceptor === null) { this.socket.destroy(); return }
+    acceptor(this.socket, early, authority, this.peerIdentity)
   }
 
   /** Drop the connection now. */
@@ -243,6 +289,11 @@ export class DownstreamConnection implements Downstream {
         }
         if (this.headTimer !== null) { clearTimeout(this.headTimer); this.headTimer = null }
         const req = parseRequestHead(chunk, pos, end)
+        if (req.authority === '' && this.defaultAuthority !== '') {
+          // inside a CONNECT tunnel: a request without Host goes to the CONNECT target
+          req.authority = this.defaultAuthority
+          req.headers.push('host', this.defaultAuthority)
+        }
         pos = end
         this.lastActive = now()
         this.framer.reset(req.chunked ? MODE_CHUNKED : req.contentLength > 0 ? MODE_LENGTH : MODE_NONE, req.contentLength)
@@ -251,6 +302,10 @@ export class DownstreamConnection implements Downstream {
         this.responseDone = false
         this.state = this.framer.done ? S_WAIT : S_BODY
         this.sink = this.handler(this, req)
+        if (this.tunnelAuthority !== null) {
+          this.startTunnel(this.tunnelAuthority, pos < chunk.length ? chunk.subarray(pos) : null)
+          return
+        }
         if (this.framer.done && this.state !== S_CLOSED) {
           if (this.responseDone) this.state = S_HEAD
           this.sink.onBodyEnd()

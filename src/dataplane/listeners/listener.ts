@@ -1,9 +1,17 @@
 /**
- * A TCP listener of the proxy (outbound, inbound or gateway). Plain listeners hand each socket to a
- * {@link DownstreamConnection}. The inbound listener also speaks mTLS: it looks at the first byte of a
- * connection (0x16 = TLS handshake) so one port serves STRICT (TLS only, enforced per request by the
- * pipeline), PERMISSIVE (both) and DISABLE (plain) without re-binding when the MeshConfig changes.
- * A TLS peer's verified SPIFFE ID becomes the connection's `peerIdentity`.
+ * A TCP listener of the proxy (outbound, inbound or gateway). It looks at the first bytes of each connection
+ * (once per connection, never per request):
+ *
+ *   0x16 (TLS handshake) ─▶ inbound: mTLS (`tls`) · gateway: TLS termination of HTTPS listeners (`terminateTls`)
+ *        └─ after the handshake: ALPN `h2` ─▶ onH2, else HTTP/1.1
+ *   "PRI * HTTP/2.0" (h2 prior knowledge, h2c) ─▶ onH2
+ *   anything else ─▶ HTTP/1.1 ({@link DownstreamConnection})
+ *
+ * so the inbound port serves STRICT (TLS only, enforced per request by the pipeline), PERMISSIVE (both) and
+ * DISABLE (plain) without re-binding when the MeshConfig changes, and the gateway's one local port serves its
+ * HTTP and HTTPS listeners. A TLS peer's verified SPIFFE ID becomes the connection's `peerIdentity`.
+ * A CONNECT tunnel the pipeline accepted (filters/connect.ts) comes back through {@link acceptTunnel} and is
+ * sniffed the same way (h2 or HTTP/1.1 inside), its requests defaulting to the CONNECT target's authority.
  *
  * @example
  * const l = new Listener({ host: '127.0.0.1', port: 15001, handler: outboundHandler(ctx) })
@@ -15,6 +23,7 @@ import { now } from '../resilience/clock.ts'
 import { peerSpiffeId } from '../tls/spiffe.ts'
 import type { CertStore } from '../tls/cert-store.ts'
 import { DownstreamConnection, type RequestHandler } from './downstream-connection.ts'
+import type { TlsTermination } from './gateway-tls.ts'
 
 export interface ListenerOptions {
   host: string
@@ -23,8 +32,12 @@ export interface ListenerOptions {
   /** Accept mTLS (inbound): the current identity, or null while the proxy has none. */
   tls?: () => CertStore | null
   idleTimeoutMs?: number
+  /** Terminate TLS without client certificates (gateway HTTPS listeners): the current termination, or null. */
+  terminateTls?: () => TlsTermination | null
   /** h2 connections (ALPN `h2` or the cleartext preface) are handed here when set. */
-  onH2?: (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer) => void
+  onH2?: (socket: Socket, peerIdentity: string | undefined, sniffed?: Buffer, defaultAuthority?: string) => void
+  /** Serve CONNECT tunnels accepted by the pipeline (outbound listener). */
+  tunnels?: boolean
 }
 
 const TLS_HANDSHAKE = 0x16
@@ -40,6 +53,8 @@ export class Listener {
   private tlsServer: TlsServer | null = null
   private sweeper: NodeJS.Timeout | null = null
   private tlsStore: CertStore | null = null
+  private termServer: TlsServer | null = null
+  private termOf: TlsTermination | null = null
   private readonly dsOptions: { idleTimeoutMs: number }
   private readonly onDrop = (ds: DownstreamConnection): void => { this.connections.delete(ds) }
 
@@ -94,25 +109,65 @@ export class Listener {
 
   private onConnection (socket: Socket): void {
     const tls = this.options.tls
-    if (tls === undefined && this.options.onH2 === undefined) {
-      this.connections.add(new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop))
+    if (tls === undefined && this.options.onH2 === undefined && this.options.terminateTls === undefined) {
+      this.connections.add(this.http1(socket, undefined, ''))
       return
     }
-    // Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1.
+    this.sniff(socket, null, undefined, '')
+  }
+
+  /**
+   * A CONNECT tunnel's connection (the client already has its 200): serve what it carries as a new client
+   * connection, h2 or HTTP/1.1 (TLS inside a tunnel is not terminated: closed), requests defaulting to `authority`.
+   */
+  acceptTunnel (socket: Socket, early: Buffer | null, authority: string, peerIdentity: string | undefined): void {
+    if (this.server === null) { socket.destroy(); return }
+    this.sniff(socket, early, peerIdentity, authority)
+  }
+
+  /** Sniff the first bytes (once per connection): TLS handshake, h2 preface, or HTTP/1.1. */
+  private sniff (socket: Socket, early: Buffer | null, peerIdentity: string | undefined, authority: string): void {
+    const route = (chunk: Buffer): void => {
+      if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') {
+        this.options.onH2(socket, peerIdentity, chunk, authority)
+        return
+      }
+      socket.unshift(chunk)
+      if (chunk[0] === TLS_HANDSHAKE) {
+        if (authority !== '') { socket.destroy(); return } // TLS inside a tunnel: the proxy cannot route it
+        const tls = this.options.tls
+        if (tls !== undefined) { this.startTls(socket, tls()); return }
+        if (this.options.terminateTls !== undefined) { this.startTermination(socket, this.options.terminateTls()); return }
+      }
+      this.startHttp1(socket, peerIdentity, authority)
+    }
+    if (early !== null && early.length > 0) { socket.pause(); route(early); return }
     this.rawSockets.add(socket)
     socket.on('error', noop)
     socket.once('close', () => this.rawSockets.delete(socket))
     socket.once('data', (chunk: Buffer) => {
       this.rawSockets.delete(socket)
       socket.pause()
-      if (chunk[0] === H2_PREFACE_START && this.options.onH2 !== undefined && chunk.toString('latin1', 0, 3) === 'PRI') {
-        this.options.onH2(socket, undefined, chunk)
-        return
-      }
-      socket.unshift(chunk)
-      if (chunk[0] === TLS_HANDSHAKE && tls !== undefined) this.startTls(socket, tls())
-      else this.startHttp1(socket, undefined)
+      route(chunk)
     })
+    socket.resume()
+  }
+
+  /** TLS for a gateway's HTTPS listeners (no client certificate). */
+  private startTermination (socket: Socket, term: TlsTermination | null): void {
+    if (term === null) { socket.destroy(); return }
+    if (this.termServer === null || this.termOf !== term) {
+      const server = createTlsServer(term.options)
+      server.on('secureConnection', (t: TLSSocket) => {
+        t.on('error', noop)
+        if (t.alpnProtocol === 'h2' && this.options.onH2 !== undefined) this.options.onH2(t, undefined)
+        else this.startHttp1(t, undefined, '')
+      })
+      server.on('tlsClientError', noop)
+      this.termServer = server
+      this.termOf = term
+    }
+    this.termServer.emit('connection', socket)
   }
 
   private startTls (socket: Socket, store: CertStore | null): void {
@@ -140,15 +195,23 @@ export class Listener {
     const id = t.authorized ? peerSpiffeId(t) : undefined
     t.on('error', noop)
     if (t.alpnProtocol === 'h2' && this.options.onH2 !== undefined) this.options.onH2(t, id)
-    else this.startHttp1(t, id)
+    else this.startHttp1(t, id, '')
   }
 
-  private startHttp1 (socket: Socket, peerIdentity: string | undefined): void {
-    const ds = new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop)
-    ds.peerIdentity = peerIdentity
-    this.connections.add(ds)
+  private startHttp1 (socket: Socket, peerIdentity: string | undefined, authority: string): void {
+    this.connections.add(this.http1(socket, peerIdentity, authority))
     socket.resume()
   }
+
+  private http1 (socket: Socket, peerIdentity: string | undefined, authority: string): DownstreamConnection {
+    const ds = new DownstreamConnection(socket, this.options.handler, this.dsOptions, this.onDrop)
+    ds.peerIdentity = peerIdentity
+    ds.defaultAuthority = authority
+    if (this.options.tunnels === true) ds.tunnelAcceptor = this.acceptTunnelBound
+    return ds
+  }
+
+  private readonly acceptTunnelBound = this.acceptTunnel.bind(this)
 }
 
 function noop (): void {}

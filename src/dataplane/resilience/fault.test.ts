@@ -25,10 +25,18 @@ test('draws delay and abort independently', () => {
   const draws = [0.1, 0.9]
   let i = 0
   const d = f.decide(() => draws[i++])
-  assert.deepEqual({ ...d }, { delayMs: 100, abortStatus: null })
+  assert.deepEqual({ ...d }, { delayMs: 100, abortStatus: null, abortGrpcStatus: null })
   i = 0
   draws.reverse()
-  assert.deepEqual({ ...f.decide(() => draws[i++]) }, { delayMs: 0, abortStatus: 418 })
+  assert.deepEqual({ ...f.decide(() => draws[i++]) }, { delayMs: 0, abortStatus: 418, abortGrpcStatus: null })
+})
+
+test('an abort with grpcStatus (Istio names) carries the gRPC code; httpStatus stays for other requests', () => {
+  const f = compileFault({ abort: { httpStatus: 503, grpcStatus: 'RESOURCE_EXHAUSTED', percentage: 100 } })
+  const d = f.decide(always)
+  assert.equal(d.abortStatus, 503)
+  assert.equal(d.abortGrpcStatus, 8)
+  assert.equal(compileFault({ abort: { httpStatus: 503, percentage: 100 } }).decide(always).abortGrpcStatus, null)
 })
 
 test('a 0 percent fault never fires and a delay-only fault never aborts', () => {

@@ -1,5 +1,6 @@
 import { parseDuration } from '../../config/duration.ts'
-import type { HeaderModifier, RouteRule } from '../../config/http-route.ts'
+import type { GrpcRouteRule } from '../../config/grpc-route.ts'
+import type { HeaderModifier, RouteFilter, RouteRule } from '../../config/http-route.ts'
 import { NoRouteError } from '../../errors.ts'
 import type { Cluster } from './clusters.ts'
 import { compileHeaderOps } from './header-ops.ts'
@@ -112,6 +113,17 @@ export function compileRule (rule: RouteRule, index: number, clusters: Map<strin
     perTryTimeoutMs: timeoutOf(rule.timeouts?.backendRequest),
     retry: compileRetryPolicy(rule.retry)
   })
+}
+
+/**
+ * Compile one GRPCRoute rule into the same CompiledRule: its filters are HTTPRoute's header modifiers and
+ * mirror (ExtensionRef never gets here: the schema's rule refuses it), and it has no redirect or rewrite.
+ *
+ * @example compileGrpcRule(grpcRoute.spec.rules[0], 0, clusters).pickBackend().cluster // 'stars-v2'
+ */
+export function compileGrpcRule (rule: GrpcRouteRule, index: number, clusters: Map<string, Cluster>): CompiledRule {
+  const filters = rule.filters?.filter((f): f is Extract<RouteFilter, { type: typeof f.type }> => f.type !== 'ExtensionRef')
+  return compileRule({ name: rule.name, matches: [], filters, backendRefs: rule.backendRefs, timeouts: rule.timeouts, retry: rule.retry }, index, clusters)
 }
 
 /** The implicit rule of a service without routes: everything to `cluster`, no filters. */

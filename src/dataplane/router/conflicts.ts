@@ -1,6 +1,8 @@
+import type { GRPCRoute, GrpcRouteMatch } from '../../config/grpc-route.ts'
 import type { HTTPRoute, RouteMatch } from '../../config/http-route.ts'
+import { grpcMatchKey } from './grpc-match.ts'
 
-/** One rule's match inside an HTTPRoute. */
+/** One rule's match inside an HTTPRoute or a GRPCRoute. */
 export interface RouteMatchRef {
   name: string
   namespace: string
@@ -14,19 +16,21 @@ export interface RouteMatchRef {
  * `routes[1]` never gets those requests.
  */
 export interface RouteConflict {
+  /** Both routes are of this kind: HTTPRoute matches and GRPCRoute matches never claim the same requests. */
+  kind: 'HTTPRoute' | 'GRPCRoute'
   routes: [RouteMatchRef, RouteMatchRef]
   /** `Service/reviews`, `Gateway/ingress` (with `:port` / `#section` when the parentRef names one). */
   parent: string
   /** Hostname both claim (gateway routes), `null` when neither route lists hostnames. */
   hostname: string | null
   /** The match as written in the losing rule. */
-  match: RouteMatch
+  match: RouteMatch | GrpcRouteMatch
   /** Where the losing match is: `spec.rules[1].matches[0]`. */
   path: string
   reason: string
 }
 
-function parentKey (p: HTTPRoute['spec']['parentRefs'][number], routeNs: string): string {
+function parentKey (p: (HTTPRoute | GRPCRoute)['spec']['parentRefs'][number], routeNs: string): string {
   const ns = p.namespace ?? routeNs
   let key = `${p.kind}/${ns === 'default' ? '' : `${ns}/`}${p.name}`
   if (p.port !== undefined) key += `:${p.port}`
@@ -60,9 +64,28 @@ export function matchKey (m: RouteMatch): string {
  *
  * @example
  * findRouteConflicts([routeA, routeB])
- * // [{ routes: [{ name: 'a', … }, { name: 'b', … }], parent: 'Service/reviews', match: { path: … }, reason: '…' }]
+ * // [{ kind: 'HTTPRoute', routes: [{ name: 'a', … }, { name: 'b', … }], parent: 'Service/reviews', match: { path: … }, reason: '…' }]
  */
 export function findRouteConflicts (routes: HTTPRoute[]): RouteConflict[] {
+  return conflictsOf('HTTPRoute', routes, rule => rule.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }], matchKey)
+}
+
+/**
+ * The same for GRPCRoutes: two rules on one parent (and hostname) with identical method and header matches
+ * (a rule without matches claims every request).
+ *
+ * @example findGrpcRouteConflicts([starsA, starsB])[0].reason
+ */
+export function findGrpcRouteConflicts (routes: GRPCRoute[]): RouteConflict[] {
+  return conflictsOf('GRPCRoute', routes, rule => (rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches), grpcMatchKey)
+}
+
+interface RouteLike<R> {
+  metadata: { name: string, namespace?: string }
+  spec: { parentRefs: HTTPRoute['spec']['parentRefs'], hostnames?: string[], rules: R[] }
+}
+
+function conflictsOf<R, M extends RouteMatch | GrpcRouteMatch> (kind: RouteConflict['kind'], routes: RouteLike<R>[], matchesOf: (rule: R) => M[], keyOf: (m: M) => string): RouteConflict[] {
   const sorted = routes.slice().sort((a, b) => {
     const ka = `${a.metadata.namespace ?? 'default'}/${a.metadata.name}`
     const kb = `${b.metadata.namespace ?? 'default'}/${b.metadata.name}`
@@ -77,9 +100,8 @@ export function findRouteConflicts (routes: HTTPRoute[]): RouteConflict[] {
       ? [...new Set(route.spec.hostnames.map(h => h.toLowerCase()))]
       : [null]
     route.spec.rules.forEach((rule, ri) => {
-      const matches: RouteMatch[] = rule.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }]
-      matches.forEach((m, mi) => {
-        const key = matchKey(m)
+      matchesOf(rule).forEach((m, mi) => {
+        const key = keyOf(m)
         const ref: RouteMatchRef = { name: route.metadata.name, namespace: ns, rule: ri, match: mi }
         for (const parent of parents) {
           for (const hostname of hosts) {
@@ -87,15 +109,16 @@ export function findRouteConflicts (routes: HTTPRoute[]): RouteConflict[] {
             const first = claims.get(claimKey)
             if (first === undefined) { claims.set(claimKey, ref); continue }
             const same = first.name === ref.name && first.namespace === ref.namespace
-            const who = same ? `rule ${ri} of HTTPRoute/${ref.name}` : `HTTPRoute/${ref.name} rule ${ri}`
+            const who = same ? `rule ${ri} of ${kind}/${ref.name}` : `${kind}/${ref.name} rule ${ri}`
             out.push({
+              kind,
               routes: [first, ref],
               parent,
               hostname,
               match: m,
               path: `spec.rules[${ri}].matches[${mi}]`,
               reason: `${who} claims the same match on ${parent}${hostname === null ? '' : ` for host ${hostname}`} as ` +
-                `${same ? `rule ${first.rule}` : `HTTPRoute/${first.name} rule ${first.rule}`}, which wins; ` +
+                `${same ? `rule ${first.rule}` : `${kind}/${first.name} rule ${first.rule}`}, which wins; ` +
                 `requests never reach ${who} through this match`
             })
           }

@@ -1,9 +1,13 @@
+import type { GRPCRoute } from '../../config/grpc-route.ts'
 import type { HTTPRoute } from '../../config/http-route.ts'
 import type { ProxySnapshot } from '../../config/snapshot.ts'
 import { SnapshotRejectedError } from '../../errors.ts'
 import { AuthorityResolver } from './authority.ts'
+import { hostMatches } from './hostnames.ts'
 import { buildClusters, type Cluster } from './clusters.ts'
-import { compileRule, defaultRule } from './compile-rule.ts'
+import { compileGrpcRule, compileRule, defaultRule } from './compile-rule.ts'
+import { type CompiledGrpcMatch, compareGrpcMatches, compileGrpcMatch, matchesGrpc } from './grpc-match.ts'
+import { findKindConflicts, ignoredAttachments, kindParentKey } from './route-kinds.ts'
 import { type CompiledMatch, compareMatches, compileMatch, matchesRequest } from './route-match.ts'
 import type { CompiledRule, RouteRequest, RouteResult } from './types.ts'
 
@@ -11,7 +15,9 @@ export type RouteMode = 'outbound' | 'gateway'
 
 /** One (route, rule, match) triple, in precedence order inside its bucket. */
 interface Entry {
-  match: CompiledMatch
+  /** The HTTPRoute match, or `null` for a GRPCRoute entry (then `grpc` is set). */
+  match: CompiledMatch | null
+  grpc: CompiledGrpcMatch | null
   result: RouteResult
   /** `namespace/name` of the route, then rule and match index: the final tie-breakers. */
   routeKey: string
@@ -34,25 +40,32 @@ export interface RouteTable {
   match (req: RouteRequest): RouteResult | null
 }
 
+/** A route of either kind, as the tables see it. */
+type AnyRoute = { kind: 'HTTPRoute', route: HTTPRoute } | { kind: 'GRPCRoute', route: GRPCRoute }
+
 /**
  * Tie-break when precedence is equal. Gateway API says "oldest route first, then alphabetical
  * `namespace/name`"; snapshots carry no creation time, so routes are ordered alphabetically by
- * `namespace/name`, then by rule order, then by match order inside the rule.
+ * `namespace/name`, then by rule order, then by match order inside the rule. A bucket holds one kind of
+ * route (see `route-kinds.ts`); were both there, GRPCRoute entries would come first (GEP-1294's order).
  */
 function compareEntries (a: Entry, b: Entry): number {
-  const c = compareMatches(a.match, b.match)
+  let c: number
+  if (a.grpc !== null && b.grpc !== null) c = compareGrpcMatches(a.grpc, b.grpc)
+  else if (a.match !== null && b.match !== null) c = compareMatches(a.match, b.match)
+  else c = a.grpc !== null ? -1 : 1
   if (c !== 0) return c
   if (a.routeKey !== b.routeKey) return a.routeKey < b.routeKey ? -1 : 1
   if (a.ruleIndex !== b.ruleIndex) return a.ruleIndex - b.ruleIndex
   return a.matchIndex - b.matchIndex
 }
 
-function routeKey (r: HTTPRoute): string {
-  return `${r.metadata.namespace}/${r.metadata.name}`
+function routeKey (r: AnyRoute): string {
+  return `${r.route.metadata.namespace}/${r.route.metadata.name}`
 }
 
 /** Service of the heaviest backend of a rule (first on ties), or `fallback` for a redirect-only rule. */
-function primaryService (rule: HTTPRoute['spec']['rules'][number], clusters: Map<string, Cluster>, fallback: string): string {
+function primaryService (rule: { backendRefs: { name: string, weight: number }[] }, clusters: Map<string, Cluster>, fallback: string): string {
   let best: { name: string, weight: number } | null = null
   for (const b of rule.backendRefs) if (best === null || b.weight > best.weight) best = b
   if (best === null) return fallback
@@ -61,44 +74,73 @@ function primaryService (rule: HTTPRoute['spec']['rules'][number], clusters: Map
 
 /**
  * Expand the routes attached to one parent into entries. Compiled rules are shared between parents
- * (one CompiledRule per HTTPRoute rule per table) so per-rule state keyed on the object stays single.
+ * (one CompiledRule per route rule per table) so per-rule state keyed on the object stays single.
  */
-function entriesOf (route: HTTPRoute, compiled: CompiledRule[], service: (ruleIndex: number) => string): Entry[] {
+function entriesOf (r: AnyRoute, compiled: CompiledRule[], service: (ruleIndex: number) => string): Entry[] {
   const out: Entry[] = []
-  const key = routeKey(route)
-  route.spec.rules.forEach((rule, ri) => {
-    const result: RouteResult = Object.freeze({ service: service(ri), route: route.metadata.name, rule: compiled[ri] })
-    rule.matches.forEach((m, mi) => {
-      const match = rejectInvalid(route, `spec.rules[${ri}].matches[${mi}]`, () => compileMatch(m))
-      out.push({ match, result, routeKey: key, ruleIndex: ri, matchIndex: mi })
+  const key = routeKey(r)
+  const name = r.route.metadata.name
+  if (r.kind === 'HTTPRoute') {
+    r.route.spec.rules.forEach((rule, ri) => {
+      const result: RouteResult = Object.freeze({ service: service(ri), route: name, rule: compiled[ri] })
+      rule.matches.forEach((m, mi) => {
+        const match = rejectInvalid(r, `spec.rules[${ri}].matches[${mi}]`, () => compileMatch(m))
+        out.push({ match, grpc: null, result, routeKey: key, ruleIndex: ri, matchIndex: mi })
+      })
+    })
+    return out
+  }
+  r.route.spec.rules.forEach((rule, ri) => {
+    const result: RouteResult = Object.freeze({ service: service(ri), route: name, rule: compiled[ri] })
+    // GRPCRoute: a rule without matches matches every request.
+    const matches = rule.matches.length > 0 ? rule.matches : [{}]
+    matches.forEach((m, mi) => {
+      const grpc = rejectInvalid(r, `spec.rules[${ri}].matches[${mi}]`, () => compileGrpcMatch(m))
+      out.push({ match: null, grpc, result, routeKey: key, ruleIndex: ri, matchIndex: mi })
     })
   })
   return out
 }
 
-function compileRules (route: HTTPRoute, clusters: Map<string, Cluster>): CompiledRule[] {
-  return route.spec.rules.map((r, i) => rejectInvalid(route, `spec.rules[${i}]`, () => compileRule(r, i, clusters)))
+function compileRules (r: AnyRoute, clusters: Map<string, Cluster>): CompiledRule[] {
+  if (r.kind === 'HTTPRoute') return r.route.spec.rules.map((rule, i) => rejectInvalid(r, `spec.rules[${i}]`, () => compileRule(rule, i, clusters)))
+  return r.route.spec.rules.map((rule, i) => rejectInvalid(r, `spec.rules[${i}]`, () => compileGrpcRule(rule, i, clusters)))
 }
 
 /** A regular expression the schema let through but JavaScript cannot compile rejects the snapshot, naming where. */
-function rejectInvalid<T> (route: HTTPRoute, path: string, fn: () => T): T {
+function rejectInvalid<T> (r: AnyRoute, path: string, fn: () => T): T {
   try {
     return fn()
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err
-    throw new SnapshotRejectedError(`HTTPRoute/${route.metadata.name}: ${path}: invalid regular expression: ${err.message}`, { cause: err })
+    throw new SnapshotRejectedError(`${r.kind}/${r.route.metadata.name}: ${path}: invalid regular expression: ${err.message}`, { cause: err })
   }
 }
 
 function scan (entries: Entry[], req: RouteRequest): RouteResult | null {
   for (let i = 0; i < entries.length; i++) {
-    if (matchesRequest(entries[i].match, req)) return entries[i].result
+    const e = entries[i]
+    // Perf: one null check picks the matcher; a bucket holds one route kind, so the branch is predictable.
+    if (e.grpc === null ? matchesRequest(e.match!, req) : matchesGrpc(e.grpc, req)) return e.result
   }
   return null
 }
 
 /**
- * Compile the route table of a listener from a (validated) snapshot.
+ * Both route kinds of the snapshot, and which (parent, route) attachments the Gateway API's kind rules drop
+ * (`route-kinds.ts`). Perf: no GRPCRoutes (the common snapshot) → nothing to compute.
+ */
+function routesOf (snapshot: ProxySnapshot, clusters: Map<string, Cluster>): { routes: AnyRoute[], ignored: (parent: string, r: AnyRoute) => boolean } {
+  const routes: AnyRoute[] = snapshot.routes.map(route => ({ kind: 'HTTPRoute' as const, route }))
+  if (snapshot.grpcRoutes.length === 0) return { routes, ignored: () => false }
+  for (const route of snapshot.grpcRoutes) routes.push({ kind: 'GRPCRoute', route })
+  const set = ignoredAttachments(findKindConflicts(snapshot.routes, snapshot.grpcRoutes, name => clusters.get(name)?.port))
+  return { routes, ignored: (parent, r) => set.size > 0 && set.has(`${parent}\n${r.kind}/${r.route.metadata.namespace}/${r.route.metadata.name}`) }
+}
+
+/**
+ * Compile the route table of a listener from a (validated) snapshot: its HTTPRoutes and GRPCRoutes (a GRPCRoute
+ * matches the `:path` `/<Service>/<Method>` and headers; see `route-kinds.ts` for a parent that has both kinds).
  *
  * - `outbound` (GAMMA, east-west): the authority names a cluster (`reviews`, `reviews:9080`,
  *   `reviews-v2`, `reviews.default.svc.cluster.local`…). HTTPRoutes whose parentRef is
@@ -130,16 +172,19 @@ class OutboundTable implements RouteTable {
     this.clusters = clusters
     this.#resolver = new AuthorityResolver(clusters, snapshot.node.namespace)
     const attached = new Map<string, Entry[]>()
-    for (const route of snapshot.routes) {
+    const { routes, ignored } = routesOf(snapshot, clusters)
+    for (const route of routes) {
       let compiled: CompiledRule[] | null = null
       const seen = new Set<string>()
-      for (const p of route.spec.parentRefs) {
+      for (const p of route.route.spec.parentRefs) {
         if (p.kind !== 'Service') continue
         const target = clusters.get(p.name)
         // A parentRef to a service this proxy does not know, to another port, or repeated: nothing to route.
         if (target === undefined || seen.has(p.name)) continue
         if (p.port !== undefined && p.port !== target.port) continue
         seen.add(p.name)
+        // A GRPCRoute on this service makes it ignore its HTTPRoutes (GEP-1294).
+        if (ignored(kindParentKey(p, route.route.metadata.namespace), route)) continue
         compiled ??= compileRules(route, clusters)
         let list = attached.get(p.name)
         if (list === undefined) attached.set(p.name, list = [])
@@ -174,13 +219,6 @@ function hostOf (authority: string): string {
   return host
 }
 
-/** Gateway API hostname match: exact, or `*.example.com` for any host with one or more labels before `.example.com`. */
-export function hostMatches (pattern: string, host: string): boolean {
-  if (!pattern.startsWith('*.')) return pattern === host
-  const suffix = pattern.slice(1)
-  return host.length > suffix.length && host.endsWith(suffix)
-}
-
 class GatewayTable implements RouteTable {
   readonly mode = 'gateway' as const
   readonly clusters: Map<string, Cluster>
@@ -201,13 +239,17 @@ class GatewayTable implements RouteTable {
       this.#listenerHosts = gw.spec.listeners.map(l => l.hostname!.toLowerCase())
     }
     const wildcards = new Map<string, Entry[]>()
-    for (const route of snapshot.routes) {
-      const attached = route.spec.parentRefs.some(p => p.kind === 'Gateway' && p.name === gatewayName &&
-        (gw === undefined || (p.namespace ?? route.metadata.namespace) === gw.metadata.namespace))
-      if (!attached) continue
+    const { routes, ignored } = routesOf(snapshot, clusters)
+    for (const route of routes) {
+      const ns = route.route.metadata.namespace
+      const ref = route.route.spec.parentRefs.find(p => p.kind === 'Gateway' && p.name === gatewayName &&
+        (gw === undefined || (p.namespace ?? ns) === gw.metadata.namespace))
+      // An HTTPRoute and a GRPCRoute sharing hostnames on this Gateway: only one is accepted (GRPCRouteSpec).
+      if (ref === undefined || ignored(kindParentKey(ref, ns), route)) continue
       const compiled = compileRules(route, clusters)
-      const entries = entriesOf(route, compiled, ri => primaryService(route.spec.rules[ri], clusters, gatewayName))
-      const hostnames = route.spec.hostnames ?? []
+      const rules = route.route.spec.rules
+      const entries = entriesOf(route, compiled, ri => primaryService(rules[ri], clusters, gatewayName))
+      const hostnames = route.route.spec.hostnames ?? []
       if (hostnames.length === 0) { this.#any.push(...entries); continue }
       for (const raw of new Set(hostnames.map(h => h.toLowerCase()))) {
         const bucket = raw.startsWith('*.') ? wildcards : this.#exact

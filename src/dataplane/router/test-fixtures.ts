@@ -23,6 +23,11 @@ export function route (name: string, spec: Record<string, unknown>, namespace?: 
   return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: namespace ? { name, namespace } : { name }, spec }
 }
 
+/** A GRPCRoute input (defaults filled by checkSnapshot): pass it in `snapshot(routes, { grpcRoutes: [...] })`. */
+export function grpcRoute (name: string, spec: Record<string, unknown>, namespace?: string): unknown {
+  return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', metadata: namespace ? { name, namespace } : { name }, spec }
+}
+
 export function snapshot (routes: unknown[] = [], extra: Record<string, unknown> = {}): ProxySnapshot {
   return checkSnapshot({ version: '1', node: { id: 'test' }, services: SERVICES, routes, ...extra })
 }

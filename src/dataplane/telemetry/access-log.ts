@@ -23,6 +23,10 @@ export interface AccessLogEntry {
   trace_id?: string
   /** MESH_ERR_* when the proxy made the response. */
   error_code?: string
+  /** gRPC status of a gRPC request (trailers, trailers-only head, or the proxy's gRPC error). */
+  grpc_status?: number
+  /** Protocol the request arrived with: `HTTP/1.1` or `HTTP/2`. */
+  protocol?: string
 }
 
 export interface AccessLogOptions {
@@ -106,6 +110,8 @@ export class AccessLog {
     if (e.route !== undefined) s += `,"route":${JSON.stringify(e.route)}`
     if (e.trace_id !== undefined) s += `,"trace_id":${JSON.stringify(e.trace_id)}`
     if (e.error_code !== undefined) s += `,"error_code":${JSON.stringify(e.error_code)}`
+    if (e.grpc_status !== undefined) s += `,"grpc_status":${e.grpc_status | 0}`
+    if (e.protocol !== undefined) s += `,"protocol":${JSON.stringify(e.protocol)}`
     return s + '}\n'
   }
 

@@ -11,7 +11,11 @@ const BASE = ['direction', 'source', 'destination', 'destination_version', 'rout
 const CLASSES = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
 
 export interface GoldenMetrics {
-  /** `meshwork_requests_total{direction,source,destination,destination_version,route,code,class}` */
+  /**
+   * `meshwork_requests_total{direction,source,destination,destination_version,route,code,class,grpc_status}`:
+   * `grpc_status` is "" for a non-gRPC request, else the numeric status of the trailers (or trailers-only head, or the
+   * proxy's own gRPC error). A request failed when its class is 5xx or its grpc_status is set and not "0".
+   */
   requests: Counter
   /** `meshwork_request_duration_seconds{direction,source,destination,destination_version,route,class}` */
   duration: Histogram
@@ -49,7 +53,7 @@ export interface GoldenMetrics {
  * golden.forRoute('inbound', peerId ?? 'unknown', 'reviews', 'v1', 'default').record(status, seconds, reqBytes, resBytes)
  */
 export function createGoldenMetrics (registry: Registry): GoldenMetrics {
-  const requests = registry.counter('meshwork_requests_total', 'Requests handled by the proxy, by response code.', [...BASE, 'code', 'class'])
+  const requests = registry.counter('meshwork_requests_total', 'Requests handled by the proxy, by response code and gRPC status ("" when not gRPC).', [...BASE, 'code', 'class', 'grpc_status'])
   const duration = registry.histogram('meshwork_request_duration_seconds', 'Request duration seen by the proxy, from request head to response end, seconds.', [...BASE, 'class'], REQUEST_DURATION_BUCKETS)
   const requestBytes = registry.counter('meshwork_request_bytes_total', 'Request body bytes received.', BASE)
   const responseBytes = registry.counter('meshwork_response_bytes_total', 'Response body bytes sent.', BASE)
@@ -101,8 +105,10 @@ export class RouteMetrics {
   readonly #requests: Counter
   readonly #duration: Histogram
   readonly #base: readonly string[]
-  // Perf: children by status code (100..599) and by class, made on first use, so `record` never touches a Map.
+  // Perf: children by status code (100..599) and by class, made on first use, so `record` never touches a Map
+  // (gRPC requests, by code and gRPC status, do: one lookup).
   readonly #byCode: Array<CounterChild | undefined> = new Array(600)
+  readonly #byGrpc = new Map<number, CounterChild>()
   readonly #byClass: Array<HistogramChild | undefined> = new Array(6)
   readonly #errorsByCode = new Map<string, CounterChild>()
 
@@ -115,11 +121,21 @@ export class RouteMetrics {
     this.retries = m.retries.labels(base[0], base[1], base[2], base[4])
   }
 
-  /** One finished request: status code, duration in seconds, request and response body bytes. */
-  record (status: number, seconds: number, requestBytes: number, responseBytes: number): void {
+  /**
+   * One finished request: status code, duration in seconds, request and response body bytes, and the gRPC status
+   * (-1 = not gRPC, or no status came back).
+   */
+  record (status: number, seconds: number, requestBytes: number, responseBytes: number, grpcStatus = -1): void {
     const code = status >= 100 && status < 600 ? status | 0 : 0
-    let c = this.#byCode[code]
-    if (c === undefined) c = this.#byCode[code] = this.#requests.labels(...this.#base, code === 0 ? 'unknown' : String(code), classOf(code))
+    let c: CounterChild | undefined
+    if (grpcStatus < 0) {
+      c = this.#byCode[code]
+      if (c === undefined) c = this.#byCode[code] = this.#requests.labels(...this.#base, code === 0 ? 'unknown' : String(code), classOf(code), '')
+    } else {
+      const key = code * 1000 + grpcStatus
+      c = this.#byGrpc.get(key)
+      if (c === undefined) this.#byGrpc.set(key, c = this.#requests.labels(...this.#base, code === 0 ? 'unknown' : String(code), classOf(code), String(grpcStatus)))
+    }
     c.value++
     const k = (code / 100) | 0
     let h = this.#byClass[k]

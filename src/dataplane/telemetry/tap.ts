@@ -18,6 +18,10 @@ export interface TapEvent {
   upstream?: string
   trace_id?: string
   error_code?: string
+  /** gRPC status of a gRPC request. */
+  grpc_status?: number
+  /** `HTTP/1.1` or `HTTP/2`: how the request arrived. */
+  protocol?: string
 }
 
 export interface TapFilter {

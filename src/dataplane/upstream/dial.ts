@@ -21,7 +21,7 @@ const H1 = ['http/1.1']
 const H2 = ['h2']
 
 export function createDialer (certs: CertStoreProvider): Dialer {
-  return (ep: Endpoint, onread?: ReadOption) => {
+  return (ep: Endpoint, onread?: ReadOption, h2?: boolean) => {
     if (!ep.tls) return { socket: netConnect({ host: ep.address, port: ep.port, onread }), ready: 'connect' }
     const store = certs()
     if (store === null) throw new Error('this proxy has no mesh certificate for mTLS')
@@ -30,7 +30,7 @@ export function createDialer (certs: CertStoreProvider): Dialer {
       host: ep.address,
       port: ep.port,
       ...store.clientOptions(ep.identity),
-      ALPNProtocols: ep.protocol === 'h2' ? H2 : H1,
+      ALPNProtocols: h2 === true || ep.protocol === 'h2' ? H2 : H1,
       onread
     }
     const socket = tlsConnect(options)

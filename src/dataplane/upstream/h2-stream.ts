@@ -1,173 +1,176 @@
 /**
- * HTTP/2 to an upstream sidecar (endpoint `protocol: h2`), behind the same interface as an HTTP/1.1
- * {@link UpstreamConnection}, so the exchange (retries, timeouts, metrics) does not care which is used:
- * one multiplexed session per endpoint, one {@link H2UpstreamStream} per request.
+ * One request over HTTP/2 to an upstream (an h2-only endpoint, an h2 app, or a peer sidecar for a request that arrived
+ * over h2), on our codec (src/dataplane/http2/), behind the same interface as an HTTP/1.1 {@link UpstreamConnection},
+ * so the exchange (retries, timeouts, metrics) does not care which is used.
  *
- *   exchange ──HTTP/1.1 head bytes──▶ H2UpstreamStream ──h2 HEADERS/DATA──▶ peer sidecar
- *   exchange ◀─HTTP/1.1 head + body (chunked when the peer sends no content-length)── h2 response
+ *   exchange ──OutgoingRequest + body (chunked when no length)──▶ H2UpstreamStream ──HEADERS/DATA/trailers──▶ peer
+ *   exchange ◀─HTTP/1.1 head + body (chunked when no length, trailers in the last chunk)── response, 1xx too
  *
- * Chunked request bodies are decoded into plain DATA frames (h2 has no chunked coding).
+ * Chunked request bodies are decoded into plain DATA (h2 has no chunked coding); their trailer section becomes a
+ * trailers HEADERS frame. Response trailers reach the exchange as the trailer section of the last chunk when the
+ * downstream accepts trailers (`acceptsTrailers`), and as a list for `onResponseEnd` when asked to capture them
+ * (gRPC status). A response head with END_STREAM (gRPC trailers-only) becomes a head with `content-length: 0`.
+ *
+ * Flow control: received DATA is given back to the codec (`consumed`, hence WINDOW_UPDATE) once the exchange took it
+ * without pausing this stream; while paused (the downstream is full) it is given back on resume, so a slow
+ * downstream holds the upstream peer back instead of filling the proxy's memory.
  */
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2'
-import type { Socket } from 'node:net'
-import type { Endpoint } from '../../config/snapshot.ts'
-import { UpstreamConnectError, UpstreamResetError } from '../../errors.ts'
-import { ChunkDecoder, encodeChunk, LAST_CHUNK } from '../http1/chunk-codec.ts'
-import { parseRequestHead, parseResponseHead } from '../http1/head-parser.ts'
-import { isHopByHop, serializeResponseHead } from '../http1/serialize.ts'
-import { H2_CANCEL, http2Module } from '../lazy-http2.ts'
-import type { Dialer } from './pool.ts'
-import type { ResponseListener, UpstreamLike } from './upstream-connection.ts'
+import { H2RefusedStreamError, type MeshError, UpstreamResetError } from '../../errors.ts'
+import { ChunkDecoder, encodeChunk } from '../http1/chunk-codec.ts'
+import { lastChunk } from '../http1/trailers.ts'
+import { CANCEL } from '../http2/constants.ts'
+import type { H2Stream } from '../http2/stream.ts'
+import type { H2StreamHandler } from '../http2/types.ts'
+import type { H2Session } from './h2-session.ts'
+import { h1Informational, h1ResponseHead, h2RequestFields } from './h2-translate.ts'
+import type { OutgoingRequest, ResponseListener, UpstreamLike } from './upstream-connection.ts'
 
+const EMPTY = Buffer.alloc(0)
 
-/** The multiplexed session to one h2 endpoint, reconnected on demand. */
-export class H2Session {
-  session: ClientHttp2Session | null = null
-  private connecting: ((err: Error | null) => void)[] | null = null
-
-  constructor (private readonly endpoint: () => Endpoint, private readonly dial: Dialer, private readonly connectTimeoutMs: number) {}
-
-  get ready (): boolean {
-    const s = this.session
-    return s !== null && !s.closed && !s.destroyed && !s.connecting
-  }
-
-  /** Open (or wait for) the session. */
-  open (cb: (err: Error | null) => void): void {
-    if (this.ready) { cb(null); return }
-    if (this.connecting !== null) { this.connecting.push(cb); return }
-    this.connecting = [cb]
-    const ep = this.endpoint()
-    let socket: Socket
-    try {
-      socket = this.dial(ep).socket
-    } catch (err) {
-      this.settle(new UpstreamConnectError(`cannot dial ${ep.id}: ${(err as Error).message}`))
-      return
-    }
-    const session = http2Module().connect(`${ep.tls ? 'https' : 'http'}://${ep.address}:${ep.port}`, { createConnection: () => socket })
-    this.session = session
-    const timer = setTimeout(() => session.destroy(new Error(`connect timeout after ${this.connectTimeoutMs}ms`)), this.connectTimeoutMs)
-    session.once('connect', () => { clearTimeout(timer); this.settle(null) })
-    session.once('error', (err: Error) => {
-      clearTimeout(timer)
-      this.settle(new UpstreamConnectError(`cannot connect to ${ep.id} (h2): ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }))
-    })
-    session.once('close', () => { clearTimeout(timer); if (this.session === session) this.session = null; this.settle(new UpstreamConnectError(`h2 session to ${ep.id} closed`)) })
-  }
-
-  close (): void {
-    this.session?.close()
-    this.session = null
-  }
-
-  private settle (err: Error | null): void {
-    const list = this.connecting
-    this.connecting = null
-    if (list !== null) for (const cb of list) cb(err)
-  }
-}
-
-/** One request over an h2 session, adapted to the exchange's upstream-connection interface. */
-export class H2UpstreamStream implements UpstreamLike {
-  socket!: ClientHttp2Stream
+export class H2UpstreamStream implements UpstreamLike, H2StreamHandler {
+  /** This object stands in for a socket: 'drain' / 'close' listeners, pause / resume of the response. */
+  readonly socket = this
   closed = false
+  /** > 1 makes a failure before the response eligible for the exchange's transparent retry (REFUSED_STREAM). */
   served = 1
+  private stream: H2Stream | null = null
   private listener: ResponseListener | null = null
   private decoder: ChunkDecoder | null = null
   private chunkedOut = false
   private started = false
-  private readonly writeData = (data: Buffer): void => { this.socket.write(data) }
+  private acceptsTrailers = false
+  private captureTrailers = false
+  private paused = false
+  /** Bytes received while paused, given back on resume. */
+  private unconsumed = 0
+  private drainFns: (() => void)[] | null = null
+  private closeFns: (() => void)[] | null = null
+  private readonly writeData = (data: Buffer): void => { this.stream!.write(data) }
 
-  constructor (private readonly h2: H2Session, private readonly scheme: string) {}
+  constructor (private readonly session: H2Session, private readonly scheme: string) {}
 
-  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+  // --- the socket-like surface the exchange uses ------------------------------------------------------
+
+  once (event: 'drain' | 'close', fn: () => void): this {
+    if (event === 'drain') (this.drainFns ??= []).push(fn)
+    else (this.closeFns ??= []).push(fn)
+    return this
+  }
+
+  pause (): this { this.paused = true; return this }
+
+  resume (): this {
+    this.paused = false
+    const n = this.unconsumed
+    if (n > 0 && this.stream !== null) { this.unconsumed = 0; this.stream.consumed(n) }
+    return this
+  }
+
+  // --- UpstreamLike ----------------------------------------------------------------------------------
+
+  send (listener: ResponseListener, req: OutgoingRequest, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
     this.listener = listener
-    const raw = Buffer.from(head, 'latin1')
-    const req = parseRequestHead(raw, 0, raw.length)
-    const headers: Record<string, string | string[]> = {
-      ':method': req.method,
-      ':path': req.target,
-      ':authority': req.authority,
-      ':scheme': this.scheme
-    }
-    const h = req.headers
-    for (let i = 0; i < h.length; i += 2) {
-      const n = h[i]
-      if (n === 'host' || isHopByHop(n)) continue
-      const prev = headers[n]
-      headers[n] = prev === undefined ? h[i + 1] : Array.isArray(prev) ? [...prev, h[i + 1]] : [prev, h[i + 1]]
-    }
-    if (req.contentLength >= 0) headers['content-length'] = String(req.contentLength)
+    this.acceptsTrailers = req.acceptsTrailers
+    this.captureTrailers = req.captureTrailers
+    const { authority, fields } = h2RequestFields(req)
     if (req.chunked) this.decoder = new ChunkDecoder()
     const noBody = !req.chunked && req.contentLength <= 0
-    const stream = this.h2.session!.request(headers, { endStream: noBody })
-    this.socket = stream
-    stream.on('response', (rh: IncomingHttpHeaders) => this.onResponse(rh, isHead))
-    stream.on('data', (d: Buffer) => {
-      const l = this.listener
-      if (l !== null) l.onResponseBody(this.chunkedOut ? encodeChunk(d) : d)
-    })
-    stream.on('end', () => this.onEnd())
-    stream.on('error', (err: Error) => this.fail(err))
-    stream.on('close', () => { if (this.listener !== null) this.fail(new UpstreamResetError(`h2 stream closed (code ${stream.rstCode})`)) })
-    if (body !== null) for (const b of body) this.writeBody(b)
+    try {
+      this.stream = this.session.conn.request({ method: req.method, scheme: this.scheme, authority, path: req.path, headers: fields }, noBody, this)
+    } catch (err) {
+      // no stream slot after all (the session went away between acquire and send): nothing reached the peer
+      this.served = 2
+      queueMicrotask(() => this.fail(err as MeshError))
+      return
+    }
+    void isHead
+    if (body !== null) for (let i = 0; i < body.length; i++) this.writeBody(body[i])
     if (requestDone && !noBody) this.endRequest()
   }
 
   writeBody (chunk: Buffer): boolean {
+    const s = this.stream
+    if (s === null || s.closed) return true
     if (this.decoder !== null) {
       this.decoder.push(chunk, this.writeData)
-      return !this.socket.writableNeedDrain
+      return !s.needDrain
     }
-    return this.socket.write(chunk)
+    return s.write(chunk)
   }
 
   endRequest (): void {
-    if (!this.socket.writableEnded) this.socket.end()
+    const s = this.stream
+    if (s === null || s.localEnded || s.endQueued || s.closed) return
+    s.end(this.decoder !== null ? this.decoder.trailers : null)
   }
 
   destroy (): void {
     this.listener = null
-    if (!this.closed) {
-      this.closed = true
-      if (!this.socket.destroyed) this.socket.close(H2_CANCEL)
-    }
+    if (this.closed) return
+    this.closed = true
+    const s = this.stream
+    if (s !== null && !s.closed) s.reset(CANCEL)
+    this.emitClose()
   }
 
-  private onResponse (rh: IncomingHttpHeaders, isHead: boolean): void {
+  // --- H2StreamHandler (the codec's callbacks) --------------------------------------------------------
+
+  onInformational (_s: H2Stream, status: number, headers: string[]): void {
+    const l = this.listener
+    if (l !== null && !this.started) l.onInformational(h1Informational(status, headers))
+  }
+
+  onResponse (s: H2Stream, status: number, headers: string[], endStream: boolean): void {
     const l = this.listener
     if (l === null) return
-    const status = Number(rh[':status'])
-    if (status < 200) return
-    const flat: string[] = []
-    let contentLength = -1
-    for (const [k, v] of Object.entries(rh)) {
-      if (k.charCodeAt(0) === 58 /* : */ || v === undefined) continue
-      if (k === 'content-length') { contentLength = Number(v); continue }
-      if (Array.isArray(v)) for (const x of v) flat.push(k, x)
-      else flat.push(k, String(v))
-    }
-    const bodyless = isHead || status === 204 || status === 304
-    this.chunkedOut = !bodyless && contentLength < 0
-    const out = serializeResponseHead(status, flat, bodyless ? -1 : contentLength, this.chunkedOut, false)
+    const head = h1ResponseHead(status, headers, endStream, s.method === 'HEAD')
+    this.chunkedOut = head.chunked
     this.started = true
-    l.onResponseHead(parseResponseHead(out, 0, out.length), out, 0, out.length, out.length)
+    l.onResponseHead(head, EMPTY, 0, 0, 0)
   }
 
-  private onEnd (): void {
+  onData (s: H2Stream, data: Buffer): void {
+    const l = this.listener
+    if (l !== null) l.onResponseBody(this.chunkedOut ? encodeChunk(data) : data)
+    // Perf: give the window back at once unless the exchange paused us (the downstream is full)
+    if (this.paused && this.listener !== null) this.unconsumed += data.length
+    else s.consumed(data.length)
+  }
+
+  onEnd (_s: H2Stream, trailers: string[] | null): void {
     const l = this.listener
     if (l === null) return
     if (!this.started) { this.fail(new UpstreamResetError('h2 stream ended without a response')); return }
-    if (this.chunkedOut) l.onResponseBody(LAST_CHUNK)
+    if (this.chunkedOut) l.onResponseBody(lastChunk(this.acceptsTrailers ? trailers : null))
     this.listener = null
     this.closed = true
-    l.onResponseEnd()
+    l.onResponseEnd(this.captureTrailers ? trailers : null)
+    this.emitClose()
   }
 
-  private fail (err: Error): void {
+  onReset (_s: H2Stream, err: MeshError): void {
+    // a stream the peer did not process (REFUSED_STREAM, above a GOAWAY's last stream id) is safe to send again
+    if (err instanceof H2RefusedStreamError && !this.started) this.served = 2
+    this.fail(err)
+  }
+
+  onDrain (): void {
+    const fns = this.drainFns
+    this.drainFns = null
+    if (fns !== null) for (const fn of fns) fn()
+  }
+
+  private fail (err: MeshError): void {
     const l = this.listener
-    this.destroy()
-    if (l !== null) l.onUpstreamError(err instanceof UpstreamResetError ? err : new UpstreamResetError(`h2 upstream failed: ${err.message}`, { cause: err }), this.started)
+    this.listener = null
+    const started = this.started
+    if (!this.closed) { this.closed = true; this.emitClose() }
+    if (l !== null) l.onUpstreamError(err instanceof UpstreamResetError ? err : new UpstreamResetError(`h2 upstream: ${err.code}: ${err.message}`, { cause: err }), started)
+  }
+
+  private emitClose (): void {
+    const fns = this.closeFns
+    this.closeFns = null
+    if (fns !== null) for (const fn of fns) fn()
   }
 }

@@ -5,13 +5,18 @@
  * does not drop warm connections; a pool whose endpoint left the snapshot is retired (idle ones closed,
  * busy ones closed when their response ends).
  *
+ * HTTP/2: an endpoint that speaks only h2 (`protocol: h2`) gets multiplexed sessions (h2-session.ts) and no idle
+ * list; a peer sidecar (`sidecar: true`) speaks both, so its pool keeps HTTP/1.1 connections and opens an h2 session
+ * the first time a request that arrived over h2 goes there (protocol preservation between sidecars, docs/grpc.md).
+ *
  * @example
  * const c = pool.acquireIdle(); if (c === null) pool.connect((err, c) => { … })
  */
 import type { Socket } from 'node:net'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { UpstreamConnectError } from '../../errors.ts'
-import { H2Session, H2UpstreamStream } from './h2-stream.ts'
+import { H2Sessions } from './h2-session.ts'
+import { H2UpstreamStream } from './h2-stream.ts'
 import { SocketReader } from './socket-reader.ts'
 import { type ConnectionOwner, UpstreamConnection, type UpstreamLike } from './upstream-connection.ts'
 
@@ -20,9 +25,19 @@ export type ReadOption = SocketReader['onread']
 
 /**
  * Opens a socket to an endpoint; `ready` is the event that says it can carry requests. With `onread` the
- * socket is read through it (no 'data' events).
+ * socket is read through it (no 'data' events). `h2`: the socket will carry h2 (TLS offers ALPN `h2`).
  */
-export type Dialer = (ep: Endpoint, onread?: ReadOption) => { socket: Socket, ready: 'connect' | 'secureConnect' }
+export type Dialer = (ep: Endpoint, onread?: ReadOption, h2?: boolean) => { socket: Socket, ready: 'connect' | 'secureConnect' }
+
+/**
+ * Whether a request goes to `ep` over h2: always for an h2-only endpoint; to a peer sidecar as the DestinationPolicy's
+ * `connectionPool.protocol` says (`policy`), else as it arrived (protocol preservation); else HTTP/1.1.
+ */
+export function usesH2 (ep: Endpoint, arrivedOverH2: boolean, policy: 'http1' | 'h2' | null = null): boolean {
+  if (ep.protocol === 'h2') return true
+  if (ep.sidecar !== true) return false
+  return policy === null ? arrivedOverH2 : policy === 'h2'
+}
 
 export interface PoolOptions {
   connectTimeoutMs: number
@@ -47,20 +62,26 @@ export class EndpointPool implements ConnectionOwner {
   private readonly waiters: ((conn: UpstreamConnection | null) => void)[] = []
   private readonly dial: Dialer
   private readonly options: PoolOptions
-  /** The multiplexed session when the endpoint speaks h2 (then there is no idle list). */
-  private readonly h2: H2Session | null
+  /** The multiplexed h2 sessions (made on first use: h2-only endpoint, or an h2 request to a peer sidecar). */
+  private h2: H2Sessions | null = null
 
   constructor (endpoint: Endpoint, dial: Dialer, options: PoolOptions = DEFAULT_POOL_OPTIONS) {
     this.key = poolKey(endpoint)
     this.endpoint = endpoint
     this.dial = dial
     this.options = options
-    this.h2 = endpoint.protocol === 'h2' ? new H2Session(() => this.endpoint, dial, options.connectTimeoutMs) : null
   }
 
-  /** An idle connection (or a new stream on a ready h2 session), or null. */
-  acquireIdle (): UpstreamLike | null {
-    if (this.h2 !== null) return this.h2.ready ? new H2UpstreamStream(this.h2, this.endpoint.tls ? 'https' : 'http') : null
+  private sessions (): H2Sessions {
+    return this.h2 ??= new H2Sessions(() => this.endpoint, this.dial, this.options.connectTimeoutMs)
+  }
+
+  /** An idle connection (or, when `h2`, a new stream on a session with a free slot), or null. */
+  acquireIdle (h2 = false): UpstreamLike | null {
+    if (h2) {
+      const s = this.h2?.usable() ?? null
+      return s !== null ? new H2UpstreamStream(s, this.endpoint.tls ? 'https' : 'http') : null
+    }
     const idle = this.idle
     while (idle.length > 0) {
       const c = idle.pop()!
@@ -69,11 +90,13 @@ export class EndpointPool implements ConnectionOwner {
     return null
   }
 
-  /** Open a new connection; `cb` gets UpstreamConnectError on refusal, TLS/identity failure or timeout. */
-  connect (cb: (err: Error | null, conn: UpstreamLike | null) => void): void {
-    const h2 = this.h2
-    if (h2 !== null) {
-      h2.open(err => cb(err, err === null ? new H2UpstreamStream(h2, this.endpoint.tls ? 'https' : 'http') : null))
+  /**
+   * Open a new connection (or, when `h2`, open or wait for the session and start a stream on it); `cb` gets
+   * UpstreamConnectError on refusal, TLS/identity failure or timeout.
+   */
+  connect (cb: (err: Error | null, conn: UpstreamLike | null) => void, h2 = false): void {
+    if (h2) {
+      this.sessions().acquire((err, s) => cb(err, s !== null ? new H2UpstreamStream(s, this.endpoint.tls ? 'https' : 'http') : null))
       return
     }
     let socket: Socket

@@ -86,6 +86,8 @@ export class UpstreamCluster {
   readonly budget: RetryBudget
   /** Pool per endpoint id. */
   readonly pools = new Map<string, EndpointPool>()
+  /** DestinationPolicy `connectionPool.protocol` between sidecars (null: each request keeps the protocol it arrived with). */
+  readonly protocol: 'http1' | 'h2' | null
 
   constructor (name: string, service: string, endpoints: readonly Endpoint[], policy: DestinationPolicy | undefined, registry: PoolRegistry, hooks: ClusterHooks = {}, limits?: ClusterLimits) {
     this.name = name
@@ -97,6 +99,7 @@ export class UpstreamCluster {
     const onEject = hooks.onEject
     this.outlier = OutlierDetector.fromPolicy(spec?.outlierDetection, onEject ? { onEject: ep => onEject(name, ep) } : undefined)
     this.budget = limits?.budget ?? RetryBudget.fromPolicy(spec?.retryBudget)
+    this.protocol = spec?.connectionPool?.protocol ?? null
     const options: PoolOptions = {
       connectTimeoutMs: spec?.connectionPool ? parseDuration(spec.connectionPool.connectTimeout) : 1000,
       idleTimeoutMs: spec?.connectionPool ? parseDuration(spec.connectionPool.idleTimeout) : 60_000,

@@ -12,7 +12,33 @@ import type { Socket } from 'node:net'
 import { UpstreamResetError } from '../../errors.ts'
 import { BodyFramer, MODE_CHUNKED, MODE_CLOSE, MODE_LENGTH, MODE_NONE } from '../http1/body-framer.ts'
 import { findHeadEnd, parseResponseHead, type ResponseHead } from '../http1/head-parser.ts'
+import { serializeRequestHead } from '../http1/serialize.ts'
+import { parseTrailerText } from '../http1/trailers.ts'
 import type { SocketReader } from './socket-reader.ts'
+
+/**
+ * A request as the exchange hands it to an upstream connection: HTTP/1.1 serializes it into a head (one latin1
+ * string, one write), an h2 stream into HEADERS without parsing a head back.
+ */
+export interface OutgoingRequest {
+  method: string
+  /** Origin-form target. */
+  path: string
+  /** Flat `[name, value, …]`, names lower-case, `host` included; hop-by-hop ones are dropped when sent. */
+  headers: readonly string[]
+  /** -1 = none (chunked or no body). */
+  contentLength: number
+  chunked: boolean
+  connectionTokens: readonly string[] | null
+  /** Extra raw header lines (`name: value\r\n`), e.g. tracing and the deadline. */
+  extra: string
+  /** The downstream accepts trailers: `te: trailers` goes upstream and trailers come back (RFC 9110 §10.1.4). */
+  acceptsTrailers: boolean
+  /** Keep the response's trailer fields for `onResponseEnd` (gRPC: `grpc-status`). */
+  captureTrailers: boolean
+}
+
+const TE_TRAILERS = 'te: trailers\r\n'
 
 /**
  * What an exchange implements to receive a response. The bytes passed in are only valid during the call
@@ -28,7 +54,8 @@ export interface ResponseListener {
    */
   onResponseHead (head: ResponseHead, chunk: Buffer, headStart: number, headEnd: number, bodyEnd: number): boolean
   onResponseBody (chunk: Buffer): boolean
-  onResponseEnd (): void
+  /** The response is complete; `trailers` (flat) when the request asked to capture them and there were any. */
+  onResponseEnd (trailers: readonly string[] | null): void
   /** `responseStarted`: a response head was already delivered. */
   onUpstreamError (err: Error, responseStarted: boolean): void
   /**
@@ -46,8 +73,8 @@ export interface UpstreamLike {
   readonly closed: boolean
   /** Requests served by the underlying connection (> 1: reused, eligible for a transparent retry). */
   readonly served: number
-  /** `head` is the latin1 request head (serializeRequestHead). */
-  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void
+  /** Start the request: its head and any body bytes already known; `requestDone` when no more body follows. */
+  send (listener: ResponseListener, req: OutgoingRequest, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void
   writeBody (chunk: Buffer): boolean
   endRequest (): void
   destroy (): void
@@ -78,6 +105,7 @@ export class UpstreamConnection implements UpstreamLike {
   private requestDone = true
   private responseKeepAlive = true
   private responseStarted = false
+  private captureTrailers = false
   private readonly onDataBound = this.onData.bind(this)
   private readonly onCloseBound = this.onClose.bind(this)
   private readonly onErrorBound = this.onError.bind(this)
@@ -99,13 +127,15 @@ export class UpstreamConnection implements UpstreamLike {
   }
 
   /** Start a request: write its head (and any body bytes already known). `requestDone` when no more body follows. */
-  send (listener: ResponseListener, head: string, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
+  send (listener: ResponseListener, req: OutgoingRequest, body: Buffer[] | null, requestDone: boolean, isHead: boolean): void {
     this.listener = listener
     this.state = S_HEAD
     this.headRequest = isHead
     this.requestDone = requestDone
     this.responseStarted = false
+    this.captureTrailers = req.captureTrailers
     this.served++
+    const head = serializeRequestHead(req.method, req.path, req.headers, req.contentLength, req.chunked, req.connectionTokens, req.acceptsTrailers ? req.extra + TE_TRAILERS : req.extra)
     const s = this.socket
     if (body === null || body.length === 0) {
       s.write(head, 'latin1')
@@ -186,6 +216,7 @@ export class UpstreamConnection implements UpstreamLike {
         else if (head.contentLength >= 0) mode = MODE_LENGTH
         else mode = MODE_CLOSE
         this.framer.reset(mode, head.contentLength)
+        if (this.captureTrailers) this.framer.captureTrailers = true
         this.responseKeepAlive = head.keepAlive && mode !== MODE_CLOSE
         this.state = S_BODY
         this.responseStarted = true
@@ -218,7 +249,8 @@ export class UpstreamConnection implements UpstreamLike {
     this.state = S_IDLE
     this.listener = null
     if (extraBytes) this.responseKeepAlive = false
-    l.onResponseEnd()
+    const f = this.framer
+    l.onResponseEnd(f.captureTrailers && f.trailerText !== '' ? parseTrailerText(f.trailerText) : null)
     this.afterResponse()
   }
 
@@ -250,7 +282,7 @@ export class UpstreamConnection implements UpstreamLike {
     if (l === null) return
     if (this.state === S_BODY && this.framer.mode === MODE_CLOSE) {
       this.state = S_IDLE
-      l.onResponseEnd()
+      l.onResponseEnd(null)
       return
     }
     l.onUpstreamError(new UpstreamResetError('upstream closed the connection before a full response'), this.responseStarted)

@@ -15,8 +15,8 @@ export async function registerObservabilityRoutes (app: FastifyInstance, ctx: Ma
       const t = (r.spec as { targetRef?: { name: string } }).targetRef
       return t !== undefined && (t.name === name || t.name.startsWith(`${name}-`))
     }
-    const routes = resources.filter(r => r.kind === 'HTTPRoute' && r.spec.parentRefs.some(p => p.name === name))
-    const policies = resources.filter(r => r.kind !== 'HTTPRoute' && r.kind !== 'Workload' && r.kind !== 'Gateway' && r.kind !== 'MeshConfig' && targets(r))
+    const routes = resources.filter(r => (r.kind === 'HTTPRoute' || r.kind === 'GRPCRoute') && r.spec.parentRefs.some(p => p.name === name))
+    const policies = resources.filter(r => r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute' && r.kind !== 'Workload' && r.kind !== 'Gateway' && r.kind !== 'MeshConfig' && targets(r))
     const workloads = resources.filter(r => r.kind === 'Workload' && r.spec.service === name)
     const own = proxies.filter(p => p.service === name || p.role === name)
     if (routes.length === 0 && policies.length === 0 && workloads.length === 0 && own.length === 0 && !ctx.metrics.services.has(name)) {

@@ -24,13 +24,22 @@ export function servicesOf (resources: readonly Obj[]): Map<string, string[]> {
   return m
 }
 
-/** The GAMMA route of a service: an HTTPRoute attached to it (the one named after it first). */
+/**
+ * The GAMMA route of a service: a GRPCRoute attached to it when it has one (a GRPCRoute on a service makes its
+ * HTTPRoutes ignored), else an HTTPRoute attached to it (the one named after it first).
+ */
 export function serviceRouteOf (resources: readonly Obj[], service: string): Obj | undefined {
-  const attached = resources.filter(r => r.kind === 'HTTPRoute' && (r.spec?.parentRefs ?? []).some((p: Obj) => (p.kind ?? 'Service') === 'Service' && p.name === service))
-  return attached.find(r => r.metadata?.name === service) ?? attached[0]
+  for (const kind of ['GRPCRoute', 'HTTPRoute']) {
+    const attached = resources.filter(r => r.kind === kind && (r.spec?.parentRefs ?? []).some((p: Obj) => (p.kind ?? 'Service') === 'Service' && p.name === service))
+    if (attached.length > 0) return attached.find(r => r.metadata?.name === service) ?? attached[0]
+  }
+  return undefined
 }
 
-const routeRef = (route: Obj): ResourceRef => ({ kind: 'HTTPRoute', name: route.metadata.name })
+const routeRef = (route: Obj): ResourceRef => ({ kind: route.kind === 'GRPCRoute' ? 'GRPCRoute' : 'HTTPRoute', name: route.metadata.name })
+/** The retry block a form writes when the route had none (a GRPCRoute also retries on UNAVAILABLE). */
+const newRetry = (route: Obj | undefined, attempts: number): Obj =>
+  ({ attempts, backoff: '25ms', codes: [502, 503, 504], ...(route?.kind === 'GRPCRoute' ? { grpcCodes: ['unavailable'] } : {}) })
 const rulesOf = (route: Obj | undefined): Obj[] => (Array.isArray(route?.spec?.rules) ? route.spec.rules : [])
 
 function newRoute (service: string, rule: Obj): Obj {
@@ -70,7 +79,7 @@ export function writeRouteSettings (text: string, service: string, changes: Rout
     const timeouts = Object.fromEntries((['request', 'backendRequest'] as const).filter(k => changes[k]).map(k => [k, changes[k]]))
     return appendResource(text, newRoute(service, {
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
-      ...(changes.attempts ? { retry: { attempts: changes.attempts, backoff: '25ms', codes: [502, 503, 504] } } : {})
+      ...(changes.attempts ? { retry: newRetry(undefined, changes.attempts) } : {})
     }))
   }
   const ref = routeRef(route)
@@ -89,7 +98,7 @@ export function writeRouteSettings (text: string, service: string, changes: Rout
     if (changes.attempts !== undefined) {
       if (changes.attempts <= 0) out = deleteIn(out, ref, [...at, 'retry'])
       else if (rule.retry != null) out = setIn(out, ref, [...at, 'retry', 'attempts'], changes.attempts)
-      else out = setIn(out, ref, [...at, 'retry'], { attempts: changes.attempts, backoff: '25ms', codes: [502, 503, 504] })
+      else out = setIn(out, ref, [...at, 'retry'], newRetry(route, changes.attempts))
     }
   })
   return out

@@ -4,7 +4,13 @@ import { Sparkline } from '../components/Sparkline.tsx'
 import { useConnection } from '../connection.tsx'
 
 interface Node { id: string, kind: 'service' | 'gateway', versions: string[], instances: number, healthy: number, versionRps?: Record<string, number>, rps?: number, successRate?: number | null, p99Ms?: number | null }
-interface Edge { source: string, destination: string, rps: number, successRate: number | null, p99Ms: number | null }
+interface Edge { source: string, destination: string, protocol?: 'http' | 'grpc' | 'mixed', rps: number, successRate: number | null, p99Ms: number | null }
+
+/**
+ * The tag under an edge that carries gRPC calls (their non-OK statuses count as failures), or both; plain HTTP,
+ * the common case, has none.
+ */
+const PROTOCOL_TAG = { http: null, grpc: 'gRPC', mixed: 'HTTP + gRPC' } as const
 interface Topology { nodes: Node[], edges: Edge[], updatedAt: number }
 
 const W = 180
@@ -62,9 +68,10 @@ export function TopologyPage () {
             const y2 = b.y + H / 2
             const bad = e.successRate !== null && e.successRate < 0.99
             return (
-              <g key={`${e.source}->${e.destination}`} className='edge' data-edge={`${e.source}->${e.destination}`}>
-                <line x1={x1} y1={y1} x2={x2} y2={y2} stroke={bad ? '#dc2626' : '#64748b'} strokeWidth={1 + Math.min(4, Math.log10(1 + e.rps))} markerEnd='url(#arrow)' />
+              <g key={`${e.source}->${e.destination}`} className={`edge ${e.protocol ?? 'http'}`} data-edge={`${e.source}->${e.destination}`} data-protocol={e.protocol ?? 'http'}>
+                <line x1={x1} y1={y1} x2={x2} y2={y2} stroke={bad ? '#dc2626' : '#64748b'} strokeWidth={1 + Math.min(4, Math.log10(1 + e.rps))} strokeDasharray={e.protocol === 'grpc' ? '6 3' : undefined} markerEnd='url(#arrow)' />
                 <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} textAnchor='middle' className='edge-label'>{fmt(e.rps, 1)} rps · {pct(e.successRate)} · p99 {fmt(e.p99Ms, 1, 'ms')}</text>
+                {PROTOCOL_TAG[e.protocol ?? 'http'] !== null && <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 + 14} textAnchor='middle' className='edge-label edge-protocol'>{PROTOCOL_TAG[e.protocol ?? 'http']}</text>}
               </g>
             )
           })}
@@ -103,7 +110,7 @@ function ServicePanel ({ name, onClose }: { name: string, onClose: () => void })
           <Sparkline label='success %' color='#16a34a' values={data.history.map((p: any) => p.successRate === null ? null : p.successRate * 100)} />
           <Sparkline label='p99 ms' color='#d97706' values={data.history.map((p: any) => p.p99Ms)} />
           <h3>Routes ({data.routes.length})</h3>
-          <ul>{data.routes.map((r: any) => <li key={r.metadata.name}><code>HTTPRoute/{r.metadata.name}</code> — {r.spec.rules.map((rule: any) => rule.backendRefs.map((b: any) => `${b.name}:${b.weight}`).join(', ')).join(' | ')}</li>)}</ul>
+          <ul>{data.routes.map((r: any) => <li key={`${r.kind}/${r.metadata.name}`}><code>{r.kind}/{r.metadata.name}</code> — {r.spec.rules.map((rule: any) => rule.backendRefs.map((b: any) => `${b.name}:${b.weight}`).join(', ')).join(' | ')}</li>)}</ul>
           <h3>Policies ({data.policies.length})</h3>
           <ul>{data.policies.map((p: any) => <li key={`${p.kind}/${p.metadata.name}`}><code>{p.kind}/{p.metadata.name}</code></li>)}</ul>
           <h3>Proxies ({data.proxies.length})</h3>

@@ -1,0 +1,6 @@
+export { H2ClientConnection } from './client.ts'
+export type { H2Connection } from './connection.ts'
+export * from './constants.ts'
+export { H2ServerConnection } from './server.ts'
+export { H2Stream } from './stream.ts'
+export { DEFAULT_OPTIONS, type H2ClientEvents, type H2ConnectionEvents, type H2Options, type H2RequestHead, type H2ServerEvents, type H2Settings, type H2StreamHandler } from './types.ts'
