@@ -154,3 +154,26 @@ test('endpoint churn reaches the client: a new instance gets calls, a gone one s
   reg.close() // the sidecar's stream ends: after the 300 ms grace its endpoint is removed
   await app.until({ target: TARGET, calls: 30 }, r => r.codes['0'] === 30 && r.instances['reviews-v1-c'] === undefined)
 })
+
+test('GRPCRoute: a method + header match sends meshwork.test.Reviews/Get with x-user: jason to v2, a service regex the rest to v1', async () => {
+  // One Service takes one route kind (the control plane refuses both: GEP-1294), so the HTTPRoute goes first.
+  if (cp.resources().some(l => l.resource.kind === 'HTTPRoute' && l.resource.metadata.name === 'reviews')) assert.equal((await cp.delete(['HTTPRoute/default/reviews'])).ok, true)
+  const res = await cp.apply(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: reviews-grpc }
+spec:
+  parentRefs: [{ kind: Service, name: reviews, port: 9080 }]
+  rules:
+    - matches: [{ method: { service: meshwork.test.Reviews, method: Get }, headers: [{ name: x-user, value: jason }] }]
+      backendRefs: [{ name: reviews-v2 }]
+    - matches: [{ method: { type: RegularExpression, service: 'meshwork\\.test\\..*' } }]
+      backendRefs: [{ name: reviews-v1 }]
+`, 'grpc-route.yaml')
+  assert.equal(res.ok, true, JSON.stringify(res.problems))
+  await app.until({ target: TARGET, calls: 10, metadata: { 'x-user': 'jason' } }, r => r.instances['reviews-v2-a'] === 10)
+  const other = await app.call({ target: TARGET, calls: 20 })
+  assert.equal(other.instances['reviews-v2-a'], undefined, JSON.stringify(other))
+  assert.equal(other.codes['0'], 20)
+  assert.equal((await cp.delete(['GRPCRoute/default/reviews-grpc'])).ok, true)
+})

@@ -1,6 +1,6 @@
 /**
- * RDS: the virtual host of one Meshwork cluster (`reviews`), compiled from the HTTPRoutes whose parentRef
- * is that Service, in the data plane's own precedence order (`compareMatches`, then `namespace/name`, rule,
+ * RDS: the virtual host of one Meshwork cluster (`reviews`), compiled from the HTTPRoutes and GRPCRoutes whose
+ * parentRef is that Service (GRPCRoute method matches become `:path` conditions, see {@link grpcToRouteMatch}), in the data plane's own precedence order (`compareMatches`, then `namespace/name`, rule,
  * match: Envoy and gRPC take the first route that matches, so the order *is* the precedence).
  * A cluster no route attaches to gets one route: everything to itself (as the sidecar's `default` route).
  *
@@ -23,8 +23,11 @@
  */
 import { parseDuration } from '../../config/duration.ts'
 import type { FaultInjection } from '../../config/fault-injection.ts'
+import type { GRPCRoute, GrpcRouteMatch } from '../../config/grpc-route.ts'
 import type { HeaderModifier, HTTPRoute, RouteMatch, RouteRule } from '../../config/http-route.ts'
 import { grpcStatusForHttpStatus } from '../../dataplane/grpc/status.ts'
+import { compareGrpcMatches, compileGrpcMatch } from '../../dataplane/router/grpc-match.ts'
+import { findKindConflicts, ignoredAttachments, kindParentKey } from '../../dataplane/router/route-kinds.ts'
 import { compareMatches, type CompiledMatch, compileMatch } from '../../dataplane/router/route-match.ts'
 import { packAny } from './protos.ts'
 import { duration, escapeRe2, fractionalPercent, u32 } from './proto-values.ts'
@@ -61,21 +64,61 @@ export function domainsOf (t: RouteTarget): string[] {
   return [...hosts, ...hosts.flatMap(h => ports.map(p => `${h}:${p}`))]
 }
 
-/** The HTTPRoute rules attached to this cluster, in precedence order. */
-function entriesFor (routes: readonly HTTPRoute[], t: RouteTarget): Entry[] {
-  const out: Entry[] = []
-  for (const r of routes) {
-    const attached = r.spec.parentRefs.some(p => p.kind === 'Service' && p.name === t.name && (p.port === undefined || p.port === t.port))
-    if (!attached) continue
+/** The routes of both kinds a virtual host compiles (the snapshot's `routes` and `grpcRoutes`). */
+export interface RouteSet { http: readonly HTTPRoute[], grpc: readonly GRPCRoute[] }
+
+const tieBreak = (a: Entry, b: Entry): number => (a.routeKey < b.routeKey ? -1 : a.routeKey > b.routeKey ? 1 : 0) || a.ruleIndex - b.ruleIndex || a.matchIndex - b.matchIndex
+
+/**
+ * The rules attached to this cluster, in precedence order. A Service both kinds attach to keeps the kind the
+ * data plane keeps (`route-kinds.ts`: GRPCRoute wins), so the two never mix in one virtual host.
+ */
+function entriesFor (routes: RouteSet, t: RouteTarget): Entry[] {
+  const ignored = ignoredAttachments(findKindConflicts(routes.http, routes.grpc, () => t.port))
+  const parent = kindParentKey({ kind: 'Service', name: t.name }, t.namespace)
+  const attached = (r: HTTPRoute | GRPCRoute): boolean =>
+    r.spec.parentRefs.some(p => p.kind === 'Service' && p.name === t.name && (p.port === undefined || p.port === t.port)) &&
+    !ignored.has(`${parent}\n${r.kind}/${r.metadata.namespace}/${r.metadata.name}`)
+  const http: Entry[] = []
+  for (const r of routes.http) {
+    if (!attached(r)) continue
     r.spec.rules.forEach((rule, ri) => rule.matches.forEach((m, mi) => {
-      out.push({ match: m, compiled: compileMatch(m), rule, routeName: r.metadata.name, routeKey: `${r.metadata.namespace}/${r.metadata.name}`, ruleIndex: ri, matchIndex: mi })
+      http.push({ match: m, compiled: compileMatch(m), rule, routeName: r.metadata.name, routeKey: `${r.metadata.namespace}/${r.metadata.name}`, ruleIndex: ri, matchIndex: mi })
     }))
   }
-  return out.sort((a, b) => compareMatches(a.compiled, b.compiled) || (a.routeKey < b.routeKey ? -1 : a.routeKey > b.routeKey ? 1 : 0) || a.ruleIndex - b.ruleIndex || a.matchIndex - b.matchIndex)
+  const grpc: (Entry & { g: ReturnType<typeof compileGrpcMatch> })[] = []
+  for (const r of routes.grpc) {
+    if (!attached(r)) continue
+    r.spec.rules.forEach((rule, ri) => rule.matches.forEach((m, mi) => {
+      const match = grpcToRouteMatch(m)
+      // GRPCRoute filters are a subset of HTTPRoute's (ExtensionRef is refused by the schema's rules).
+      const asRule = { ...rule, matches: [match], filters: rule.filters?.filter(f => f.type !== 'ExtensionRef') } as RouteRule
+      grpc.push({ match, compiled: compileMatch(match), g: compileGrpcMatch(m), rule: asRule, routeName: r.metadata.name, routeKey: `${r.metadata.namespace}/${r.metadata.name}`, ruleIndex: ri, matchIndex: mi })
+    }))
+  }
+  http.sort((a, b) => compareMatches(a.compiled, b.compiled) || tieBreak(a, b))
+  grpc.sort((a, b) => compareGrpcMatches(a.g, b.g) || tieBreak(a, b))
+  return [...grpc, ...http]
+}
+
+/**
+ * GRPCRouteMatch → the same request condition on `:path` `/<service>/<method>`: both Exact → an exact path;
+ * otherwise an RE2 regex with the absent part as one path segment (`[^/]+`); no method match → every path.
+ */
+export function grpcToRouteMatch (m: GrpcRouteMatch): RouteMatch {
+  const type = m.method?.type ?? 'Exact'
+  const service = m.method?.service || undefined
+  const method = m.method?.method || undefined
+  const headers = m.headers?.map(h => ({ type: h.type, name: h.name, value: h.value }))
+  const out: RouteMatch = headers !== undefined && headers.length > 0 ? { headers } : {}
+  if (service === undefined && method === undefined) return { ...out, path: { type: 'PathPrefix', value: '/' } }
+  if (type === 'Exact' && service !== undefined && method !== undefined) return { ...out, path: { type: 'Exact', value: `/${service}/${method}` } }
+  const part = (v: string | undefined): string => (v === undefined ? '[^/]+' : type === 'Exact' ? escapeRe2(v) : `(?:${v})`)
+  return { ...out, path: { type: 'RegularExpression', value: `/${part(service)}/${part(method)}` } }
 }
 
 /** @example encodeVirtualHost(routes, { name: 'reviews', service: 'reviews', port: 9080, namespace: 'default' }, ctx) */
-export function encodeVirtualHost (routes: readonly HTTPRoute[], t: RouteTarget, ctx: RouteContext): Record<string, unknown> {
+export function encodeVirtualHost (routes: RouteSet, t: RouteTarget, ctx: RouteContext): Record<string, unknown> {
   const entries = entriesFor(routes, t)
   const xdsRoutes: Record<string, unknown>[] = []
   if (entries.length === 0) {

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import { parseDuration } from '../../config/duration.ts'
+import type { GRPCRoute } from '../../config/grpc-route.ts'
 import type { HTTPRoute } from '../../config/http-route.ts'
 import type { Endpoint } from '../../config/snapshot.ts'
 import { AuthorityResolver } from '../../dataplane/router/authority.ts'
@@ -60,7 +61,7 @@ export class ConfigResources {
     const tls = node.endpoints === 'inbound' && view.meshConfig.mtls.mode !== 'DISABLE'
     const ctx = { kind: node.kind, defaultTimeoutMs: parseDuration(view.meshConfig.defaultTimeout), faults: node.endpoints === 'app' ? view.faultInjections : [], serviceOf: (n: string) => serviceOf.get(n) }
     // The snapshot holds the view's own (validated) resources: their parsed types, not the input types.
-    const routes = (snap.routes ?? []) as readonly HTTPRoute[]
+    const routes = { http: (snap.routes ?? []) as readonly HTTPRoute[], grpc: (snap.grpcRoutes ?? []) as readonly GRPCRoute[] }
     const policies = (snap.destinationPolicies ?? []) as readonly DestinationPolicy[]
     const cds = new Map<string, XdsResource>()
     const rds = new Map<string, XdsResource>()
