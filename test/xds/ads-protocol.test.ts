@@ -44,7 +44,7 @@ test('SotW: a named CDS subscription gets version and nonce; ACK → SYNCED; NAC
   const r1 = await c.next()
   assert.equal(r1.type_url, TYPE_URL.cluster)
   assert.deepEqual(names(r1), ['reviews'])
-  assert.ok(r1.version_info !== '' && r1.nonce !== '')
+  assert.ok(r1.version_info !== '' && r1.nonce !== '', 'version and nonce set')
   c.send({ type_url: TYPE_URL.cluster, resource_names: ['reviews'], version_info: r1.version_info, response_nonce: r1.nonce })
   assert.equal(await c.next(300), null, 'an ACK with the same subscription gets no response')
   assert.equal(listing('sotw-cds')?.types.CDS?.sync, 'SYNCED')
@@ -59,7 +59,7 @@ test('SotW: a named CDS subscription gets version and nonce; ACK → SYNCED; NAC
   assert.equal(l.sync, 'NACKED')
   assert.equal(l.types.CDS?.lastNack?.message, 'max_requests too low for this client')
   assert.equal(l.types.CDS?.lastNack?.version, r2.version_info)
-  assert.ok(cp.xds!.counters.nacks >= 1)
+  assert.ok(cp.xds!.counters.nacks >= 1, 'NACK counted')
   // What `meshwork get xds-clients` reads.
   const api = await (await fetch(new URL('/v1/xds-clients', cp.url))).json() as any[]
   assert.equal(api.find(x => x.id === 'sotw-cds')?.sync, 'NACKED')

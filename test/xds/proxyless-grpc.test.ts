@@ -49,7 +49,7 @@ test('xds:///reviews resolves to the registered gRPC servers and round-robins ov
   assert.equal(r.codes['0'], 30)
   // The client is listed with its subscriptions, all ACKed.
   const listed = [...cp.xds!.streams.values()].find(s => s.node?.kind === 'grpc')
-  assert.ok(listed)
+  assert.ok(listed, 'the gRPC client is listed')
   assert.equal(listed.node?.service, 'productpage')
 })
 

@@ -24,7 +24,7 @@ test('the Envoy bootstrap is a valid envoy.config.bootstrap.v3.Bootstrap (strict
     assert.equal(xds.connect_timeout.seconds, '1')
     assert.equal(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 15012)
     // ADS is gRPC: the static cluster must speak HTTP/2.
-    assert.ok(xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].value.length > 0)
+    assert.ok(xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].value.length > 0, 'HTTP/2 options on the ADS cluster')
     assert.equal((decoded.static_resources.secrets ?? []).length, certDir ? 2 : 0)
     assert.equal(decoded.node.metadata.fields.MESHWORK_ENDPOINTS.stringValue, certDir ? 'inbound' : 'app')
   }

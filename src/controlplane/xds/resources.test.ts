@@ -160,7 +160,7 @@ for (const meta of PROFILES) {
     if (node.kind === 'envoy') {
       assert.equal(v3.lb_policy, 'LEAST_REQUEST')
       assert.equal(v3.health_checks[0].http_health_check.path, '/ready')
-      assert.ok(v3.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options)
+      assert.ok(v3.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options, 'h2 to reviews-v3')
     }
     // Every typed_config / Any names a message the protos define; every duration is in range.
     walk([...decoded.values()], (key, value) => {
@@ -186,14 +186,14 @@ for (const meta of PROFILES) {
       const domains = rc.virtual_hosts.flatMap((vh: any) => vh.domains)
       assert.equal(new Set(domains).size, domains.length, 'domains are unique across virtual hosts')
       for (const vh of rc.virtual_hosts) {
-        assert.ok(vh.routes.length > 0)
+        assert.ok(vh.routes.length > 0, `${vh.name} has routes`)
         for (const r of vh.routes) {
           assert.equal(['prefix', 'path', 'safe_regex'].filter(k => r.match[k] !== undefined).length, 1, 'one path specifier')
           const a = r.route
-          if (a === undefined) { assert.ok(r.redirect || r.direct_response); continue }
+          if (a === undefined) { assert.ok(r.redirect || r.direct_response, `${r.name}: an action`); continue }
           const targets = a.cluster !== undefined ? [a.cluster] : a.weighted_clusters.clusters.map((c: any) => c.name)
           for (const t of targets) assert.ok(clusterNames.has(t), `route to known cluster ${t}`)
-          if (a.weighted_clusters) assert.ok(a.weighted_clusters.clusters.reduce((n: number, c: any) => n + (c.weight?.value ?? 0), 0) > 0)
+          if (a.weighted_clusters) assert.ok(a.weighted_clusters.clusters.reduce((n: number, c: any) => n + (c.weight?.value ?? 0), 0) > 0, `${r.name}: weights sum above 0`)
         }
       }
     }
@@ -211,7 +211,7 @@ test('the rich route compiles to what it says (Envoy): order, rewrite, mirror, r
   const { byType } = allResources({ MESHWORK_CLIENT: 'envoy', MESHWORK_ENDPOINTS: 'app' })
   const rc = decodeDeep(TYPE_URL.route, byType.get(TYPE_URL.route)![0].any.value)
   const vh = rc.virtual_hosts.find((v: any) => v.name === 'reviews-v3')
-  assert.ok(vh.domains.includes('reviews-v3.default.svc.cluster.local:9080'))
+  assert.ok(vh.domains.includes('reviews-v3.default.svc.cluster.local:9080'), 'FQDN:port domain')
   const names = vh.routes.map((r: any) => r.name)
   // Exact first, then the prefixes by length, then the regex; the fault's conditional splits come before their route.
   // Precedence: Exact, then PathPrefix by length (/legacy before /old/), then the regex. The conditional fault on
