@@ -31,6 +31,3 @@ export interface XdsStreamState {
   push (): void
   close (): void
 }
-
-/** A message a client sent that breaks the protocol (no node on the first request, unknown type): the stream ends with INVALID_ARGUMENT. */
-export class XdsProtocolViolation extends Error {}
