@@ -17,12 +17,13 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<CommandMod
   proxy: { summary: 'run the sidecar / gateway proxy (data plane)', load: () => import('./commands/proxy.ts') },
   control: { summary: 'run the control plane', load: () => import('./commands/control.ts') },
   apply: { summary: 'validate and apply config files to a running control plane', load: () => import('./commands/apply.ts') },
-  get: { summary: 'list routes, services or proxies of a running control plane', load: () => import('./commands/get.ts') },
+  get: { summary: 'list routes, services, proxies, workloads or xDS clients of a running control plane', load: () => import('./commands/get.ts') },
   check: { summary: 'validate config files and report conflicts', load: () => import('./commands/check.ts') },
   bench: { summary: 'run, list, show, compare and export benchmarks', load: () => import('./commands/bench.ts') },
   server: { summary: 'run the management plane (API + UI)', load: () => import('./commands/server.ts') },
   translate: { summary: 'translate Meshwork config to Istio, Linkerd or Consul resources (and Istio back)', load: () => import('./commands/translate.ts') },
   install: { summary: 'render Kubernetes manifests for the control and management planes', load: () => import('./commands/install.ts') },
+  xds: { summary: 'render an Envoy or proxyless gRPC bootstrap for the control plane\'s xDS server', load: () => import('./commands/xds.ts') },
   inject: { summary: 'add the Meshwork sidecar to Kubernetes Deployments', load: () => import('./commands/inject.ts') },
   netns: { summary: 'pod networking: render or load a pod\'s capture rules, list and clean pod networks', load: () => import('./commands/netns.ts') }
 }

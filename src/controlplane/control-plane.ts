@@ -15,6 +15,7 @@ import { buildMeshView } from './mesh-view.ts'
 import { type ProxyRecord, Registry } from './registry.ts'
 import { StateStore } from './state-store.ts'
 import { StreamServer } from './stream-server.ts'
+import type { XdsServer } from './xds/xds-server.ts'
 
 export interface ControlPlaneOptions {
   /** Mesh files loaded at start (all problems reported together; a conflict refuses to start). */
@@ -36,6 +37,12 @@ export interface ControlPlaneOptions {
   disconnectGraceMs?: number
   maxQueue?: number
   pingMs?: number
+  /** Serve Envoy xDS v3 (ADS over gRPC) on this port (0 = any free port); unset = no xDS server. See docs/control-plane.md#xds. */
+  xdsPort?: number
+  /** Listen address of the xDS server. Default: `host` (loopback). */
+  xdsHost?: string
+  /** xDS push debounce: quiet time after a change before pushing (ms). Default 10. */
+  xdsDebounceMs?: number
   log?: (line: string) => void
 }
 
@@ -61,6 +68,9 @@ export class ControlPlane extends EventEmitter {
   readonly ca: CaService
   readonly streams: StreamServer
   readonly certTtlMs: number
+  /** The xDS server when started with `xdsPort`, else null; `xdsAddress` is its `host:port`. */
+  xds: XdsServer | null = null
+  xdsAddress: string | null = null
   private readonly server: Server
   private readonly store: StateStore
   private readonly fileResources: LoadedResource[]
@@ -255,6 +265,7 @@ export class ControlPlane extends EventEmitter {
   }
 
   async close (): Promise<void> {
+    await this.xds?.close()
     this.streams.close()
     this.registry.close()
     this.server.closeAllConnections()
@@ -303,6 +314,21 @@ export async function startControlPlane (opts: ControlPlaneOptions): Promise<Con
   if (saved) registry.restore(saved.proxies.filter(p => p && typeof p.id === 'string'), opts.resyncGraceMs ?? 10_000)
   const cp = new ControlPlane({ registry, ca, store, fileResources, applied, deleted, certTtlMs, opts })
   await cp.listen(opts.host ?? '127.0.0.1', opts.port ?? 15010)
+  if (opts.xdsPort !== undefined) {
+    // Loaded only when asked for: the Envoy protos cost ≈ 200 ms and ≈ 30 MB.
+    const { XdsServer } = await import('./xds/xds-server.ts')
+    const xds = new XdsServer(registry, { debounceMs: opts.xdsDebounceMs, log: opts.log })
+    const host = opts.xdsHost ?? opts.host ?? '127.0.0.1'
+    try {
+      const port = await xds.listen(host, opts.xdsPort)
+      cp.xds = xds
+      cp.xdsAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`
+    } catch (err) {
+      await xds.close()
+      await cp.close()
+      throw err
+    }
+  }
   return cp
 }
 

@@ -10,7 +10,7 @@ const MAX_BODY = 4 << 20
 /**
  * The control plane's HTTP edge (loopback). Proxies: `POST /v1/stream` (long-lived NDJSON), `/v1/ack`,
  * `/v1/health`, `/v1/certificate`. CLI/runtime: `POST /v1/apply`, `GET /v1/{services,routes,proxies,
- * workloads,status,resources}`, `DELETE /v1/resources/<Kind>/<ns>/<name>`, `POST /v1/rotate-root`. Errors → status + `x-meshwork-error` + `{ code, message }`.
+ * workloads,status,resources,xds-clients}`, `DELETE /v1/resources/<Kind>/<ns>/<name>`, `POST /v1/rotate-root`. Errors → status + `x-meshwork-error` + `{ code, message }`.
  */
 export function handleRequest (cp: ControlPlane, req: IncomingMessage, res: ServerResponse): void {
   route(cp, req, res).catch((err: unknown) => {
@@ -96,11 +96,17 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
   } else if (method === 'GET') {
     switch (path) {
       case '/v1/status':
-        return sendJson(res, 200, { version: cp.version, trustVersion: cp.ca.trustVersion, proxies: cp.registry.connected().length, syncing: cp.registry.connected().map(syncStatus) })
+        return sendJson(res, 200, { version: cp.version, trustVersion: cp.ca.trustVersion, proxies: cp.registry.connected().length, syncing: cp.registry.connected().map(syncStatus), xds: cp.xdsAddress, xdsClients: cp.xds?.streams.size ?? 0 })
       case '/v1/services': return sendJson(res, 200, listServices(cp))
       case '/v1/routes': return sendJson(res, 200, listRoutes(cp))
       case '/v1/proxies': return sendJson(res, 200, listProxies(cp))
       case '/v1/workloads': return sendJson(res, 200, listWorkloads(cp))
+      case '/v1/xds-clients': {
+        // Loaded on demand: only a control plane started with an xDS port has clients to list.
+        if (cp.xds === null) return sendJson(res, 200, [])
+        const { listXdsClients } = await import('./xds/list-clients.ts')
+        return sendJson(res, 200, listXdsClients(cp.xds))
+      }
       case '/v1/resources': return sendJson(res, 200, cp.resources().map(l => ({ ...l.resource, source: `${l.file}${l.line ? `:${l.line}` : ''}` })))
       case '/v1/trust-bundle': return sendJson(res, 200, { trustVersion: cp.ca.trustVersion, trustBundlePem: cp.ca.trustBundlePem })
     }

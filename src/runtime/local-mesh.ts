@@ -28,6 +28,8 @@ export interface LocalMeshOptions {
   controlPort?: number
   /** Port of the management server (UI); 0 = any free port. Default 8088. */
   uiPort?: number
+  /** Serve Envoy xDS v3 (ADS over gRPC) from the control plane on this loopback port; unset = off. */
+  xdsPort?: number
   /**
    * Hook for the management plane (`meshwork server`): started last, stopped first. When absent (or it
    * returns null) no UI URL is printed.
@@ -238,7 +240,7 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
   const tracingEndpoint = opts.management !== undefined ? `${network.hostServiceUrl(uiPort)}/v1/traces` : undefined
   // resyncGraceMs 0: proxies remembered from an earlier run are gone (this run starts new ones on new
   // ports), so their endpoints must not linger. Applied config does persist across runs.
-  const controlPlane = await startControlPlane({ files, port: controlPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, tracingEndpoint, log: line => cpLog.line(line) })
+  const controlPlane = await startControlPlane({ files, port: controlPort, xdsPort: opts.xdsPort, dataDir: join(dataDir, 'control'), resyncGraceMs: 0, tracingEndpoint, log: line => cpLog.line(line) })
     .catch(async err => { await network.close(); await cpLog.close(); throw err })
   const plan = planMesh(controlPlane.resources())
   const ingress = plan.gateways.find(g => g.role === 'ingress')

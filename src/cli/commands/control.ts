@@ -14,6 +14,10 @@ Options:
       --data-dir <dir>     where the CA and applied config persist (default .meshwork/control)
       --trust-domain <td>  SPIFFE trust domain (default: the MeshConfig's, else cluster.local)
       --cert-ttl <dur>     workload certificate lifetime, e.g. 1h, 10m (default: MeshConfig certificates.ttl)
+      --xds-port <n>       also serve Envoy xDS v3 over gRPC (ADS, state of the world and delta: LDS, RDS,
+                           CDS, EDS) for Envoy and proxyless gRPC clients (0 = any; default: off);
+                           \`meshwork xds bootstrap\` renders their bootstrap
+      --xds-host <addr>    listen address of the xDS server (default: --host)
 `
 
 export async function run (argv: string[]): Promise<number> {
@@ -26,7 +30,9 @@ export async function run (argv: string[]): Promise<number> {
       port: { type: 'string', default: '15010' },
       'data-dir': { type: 'string', default: '.meshwork/control' },
       'trust-domain': { type: 'string' },
-      'cert-ttl': { type: 'string' }
+      'cert-ttl': { type: 'string' },
+      'xds-port': { type: 'string' },
+      'xds-host': { type: 'string' }
     }
   })
   const files = [...(values.file ?? []), ...positionals]
@@ -36,6 +42,8 @@ export async function run (argv: string[]): Promise<number> {
   }
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigInvalidError([{ file: '<flags>', path: '--port', reason: `must be a port number, got "${values.port}"` }])
+  const xdsPort = values['xds-port'] !== undefined ? Number(values['xds-port']) : undefined
+  if (xdsPort !== undefined && (!Number.isInteger(xdsPort) || xdsPort < 0 || xdsPort > 65535)) throw new ConfigInvalidError([{ file: '<flags>', path: '--xds-port', reason: `must be a port number, got "${values['xds-port']}"` }])
   const ttl = values['cert-ttl']
   if (ttl !== undefined && (!Duration.safeParse(ttl).success || parseDuration(ttl) < 1000)) {
     throw new ConfigInvalidError([{ file: '<flags>', path: '--cert-ttl', reason: `must be a duration of at least 1s such as "10m" or "1h", got "${ttl}"` }])
@@ -47,12 +55,19 @@ export async function run (argv: string[]): Promise<number> {
     dataDir: values['data-dir'],
     trustDomain: values['trust-domain'],
     certTtlMs: ttl !== undefined ? parseDuration(ttl) : undefined,
+    xdsPort,
+    xdsHost: values['xds-host'],
     log: line => process.stderr.write(`control: ${line}\n`)
   }).catch((err: unknown) => {
+    if (/EADDRINUSE/.test(String((err as Error)?.message)) && (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      // grpc-js reports a taken port in its message only.
+      throw new PortInUseError(`xDS port ${xdsPort} is in use (EADDRINUSE); choose another with --xds-port <port> (0 = any free port)`, { cause: err })
+    }
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
     throw new PortInUseError(`control plane port ${port} on ${values.host} is in use (EADDRINUSE); choose another with --port <port> (--port 0 = any free port)`, { cause: err })
   })
   process.stdout.write(`meshwork control plane listening on ${cp.url} (version ${cp.version}, ${cp.registry.view.services.size} services)\n`)
+  if (cp.xdsAddress !== null) process.stdout.write(`xDS v3 (ADS over gRPC, LDS/RDS/CDS/EDS) on ${cp.xdsAddress}\n`)
   await new Promise<void>(resolve => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve() }
     process.on('SIGINT', stop)

@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util'
 import { NoRouteError } from '../../errors.ts'
 import type { ProxyListing, RouteListing, ServiceListing } from '../../controlplane/views.ts'
+import type { XdsClientListing } from '../../controlplane/xds/list-clients.ts'
 import { resolveControlPlane, unreachableError } from '../context.ts'
 
-export const usage = `Usage: meshwork get routes|services|proxies|workloads [options]
+export const usage = `Usage: meshwork get routes|services|proxies|workloads|xds-clients [options]
 
-List what a running control plane serves.
+List what a running control plane serves. \`xds-clients\`: the Envoy / proxyless gRPC clients on its xDS
+port (meshwork control --xds-port), what each subscribed, and whether it ACKed or NACKed each type.
 
 Options:
       --control-plane <url>  the control plane (see below)
@@ -16,7 +18,7 @@ The control plane is, first match wins: --control-plane, $MESHWORK_CONTROL_PLANE
 \`meshwork up\` recorded in <data-dir>/context.json, http://127.0.0.1:15010.
 `
 
-const KINDS = ['routes', 'services', 'proxies', 'workloads'] as const
+const KINDS = ['routes', 'services', 'proxies', 'workloads', 'xds-clients'] as const
 
 export async function run (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -60,6 +62,15 @@ function rows (what: typeof KINDS[number], data: unknown[]): string[][] {
         p.id, p.role, p.service ?? '-', p.version ?? '-', p.connected ? 'yes' : 'no', p.healthy ? 'yes' : 'no', p.sync, p.ackedVersion ?? '-', p.certNotAfter ?? '-',
         p.lastNack ? `v${p.lastNack.version} ${p.lastNack.code}: ${p.lastNack.message.split('\n')[0]}` : ''
       ])]
+    case 'xds-clients':
+      return [['ID', 'CLIENT', 'ENDPOINTS', 'PROTOCOL', 'SERVICE', 'SYNC', 'LDS', 'RDS', 'CDS', 'EDS', 'LAST NACK'], ...(data as XdsClientListing[]).map(c => {
+        const t = (k: 'LDS' | 'RDS' | 'CDS' | 'EDS'): string => {
+          const x = c.types[k]
+          return x === undefined ? '-' : `${x.resources}${x.subscribed.includes('*') ? '*' : ''} ${x.sync === 'SYNCED' ? `v${x.ackedVersion ?? '-'}` : x.sync}`
+        }
+        const nack = Object.entries(c.types).find(([, x]) => x?.lastNack)
+        return [c.id, c.client, c.endpoints, c.protocol, c.service ?? '-', c.sync, t('LDS'), t('RDS'), t('CDS'), t('EDS'), nack ? `${nack[0]} v${nack[1]!.lastNack!.version}: ${nack[1]!.lastNack!.message.split('\n')[0]}` : '']
+      })]
     case 'workloads':
       return [['NAME', 'SERVICE', 'VERSION', 'REPLICAS', 'SERVICE ACCOUNT', 'READINESS'], ...(data as { name: string, service: string, version: string, replicas: number, serviceAccount: string, readinessPath: string }[]).map(w => [
         w.name, w.service, w.version, String(w.replicas), w.serviceAccount, w.readinessPath

@@ -19,6 +19,9 @@ Options:
   --ingress-port <port>   port of the ingress gateway (default 8080; 0 = any free port)
   --ui-port <port>        port of the management UI (default 8088; 0 = any free port)
   --control-port <port>   port of the control plane (default 15010; 0 = any free port)
+  --xds-port <port>       also serve Envoy xDS v3 (ADS over gRPC: LDS, RDS, CDS, EDS) on 127.0.0.1:<port>
+                          for Envoy and proxyless gRPC clients (0 = any free port; default: off);
+                          \`meshwork xds bootstrap\` renders their bootstrap
   --data-dir <dir>        logs, CA, applied config, Prometheus config, and ${CONTEXT_FILE}: the URLs
                           through which meshwork get/apply/bench find this mesh
                           (default $MESHWORK_DATA_DIR, else .meshwork)
@@ -67,6 +70,7 @@ export async function run (argv: string[]): Promise<number> {
       'ingress-port': { type: 'string' },
       'ui-port': { type: 'string' },
       'control-port': { type: 'string' },
+      'xds-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-ui': { type: 'boolean' },
       network: { type: 'string', default: 'auto' },
@@ -97,6 +101,7 @@ export async function run (argv: string[]): Promise<number> {
     ingressPort: port(values['ingress-port'], '--ingress-port', 8080),
     uiPort: port(values['ui-port'], '--ui-port', 8088),
     controlPort: port(values['control-port'], '--control-port', 15010),
+    xdsPort: values['xds-port'] !== undefined ? port(values['xds-port'], '--xds-port', 0) : undefined,
     dataDir: values['data-dir'] ?? process.env.MESHWORK_DATA_DIR ?? '.meshwork',
     echo: values.quiet === true ? null : process.stdout,
     management: values['no-ui'] === true ? undefined : startManagement,
@@ -110,7 +115,8 @@ export async function run (argv: string[]): Promise<number> {
   const contextFile = writeContext({
     controlPlaneUrl: mesh.controlPlaneUrl, managementUrl: mesh.uiUrl, ingressUrl: mesh.ingressUrl, dataDir: mesh.dataDir, pid: process.pid, startedAt: new Date().toISOString()
   })
-  process.stdout.write(`\nmeshwork is up.\n${mesh.summary({ contextFile })}\n\nPress Ctrl-C to stop.\n`)
+  const xds = mesh.controlPlane.xdsAddress !== null ? `\n  xDS (Envoy v3 ADS, gRPC):  ${mesh.controlPlane.xdsAddress}   meshwork xds bootstrap --xds ${mesh.controlPlane.xdsAddress} --service <name> --grpc|--envoy` : ''
+  process.stdout.write(`\nmeshwork is up.\n${mesh.summary({ contextFile })}${xds}\n\nPress Ctrl-C to stop.\n`)
 
   await new Promise<void>(resolve => {
     let stopping = false
