@@ -61,8 +61,8 @@ test('every instance and gateway runs in its own pod: own address and network na
   assert.equal(mesh.network.mode, 'pods')
   assert.match(mesh.summary(), /^network: +pods +a network namespace per workload instance/m)
   const pods = net.pods()
-  assert.equal(pods.length, 8, 'six instances and two gateways')
-  assert.equal(new Set(pods.map(p => p.address)).size, 8)
+  assert.equal(pods.length, 9, 'seven instances and two gateways')
+  assert.equal(new Set(pods.map(p => p.address)).size, 9)
   for (const p of pods) assert.match(p.address, /^198\.18\.\d+\.\d+$/)
   const seen = new Set<string>()
   for (const app of mesh.apps) {
@@ -186,38 +186,38 @@ test('the host reaches the pods: a real Prometheus scrapes every proxy\'s admin 
   assert.match(mesh.controlPlane.url, /^http:\/\/127\.0\.0\.1:/)
   // spans of the calls above reached the receiver on host loopback from the pods (through the forwarder)
   await waitUntil(() => spans.some(b => b.includes('productpage-v1-0')), 'spans from the productpage sidecar', 15_000, 200)
-  assert.equal(mesh.controlPlane.registry.connected().length, 8, 'every proxy reached the control plane from its pod')
+  assert.equal(mesh.controlPlane.registry.connected().length, 9, 'every proxy reached the control plane from its pod')
   const targets = mesh.scrapeTargets()
   for (const t of targets) assert.match(t.address, /^198\.18\.\d+\.\d+:15000$/)
   prom = await startPrometheus({ dir: join(dir, 'prometheus'), targets, scrapeIntervalMs: 1000 })
   await waitUntil(async () => {
     const health = await prom!.targetHealth()
-    return health.size === 8 && [...health.values()].every(h => h === 'up')
-  }, 'Prometheus to scrape all 8 proxies', 30_000, 500)
+    return health.size === 9 && [...health.values()].every(h => h === 'up')
+  }, 'Prometheus to scrape all 9 proxies', 30_000, 500)
 })
 
 test('a Workload applied while the mesh runs gets a pod of its own, its name resolves in the running pods; deleting it removes the pod', { skip }, async () => {
   const ratings = fileURLToPath(new URL('../../samples/bookinfo/ratings.mjs', import.meta.url))
   const r = await mesh.controlPlane.apply(`apiVersion: meshwork.dev/v1alpha1
 kind: Workload
-metadata: { name: stars-v1 }
-spec: { service: stars, version: v1, port: 9080, command: [node, ${JSON.stringify(ratings)}] }
-`, 'stars.yaml')
+metadata: { name: extras-v1 }
+spec: { service: extras, version: v1, port: 9080, command: [node, ${JSON.stringify(ratings)}] }
+`, 'extras.yaml')
   assert.equal(r.ok, true, JSON.stringify(r.problems))
   // the runtime reconciles by itself on the change; this waits for the pass (which may be its own)
   const pass = await mesh.reconcile()
   assert.deepEqual(pass.failed, [])
-  await waitUntil(() => mesh.app('stars-v1-0') !== undefined && net.pod('stars-v1-0') !== undefined, 'the stars instance in its pod', 30_000)
-  const pod = net.pod('stars-v1-0')!
-  // productpage's pod was started before `stars` existed: its hosts file was rewritten in place
+  await waitUntil(() => mesh.app('extras-v1-0') !== undefined && net.pod('extras-v1-0') !== undefined, 'the extras instance in its pod', 30_000)
+  const pod = net.pod('extras-v1-0')!
+  // productpage's pod was started before `extras` existed: its hosts file was rewritten in place
   await waitUntil(async () => {
     try {
-      return (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://stars:9080/ratings/0'])).stdout === '200'
+      return (await inPod(net, 'productpage-v1-0', 'curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://extras:9080/ratings/0'])).stdout === '200'
     } catch { return false }
-  }, 'stars to answer through the mesh from an older pod', 20_000, 250)
-  assert.equal((await mesh.controlPlane.delete(['Workload/default/stars-v1'])).ok, true)
+  }, 'extras to answer through the mesh from an older pod', 20_000, 250)
+  assert.equal((await mesh.controlPlane.delete(['Workload/default/extras-v1'])).ok, true)
   await mesh.reconcile()
-  await waitUntil(() => net.pod('stars-v1-0') === undefined, 'the stars pod removed', 30_000)
+  await waitUntil(() => net.pod('extras-v1-0') === undefined, 'the extras pod removed', 30_000)
   assert.ok(!(await runLeftovers(net.run)).includes(pod.netns), 'its namespace is gone')
 })
 

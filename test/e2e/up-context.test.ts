@@ -90,7 +90,7 @@ test('meshwork up records its URLs, get/apply/bench find them, the summary expla
   prom.stderr!.setEncoding('utf8').on('data', c => { promErr += c })
   // admin URLs on loopback, or (root: meshwork up --network pods, the default there) at the pods' addresses
   const proxyCount = (out.match(/^ {2}\S+ {2,}http:\/\/(?:127\.0\.0\.1|198\.18\.\d+\.\d+):\d+ {2}http:\/\/(?:127\.0\.0\.1|198\.18\.\d+\.\d+):\d+\/metrics$/gm) ?? []).length
-  assert.equal(proxyCount, 8) // 6 sidecars, 2 gateways
+  assert.equal(proxyCount, 9) // 7 sidecars, 2 gateways
   await waitUntil(async () => {
     if (prom.exitCode !== null) return true
     // (503 "Service Unavailable" while Prometheus starts)

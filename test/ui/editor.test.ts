@@ -1,4 +1,4 @@
-// Issue 19: the YAML editor on the real Bookinfo config (333 lines). Real wheel events, key presses and
+// Issue 19: the YAML editor on the real Bookinfo config (≈ 400 lines). Real wheel events, key presses and
 // typing in Chromium; the assertions are geometry (bounding boxes, scrollTop), screenshots are kept in
 // test-artifacts/ui/ for a human to look at.
 import assert from 'node:assert/strict'
@@ -107,8 +107,8 @@ function assertAligned (g: Geometry, what: string): void {
 test('the mouse wheel over the text scrolls text and line numbers together', async () => {
   await openEditor()
   const before = await geometry()
-  assert.equal(before.lines, 333)
-  assert.equal(before.gutterLines, 333)
+  assert.ok(before.lines > 300, `the whole Bookinfo config is in the editor (${before.lines} lines)`)
+  assert.equal(before.gutterLines, before.lines)
   const box = (await page.getByTestId('yaml-editor').boundingBox())!
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
   await page.mouse.wheel(0, 800)
@@ -140,10 +140,11 @@ test('after caret moves the numbers still match the lines, and the caret line is
   await editor.click({ position: { x: 60, y: 20 } })
   await page.keyboard.press('Control+End')
   let g = await settled()
-  assert.equal(g.caretLine, 333)
+  const last = g.lines
+  assert.equal(g.caretLine, last)
   assert.ok(g.textScrollTop > 4000, 'the text followed the caret to the end')
   assertAligned(g, 'Control+End')
-  assert.equal(g.current, 333)
+  assert.equal(g.current, last)
   for (let i = 0; i < 3; i++) await page.keyboard.press('PageUp')
   g = await settled()
   assertAligned(g, 'PageUp')
@@ -165,11 +166,12 @@ test('after edits the gutter has one number per line, still next to its line', a
   await openEditor()
   const editor = page.getByTestId('yaml-editor')
   await editor.click({ position: { x: 60, y: 20 } })
+  const start = (await geometry()).lines
   await page.keyboard.press('Control+Home')
   await page.keyboard.type('# added by the test\n# and another line\n')
   let g = await settled()
-  assert.equal(g.lines, 335)
-  assert.equal(g.gutterLines, 335)
+  assert.equal(g.lines, start + 2)
+  assert.equal(g.gutterLines, start + 2)
   assert.equal(g.current, 3)
   assertAligned(g, 'two lines typed at the top')
   await page.keyboard.press('Control+End')
