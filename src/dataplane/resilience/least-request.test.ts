@@ -18,14 +18,18 @@ test('least request never picks the most loaded endpoint and favours idle ones',
 })
 
 test('least request balances a stream of overlapping requests evenly', () => {
-  const s = new EndpointSet([ep('a'), ep('b'), ep('c'), ep('d')])
-  const lb = new LeastRequestBalancer()
-  const open = []
-  for (let i = 0; i < 400; i++) {
-    const p = lb.pick(s.states, 0)!
-    p.onStart()
-    open.push(p)
+  // P2C keeps the gap between the most and least loaded endpoint at O(log log n), but it is random:
+  // 400 picks on 4 endpoints end with a gap of 4..7 in about 1% of runs (measured in 200,000 runs).
+  // So judge 50 runs: the mean gap stays near 1.4 (a random pick gives about 18), no run goes past 10.
+  const gaps: number[] = []
+  for (let run = 0; run < 50; run++) {
+    const s = new EndpointSet([ep('a'), ep('b'), ep('c'), ep('d')])
+    const lb = new LeastRequestBalancer()
+    for (let i = 0; i < 400; i++) lb.pick(s.states, 0)!.onStart()
+    const loads = s.states.map(x => x.inflight)
+    gaps.push(Math.max(...loads) - Math.min(...loads))
   }
-  const loads = s.states.map(x => x.inflight)
-  assert.ok(Math.max(...loads) - Math.min(...loads) <= 3, `inflight ${loads}`)
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length
+  assert.ok(mean <= 3, `mean gap ${mean} (gaps ${gaps})`)
+  assert.ok(Math.max(...gaps) <= 10, `gaps ${gaps}`)
 })
