@@ -185,6 +185,12 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
               "type": "object",
               "shape": [
                 {"key":"name","node":{"ref":"string"}},
+                {
+                  "key": "namespace",
+                  "node": {"type":"optional","inner":{"type":"string"}},
+                  "optin": "optional",
+                  "optout": "optional"
+                },
                 {"key":"port","node":{"ref":"number"}},
                 {
                   "key": "endpoints",
@@ -1342,6 +1348,18 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       ],
       "unknownKeys": "strict"
     },
+    "RefName": {
+      "type": "string",
+      "checks": [
+        {
+          "check": "regex",
+          "source": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+          "flags": "",
+          "message": "must be a DNS-1123 label: lower case letters, digits and \"-\", starting and ending with a letter or digit"
+        },
+        {"check":"max_length","maximum":127}
+      ]
+    },
     "optional3": {"type":"optional","inner":{"ref":"Name"}},
     "optional4": {"type":"optional","inner":{"ref":"number"}},
     "array": {
@@ -1360,7 +1378,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
             "node": {"type":"default","inner":{"type":"enum","values":["Service","Gateway"]},"value":"Service"},
             "optin": "defaulted"
           },
-          {"key":"name","node":{"ref":"Name"}},
+          {"key":"name","node":{"ref":"RefName"}},
           {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
           {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
           {
@@ -1542,7 +1560,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "type": "object",
                   "shape": [
                     {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-                    {"key":"name","node":{"ref":"Name"}},
+                    {"key":"name","node":{"ref":"RefName"}},
                     {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
                     {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"}
                   ],
@@ -1596,7 +1614,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
           "type": "object",
           "shape": [
             {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-            {"key":"name","node":{"ref":"Name"}},
+            {"key":"name","node":{"ref":"RefName"}},
             {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
             {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
             {
@@ -1706,7 +1724,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       "type": "object",
       "shape": [
         {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-        {"key":"name","node":{"ref":"Name"}},
+        {"key":"name","node":{"ref":"RefName"}},
         {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"}
       ],
       "unknownKeys": "strict"
