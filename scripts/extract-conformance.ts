@@ -209,11 +209,11 @@ function readConsts (files: string[]): { consts: Env, sets: Record<string, strin
   for (const f of files) {
     const src = show(f)
     for (const m of src.matchAll(/^\s*([A-Z][A-Za-z0-9_]*)\s+(?:[A-Za-z.]+\s+)?=\s+"([^"]*)"/gm)) consts.set(m[1], m[2])
-    for (const m of src.matchAll(/^\s*([A-Z][A-Za-z0-9_]*Feature)\s*=\s*Feature\{\s*Name:\s*([A-Za-z0-9_]+)/gm)) features.set(m[1], m[2])
+    for (const m of src.matchAll(/^\s*(?:var\s+)?([A-Z][A-Za-z0-9_]*Feature)\s*=\s*Feature\{\s*Name:\s*([A-Za-z0-9_]+)/gm)) features.set(m[1], m[2])
   }
   for (const f of files.filter(f => f.includes('pkg/features/'))) {
     const src = show(f)
-    for (const m of src.matchAll(/^\s*([A-Z][A-Za-z0-9_]*Features)\s*=\s*sets\.New\(([^)]*)\)/gm)) {
+    for (const m of src.matchAll(/^\s*(?:var\s+)?([A-Z][A-Za-z0-9_]*Features)\s*=\s*sets\.New\(([^)]*)\)/gm)) {
       sets[m[1]] = m[2].split(',').map(s => s.trim()).filter(Boolean).map(id => String(consts.get(features.get(id) ?? id) ?? id))
     }
   }

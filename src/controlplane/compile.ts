@@ -1,6 +1,7 @@
 import type { Endpoint, ProxySnapshotInput, ServiceEntry } from '../config/snapshot.ts'
 import type { GRPCRoute } from '../config/grpc-route.ts'
 import type { HTTPRoute } from '../config/http-route.ts'
+import { gatewayRoutes } from './gateway-attachment.ts'
 import { type MeshView, resolveServiceName, spiffeId } from './mesh-view.ts'
 import type { ProxyHello } from './protocol.ts'
 
@@ -76,10 +77,9 @@ function compileGateway (input: CompileInput, hello: ProxyHello, view: MeshView)
   const cls = hello.role === 'egress' ? 'meshwork-egress' : 'meshwork'
   // A gateway proxy serves the Gateway it names, or (no name) every Gateway of its class.
   const gateways = view.gateways.filter(g => hello.gateway ? g.metadata.name === hello.gateway.name : g.spec.gatewayClassName === cls)
-  const gwNames = new Set(gateways.map(g => g.metadata.name))
-  const onGateway = (r: HTTPRoute | GRPCRoute): boolean => r.spec.parentRefs.some(p => p.kind === 'Gateway' && gwNames.has(p.name))
-  const routes = view.routes.filter(onGateway)
-  const grpcRoutes = view.grpcRoutes.filter(onGateway)
+  // Only accepted attachments (sectionName, port, allowedRoutes, hostnames), hostnames narrowed to the listeners'.
+  const routes = gatewayRoutes(view.routes, 'HTTPRoute', gateways)
+  const grpcRoutes = gatewayRoutes(view.grpcRoutes, 'GRPCRoute', gateways)
   const backends = new Set<string>()
   for (const r of [...routes, ...grpcRoutes]) for (const n of routeBackends(r)) {
     const resolved = resolveServiceName(view, n)
