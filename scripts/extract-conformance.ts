@@ -304,6 +304,11 @@ function scanBody (toks: Tok[], [from, to]: [number, number], src: string, env: 
       try { return { v: p.expr(), end: p.i } } catch { return null }
     }
     // `name := expr` / `name = expr` (also inside `var ( … )`)
+    // `for _, routeNN := range routes`: routeNN stands for each element ({ $each: [...] }).
+    if (t.t === 'id' && toks[i + 1]?.v === ':=' && toks[i + 2]?.v === 'range') {
+      const r = tryParse(i + 3)
+      if (r !== null) { env.set(t.v, { $each: r.v }); i = r.end; continue }
+    }
     if (t.t === 'id' && (toks[i + 1]?.v === ':=' || (toks[i + 1]?.v === '=' && toks[i - 1]?.v !== '.'))) {
       const r = tryParse(i + 2)
       if (r !== null) {

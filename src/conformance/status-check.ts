@@ -48,9 +48,16 @@ function want (conds: RouteCondition[] | string, type: string, status: string, r
 export function checkStatusAssertions (resources: readonly LoadedResource[], t: UpstreamTest): Check[] {
   const view = buildMeshView(resources)
   const out: Check[] = []
-  for (const a of t.assertions) {
+  // `for _, routeNN := range routes { Assert(routeNN) }` → one assertion per element.
+  const expanded = t.assertions.flatMap(a => {
+    const i = a.args.findIndex(x => typeof x === 'object' && x !== null && '$each' in x)
+    if (i === -1) return [a]
+    const each = (a.args[i] as { $each: unknown }).$each
+    return (Array.isArray(each) ? each : []).map(v => ({ ...a, args: a.args.map((x, j) => j === i ? v : x) }))
+  })
+  for (const a of expanded) {
     if (NOT_CHECKS.has(a.call)) continue
-    const args = a.args.slice(2) // client, timeout config
+    const args = a.args.slice(2).flatMap(x => Array.isArray(x) && x.every(isNN) ? x : [x]) // client, timeout config; `routes...` spread
     const name = `status: ${a.call.replace('kubernetes.', '')} (line ${a.line})`
     let error: string | null = null
     switch (a.call) {
@@ -81,6 +88,23 @@ export function checkStatusAssertions (resources: readonly LoadedResource[], t: 
         const conds = conditionsOf(view, args[0], undefined)
         if (typeof conds === 'string') error = conds
         else if (conds.some(c => c.type === 'Accepted' && c.status === 'True')) error = 'a parent accepted the route'
+        break
+      }
+      case 'kubernetes.HTTPRouteMustHaveParents': {
+        // args: route, []RouteParentStatus{ ParentRef: parentRefTo(gwNN), Conditions: [...] }, namespaceRequired
+        const route = args[0]
+        const parents = (Array.isArray(args[1]) ? args[1] : [args[1]]) as { ParentRef?: { args?: unknown[] }, Conditions?: { Type?: string, Status?: unknown, Reason?: string }[] }[]
+        if (!isNN(route)) { error = 'arguments could not be read'; break }
+        for (const p of parents) {
+          const gw = p.ParentRef?.args?.[0]
+          if (!isNN(gw)) { error = 'the parentRef of the assertion could not be read'; break }
+          const conds = conditionsOf(view, route, gw)
+          for (const c of p.Conditions ?? []) {
+            const st = typeof c.Status === 'string' ? c.Status : STATUS[String((c.Status as { $ref?: string } | undefined)?.$ref)]
+            if (typeof c.Type !== 'string' || st === undefined) { error = 'a condition could not be read'; break }
+            error ??= want(conds, c.Type, st, c.Reason)
+          }
+        }
         break
       }
       case 'kubernetes.GatewayMustHaveZeroRoutes': {

@@ -32,7 +32,7 @@ export const SUPPORTED_FEATURES = new Set([
   'HTTPRouteQueryParamMatching', 'HTTPRouteMethodMatching', 'HTTPRouteResponseHeaderModification',
   'HTTPRoutePortRedirect', 'HTTPRouteSchemeRedirect', 'HTTPRoutePathRedirect', 'HTTPRouteHostRewrite',
   'HTTPRoutePathRewrite', 'HTTPRouteRequestMirror', 'HTTPRouteRequestMultipleMirrors', 'HTTPRouteRequestPercentageMirror',
-  'HTTPRouteRequestTimeout', 'HTTPRouteBackendTimeout', 'HTTPRouteParentRefPort'
+  'HTTPRouteRequestTimeout', 'HTTPRouteBackendTimeout'
 ])
 
 /** Why an unsupported feature is not there (printed in the report's summary and in ADAPTATIONS.md). */
@@ -43,6 +43,7 @@ export const UNSUPPORTED_FEATURE_REASONS: Record<string, string> = {
   GatewayStaticAddresses: 'no Gateway addresses: the runtime picks the listening port',
   GatewayInfrastructurePropagation: 'no Kubernetes infrastructure to propagate labels/annotations to',
   GatewayEmptyAddress: 'no Gateway addresses',
+  HTTPRouteParentRefPort: 'a gateway proxy has one socket for all its listeners, and a mesh service one port: parentRef.port selects among listeners (and is checked), but traffic is not told apart by port',
   HTTPRouteDestinationPortMatching: 'one socket per gateway: a route cannot tell listener ports apart',
   HTTPRouteBackendRequestHeaderModification: 'per-backendRef filters are not in the schema',
   HTTPRouteBackendProtocolH2C: 'appProtocol on Services: there are no Service objects; a Workload declares protocol h2 instead',

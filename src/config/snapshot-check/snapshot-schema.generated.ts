@@ -1672,6 +1672,39 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                 "key": "percent",
                 "node": {"type":"default","inner":{"ref":"number2"},"value":100},
                 "optin": "defaulted"
+              },
+              {
+                "key": "fraction",
+                "node": {
+                  "type": "optional",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "numerator",
+                        "node": {
+                          "type": "number",
+                          "checks": [{"check":"safeint"},{"check":"greater_than","value":0,"inclusive":true}]
+                        }
+                      },
+                      {
+                        "key": "denominator",
+                        "node": {
+                          "type": "default",
+                          "inner": {
+                            "type": "number",
+                            "checks": [{"check":"safeint"},{"check":"greater_than","value":1,"inclusive":true}]
+                          },
+                          "value": 100
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  }
+                },
+                "optin": "optional",
+                "optout": "optional"
               }
             ],
             "unknownKeys": "strict"
