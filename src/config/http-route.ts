@@ -61,7 +61,9 @@ export const RequestMirrorFilter = z.object({
   requestMirror: z.object({
     backendRef: BackendRef.omit({ weight: true }),
     /** Share of requests mirrored (Gateway API `percent`). */
-    percent: z.number().int().min(0).max(100).default(100)
+    percent: z.number().int().min(0).max(100).default(100),
+    /** Share of requests mirrored as a fraction (Gateway API `fraction`); when set it decides instead of `percent`. */
+    fraction: z.object({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) }).strict().optional()
   }).strict()
 }).strict()
 

@@ -3,6 +3,7 @@ import type { GRPCRoute } from '../config/grpc-route.ts'
 import type { HTTPRoute } from '../config/http-route.ts'
 import type { TargetRef } from '../config/common.ts'
 import { qualifiedName } from '../config/service-names.ts'
+import { gatewayRoutes } from './gateway-attachment.ts'
 import { type MeshView, resolveServiceName, type ServiceInfo, serviceIn, spiffeId } from './mesh-view.ts'
 import type { ProxyHello } from './protocol.ts'
 import { refPermitted } from './reference-grant.ts'
@@ -86,13 +87,13 @@ function compileGateway (input: CompileInput, hello: ProxyHello, view: MeshView)
   const ns = hello.namespace
   // A gateway proxy serves the Gateway it names, or (no name) every Gateway of its class, of its namespace.
   const gateways = view.gateways.filter(g => g.metadata.namespace === ns && (hello.gateway ? g.metadata.name === hello.gateway.name : g.spec.gatewayClassName === cls))
-  const gwNames = new Set(gateways.map(g => g.metadata.name))
-  const onGateway = (p: ParentRefLike, routeNs: string): boolean => p.kind === 'Gateway' && gwNames.has(p.name) && (p.namespace ?? routeNs) === ns
-  const routes = localRoutes(view, view.routes.filter(r => r.spec.parentRefs.some(p => onGateway(p, r.metadata.namespace))), 'HTTPRoute', ns, NO_SERVICE_PARENT)
-  const grpcRoutes = localRoutes(view, view.grpcRoutes.filter(r => r.spec.parentRefs.some(p => onGateway(p, r.metadata.namespace))), 'GRPCRoute', ns, NO_SERVICE_PARENT)
+  // Only accepted attachments (sectionName, port, allowedRoutes, hostnames), hostnames narrowed to the listeners'.
+  const attachedHttp = gatewayRoutes(view.routes, 'HTTPRoute', gateways)
+  const attachedGrpc = gatewayRoutes(view.grpcRoutes, 'GRPCRoute', gateways)
+  const routes = localRoutes(view, attachedHttp, 'HTTPRoute', ns, NO_SERVICE_PARENT)
+  const grpcRoutes = localRoutes(view, attachedGrpc, 'GRPCRoute', ns, NO_SERVICE_PARENT)
   const backends = new Set<ServiceInfo>()
-  for (const r of [...view.routes, ...view.grpcRoutes]) {
-    if (!r.spec.parentRefs.some(p => onGateway(p, r.metadata.namespace))) continue
+  for (const r of [...attachedHttp, ...attachedGrpc]) {
     for (const b of routeBackendRefs(r)) {
       const resolved = resolveServiceName(view, b.name, b.namespace ?? r.metadata.namespace)
       if (resolved !== undefined) backends.add(resolved.info)

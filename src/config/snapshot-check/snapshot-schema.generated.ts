@@ -708,6 +708,125 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                                 "optout": "optional"
                               },
                               {
+                                "key": "allowedRoutes",
+                                "node": {
+                                  "type": "optional",
+                                  "inner": {
+                                    "type": "object",
+                                    "shape": [
+                                      {
+                                        "key": "namespaces",
+                                        "node": {
+                                          "type": "optional",
+                                          "inner": {
+                                            "type": "object",
+                                            "shape": [
+                                              {
+                                                "key": "from",
+                                                "node": {
+                                                  "type": "default",
+                                                  "inner": {"type":"enum","values":["Same","All","Selector"]},
+                                                  "value": "Same"
+                                                },
+                                                "optin": "defaulted"
+                                              },
+                                              {
+                                                "key": "selector",
+                                                "node": {
+                                                  "type": "optional",
+                                                  "inner": {
+                                                    "type": "object",
+                                                    "shape": [
+                                                      {
+                                                        "key": "matchLabels",
+                                                        "node": {"ref":"optional2"},
+                                                        "optin": "optional",
+                                                        "optout": "optional"
+                                                      },
+                                                      {
+                                                        "key": "matchExpressions",
+                                                        "node": {
+                                                          "type": "optional",
+                                                          "inner": {
+                                                            "type": "array",
+                                                            "element": {
+                                                              "type": "object",
+                                                              "shape": [
+                                                                {"key":"key","node":{"type":"string"}},
+                                                                {
+                                                                  "key": "operator",
+                                                                  "node": {
+                                                                    "type": "enum",
+                                                                    "values": ["In","NotIn","Exists","DoesNotExist"]
+                                                                  }
+                                                                },
+                                                                {
+                                                                  "key": "values",
+                                                                  "node": {
+                                                                    "type": "optional",
+                                                                    "inner": {
+                                                                      "type": "array",
+                                                                      "element": {"type":"string"}
+                                                                    }
+                                                                  },
+                                                                  "optin": "optional",
+                                                                  "optout": "optional"
+                                                                }
+                                                              ],
+                                                              "unknownKeys": "strict"
+                                                            }
+                                                          }
+                                                        },
+                                                        "optin": "optional",
+                                                        "optout": "optional"
+                                                      }
+                                                    ],
+                                                    "unknownKeys": "strict"
+                                                  }
+                                                },
+                                                "optin": "optional",
+                                                "optout": "optional"
+                                              }
+                                            ],
+                                            "unknownKeys": "strict"
+                                          }
+                                        },
+                                        "optin": "optional",
+                                        "optout": "optional"
+                                      },
+                                      {
+                                        "key": "kinds",
+                                        "node": {
+                                          "type": "optional",
+                                          "inner": {
+                                            "type": "array",
+                                            "element": {
+                                              "type": "object",
+                                              "shape": [
+                                                {
+                                                  "key": "group",
+                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "optin": "optional",
+                                                  "optout": "optional"
+                                                },
+                                                {"key":"kind","node":{"ref":"string"}}
+                                              ],
+                                              "unknownKeys": "strict"
+                                            },
+                                            "checks": [{"check":"max_length","maximum":8}]
+                                          }
+                                        },
+                                        "optin": "optional",
+                                        "optout": "optional"
+                                      }
+                                    ],
+                                    "unknownKeys": "strict"
+                                  }
+                                },
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
+                              {
                                 "key": "tls",
                                 "node": {
                                   "type": "optional",
@@ -1571,6 +1690,39 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                 "key": "percent",
                 "node": {"type":"default","inner":{"ref":"number2"},"value":100},
                 "optin": "defaulted"
+              },
+              {
+                "key": "fraction",
+                "node": {
+                  "type": "optional",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "numerator",
+                        "node": {
+                          "type": "number",
+                          "checks": [{"check":"safeint"},{"check":"greater_than","value":0,"inclusive":true}]
+                        }
+                      },
+                      {
+                        "key": "denominator",
+                        "node": {
+                          "type": "default",
+                          "inner": {
+                            "type": "number",
+                            "checks": [{"check":"safeint"},{"check":"greater_than","value":1,"inclusive":true}]
+                          },
+                          "value": 100
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  }
+                },
+                "optin": "optional",
+                "optout": "optional"
               }
             ],
             "unknownKeys": "strict"
