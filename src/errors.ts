@@ -159,4 +159,5 @@ export class ApiTokenInvalidError extends MeshError { override code = 'MESH_ERR_
 export class ApiHostRefusedError extends MeshError { override code = 'MESH_ERR_API_HOST_REFUSED'; override status = 403 }
 export class ApiOriginRefusedError extends MeshError { override code = 'MESH_ERR_API_ORIGIN_REFUSED'; override status = 403 }
 export class ApiCsrfError extends MeshError { override code = 'MESH_ERR_API_CSRF'; override status = 403 }
+export class PathInvalidError extends MeshError { override code = 'MESH_ERR_PATH_INVALID'; override status = 400 }
 export class ApiContentTypeError extends MeshError { override code = 'MESH_ERR_API_CONTENT_TYPE'; override status = 415 }
