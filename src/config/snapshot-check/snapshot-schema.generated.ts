@@ -160,6 +160,66 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "value": {"ttl":"1h"}
                 },
                 "optin": "defaulted"
+              },
+              {
+                "key": "pathNormalization",
+                "node": {
+                  "type": "default",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "normalization",
+                        "node": {
+                          "type": "default",
+                          "inner": {"type":"enum","values":["NONE","BASE","MERGE_SLASHES","DECODE_AND_MERGE_SLASHES"]},
+                          "value": "DECODE_AND_MERGE_SLASHES"
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  },
+                  "value": {"normalization":"DECODE_AND_MERGE_SLASHES"}
+                },
+                "optin": "defaulted"
+              },
+              {
+                "key": "telemetry",
+                "node": {
+                  "type": "default",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "redactHeaders",
+                        "node": {
+                          "type": "default",
+                          "inner": {
+                            "type": "array",
+                            "element": {
+                              "type": "string",
+                              "checks": [
+                                {
+                                  "check": "regex",
+                                  "source": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+                                  "flags": "",
+                                  "message": "must be an HTTP header name"
+                                }
+                              ]
+                            },
+                            "checks": [{"check":"max_length","maximum":64}]
+                          },
+                          "value": []
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  },
+                  "value": {"redactHeaders":[]}
+                },
+                "optin": "defaulted"
               }
             ],
             "unknownKeys": "strict"
@@ -170,7 +230,9 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
             "tracing": {"enabled":true,"sampling":100},
             "accessLog": {"enabled":false,"path":"stdout"},
             "defaultTimeout": "15s",
-            "certificates": {"ttl":"1h"}
+            "certificates": {"ttl":"1h"},
+            "pathNormalization": {"normalization":"DECODE_AND_MERGE_SLASHES"},
+            "telemetry": {"redactHeaders":[]}
           }
         },
         "optin": "defaulted"

@@ -17,6 +17,7 @@ import { createGoldenMetrics, type Direction, type GoldenMetrics, type RouteMetr
 import { Registry } from '../telemetry/metrics.ts'
 import { nowMs, SpanExporter } from '../telemetry/otlp-exporter.ts'
 import { registerProcessMetrics } from '../telemetry/process-metrics.ts'
+import { headerForTelemetry, headersForTelemetry, redactionSet } from '../telemetry/redact.ts'
 import { createTapHandler, TapHub } from '../telemetry/tap.ts'
 import { extractTraceContext, formatTraceparent, type Sampler, samplerFor, type SpanContext, startSpan } from '../telemetry/trace-context.ts'
 import type { Exchange, ExchangeObserver } from './exchange.ts'
@@ -37,6 +38,9 @@ export class ProxyTelemetry implements ExchangeObserver {
   private accessLogPath: string | null = null
   private exporterKey = ''
   private node = ''
+  /** Header names whose values telemetry shows as `[redacted]` (redact.ts + MeshConfig telemetry.redactHeaders). */
+  private redact: ReadonlySet<string> = redactionSet()
+  private redactKey = ''
   private readonly stopProcessMetrics: () => void
 
   constructor () {
@@ -50,6 +54,8 @@ export class ProxyTelemetry implements ExchangeObserver {
     const snap = t.snapshot
     this.node = snap.node.service ?? snap.node.id
     this.golden.configApplied(t.version)
+    const extra = snap.mesh.telemetry.redactHeaders
+    if (extra.join(',') !== this.redactKey) { this.redact = redactionSet(extra); this.redactKey = extra.join(',') }
     const tr = snap.mesh.tracing
     if (!tr.enabled) {
       this.tracing = null
@@ -134,7 +140,9 @@ export class ProxyTelemetry implements ExchangeObserver {
         trace_id: span?.traceId,
         error_code: ex.errorCode ?? undefined,
         grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
-        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
+        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1',
+        // only built when someone taps; credentials redacted
+        request_headers: headersForTelemetry(ex.req.headers, this.redact)
       })
     }
   }
@@ -173,7 +181,8 @@ export class ProxyTelemetry implements ExchangeObserver {
       'meshwork.upstream': ex.upstream || undefined,
       'meshwork.retries': ex.retries,
       'meshwork.error_code': ex.errorCode ?? undefined,
-      'network.protocol.version': ex.ds.h2 ? '2' : '1.1'
+      'network.protocol.version': ex.ds.h2 ? '2' : '1.1',
+      'user_agent.original': headerForTelemetry(ex.req.headers, 'user-agent', this.redact)
     }
     let name = `${ex.req.method} ${ex.service || ex.req.authority}`
     let failed = ex.status >= 500 || ex.errorCode !== null
@@ -216,7 +225,9 @@ export class ProxyTelemetry implements ExchangeObserver {
       trace_id: span?.traceId,
       error_code: ex.errorCode ?? undefined,
       grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
-      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
+      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1',
+      user_agent: headerForTelemetry(ex.req.headers, 'user-agent', this.redact),
+      request_id: headerForTelemetry(ex.req.headers, 'x-request-id', this.redact)
     })
   }
 }
