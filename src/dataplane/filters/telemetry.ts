@@ -16,6 +16,7 @@ import { AccessLog } from '../telemetry/access-log.ts'
 import { createGoldenMetrics, type Direction, type GoldenMetrics, type RouteMetrics } from '../telemetry/golden.ts'
 import { Registry } from '../telemetry/metrics.ts'
 import { nowMs, SpanExporter } from '../telemetry/otlp-exporter.ts'
+import { registerPauseMetrics } from '../telemetry/pause-metrics.ts'
 import { registerProcessMetrics } from '../telemetry/process-metrics.ts'
 import { headerForTelemetry, headersForTelemetry, redactionSet } from '../telemetry/redact.ts'
 import { createTapHandler, TapHub } from '../telemetry/tap.ts'
@@ -45,7 +46,9 @@ export class ProxyTelemetry implements ExchangeObserver {
 
   constructor () {
     this.golden = createGoldenMetrics(this.registry)
-    this.stopProcessMetrics = registerProcessMetrics(this.registry)
+    const stopProcess = registerProcessMetrics(this.registry)
+    const stopPauses = registerPauseMetrics(this.registry)
+    this.stopProcessMetrics = () => { stopProcess(); stopPauses() }
     this.tapHandler = createTapHandler(this.tap)
   }
 
