@@ -18,6 +18,9 @@ Options:
                            (re-read on every scrape; \`meshwork up\` writes it)
   --data-dir <dir>         data directory (benchmark store) (default .meshwork)
   --ui-dir <dir>           built UI folder (default ui/dist of the installation)
+  --prometheus <url>       a Prometheus scraping the proxies (e.g. http://127.0.0.1:9090): the UI's metric charts
+                           query it with PromQL (default $MESHWORK_PROMETHEUS); without it they show the server's
+                           own scrapes since it started
 `
 
 export async function run (argv: string[]): Promise<number> {
@@ -29,7 +32,8 @@ export async function run (argv: string[]): Promise<number> {
       'control-plane': { type: 'string', default: process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010' },
       targets: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MESHWORK_DATA_DIR ?? '.meshwork' },
-      'ui-dir': { type: 'string' }
+      'ui-dir': { type: 'string' },
+      prometheus: { type: 'string' }
     },
     strict: true
   })
@@ -44,6 +48,7 @@ export async function run (argv: string[]): Promise<number> {
     backend: new ControlPlaneBackend(values['control-plane']!),
     scrapeTargets,
     dataDir: values['data-dir'],
+    prometheusUrl: values.prometheus ?? process.env.MESHWORK_PROMETHEUS,
     uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
   }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
