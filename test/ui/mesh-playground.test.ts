@@ -105,7 +105,8 @@ test('topology: services and versions as a live graph with rate, success and p99
   assert.match(text, /Routes \(\d+\)/)
   assert.match(text, /Proxies \(3\)/)
   assert.match(text, /DestinationPolicy\/|Policies/)
-  await page.waitForFunction(() => (document.querySelectorAll('[data-testid=service-panel] svg path').length >= 3), undefined, { timeout: 10_000 })
+  // three uPlot charts (rate, success, latency) with axes, filled from the server's scrapes
+  await page.waitForFunction(() => (document.querySelectorAll('[data-testid=service-panel] .time-chart canvas').length >= 3 && Number(document.querySelector('[data-testid=service-panel] [data-testid=chart-rps]')?.getAttribute('data-points')) >= 2), undefined, { timeout: 10_000 })
   await screenshot(page, 'service-panel')
 })
 
@@ -125,6 +126,23 @@ test('topology: the gRPC edge (reviews v3 → stars) says gRPC, HTTP edges do no
   await screenshot(page, 'topology-grpc-edge')
   await page.locator('[data-node=stars]').click()
   await page.waitForFunction(() => document.querySelector('[data-testid=service-panel]')?.textContent?.includes('GRPCRoute/stars'), undefined, { timeout: 10_000 })
+})
+
+test('metrics: golden tables of the live mesh per service, workload, route and source, with charts', async () => {
+  await page.goto(`${server!.url}/#/metrics`)
+  const rowsWithTraffic = `[...document.querySelectorAll('[data-testid=golden-table] tr[data-key]')].filter(tr => Number(tr.querySelector('[data-col=rps]')?.textContent) > 0).map(tr => tr.getAttribute('data-key'))`
+  await page.waitForFunction(`${rowsWithTraffic}.includes('productpage') && ${rowsWithTraffic}.includes('reviews')`, undefined, { timeout: 20_000 })
+  assert.match(await page.locator('[data-key=productpage] [data-col=successRate]').textContent() ?? '', /\d+(\.\d)?%/)
+  assert.match(await page.locator('[data-key=productpage] [data-col=p99Ms]').textContent() ?? '', /^[\d.]+m?s$/)
+  await page.locator('[data-tab=workload]').click()
+  await page.waitForFunction(`${rowsWithTraffic}.filter(k => k.startsWith('reviews')).length === 3`, undefined, { timeout: 10_000 })
+  await page.locator('[data-tab=route]').click()
+  await page.waitForFunction(`${rowsWithTraffic}.length > 0`, undefined, { timeout: 10_000 })
+  await page.locator('[data-tab=source]').click()
+  await page.waitForFunction(`${rowsWithTraffic}.includes('ingress->productpage') && ${rowsWithTraffic}.includes('reviews->stars')`, undefined, { timeout: 10_000 })
+  await page.locator('[data-key="productpage->reviews"] button.link').click()
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-rps]')?.getAttribute('data-points')) >= 2, undefined, { timeout: 10_000 })
+  await screenshot(page, 'metrics-live')
 })
 
 test('config: shifting reviews to v3 in the UI shows in the graph within seconds', async () => {

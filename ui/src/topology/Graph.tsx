@@ -99,12 +99,7 @@ function EdgeView ({ e, route, labelMode, dots, pathId }: { e: GraphEdge, route:
   return (
     <g className={`edge ${e.protocol} health-${e.health}`} data-edge={e.id} data-protocol={e.protocol} data-dots={motion.n}>
       <path id={pathId} className='edge-line' d={d} strokeWidth={width} strokeDasharray={e.protocol === 'grpc' ? '7 3' : e.protocol === 'tcp' ? '2 3' : undefined} markerEnd={`url(#arrow-${e.health})`} />
-      <g className='edge-tag' transform={`translate(${l.x},${l.y})`}>
-        <rect className='edge-tag-box' width={l.w} height={l.h} rx={5} />
-        {e.mtls !== undefined && <Lock on={e.mtls} x={6} y={3} />}
-        <text x={e.mtls !== undefined ? 21 : 8} y={13} className='edge-protocol'>{PROTOCOL_NAME[e.protocol]}</text>
-        <text x={8} y={28} className='edge-label' data-mode={labelMode}>{metric}</text>
-      </g>
+      {/* dots before the tag: the label stays readable over them */}
       {motion.n > 0 && Array.from({ length: motion.n }, (_, i) => (
         <circle key={i} r={3} className={`dot${i < motion.red ? ' red' : ''}`}>
           <animateMotion dur={`${motion.dur.toFixed(2)}s`} begin={`${(-(i * motion.dur) / motion.n).toFixed(2)}s`} repeatCount='indefinite'>
@@ -112,6 +107,12 @@ function EdgeView ({ e, route, labelMode, dots, pathId }: { e: GraphEdge, route:
           </animateMotion>
         </circle>
       ))}
+      <g className='edge-tag' transform={`translate(${l.x},${l.y})`}>
+        <rect className='edge-tag-box' width={l.w} height={l.h} rx={5} />
+        {e.mtls !== undefined && <Lock on={e.mtls} x={6} y={3} />}
+        <text x={e.mtls !== undefined ? 21 : 8} y={13} className='edge-protocol'>{PROTOCOL_NAME[e.protocol]}</text>
+        <text x={8} y={28} className='edge-label' data-mode={labelMode}>{metric}</text>
+      </g>
     </g>
   )
 }

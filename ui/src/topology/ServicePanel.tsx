@@ -1,5 +1,7 @@
+import { useState } from 'react'
 import { usePoll } from '../api.ts'
-import { Sparkline } from '../components/Sparkline.tsx'
+import { type GoldenRow, GoldenTable } from '../metrics/GoldenTable.tsx'
+import { GoldenCharts, RangePicker, type RANGES } from '../metrics/MetricsPage.tsx'
 import { fmtMs, fmtNum, fmtPct } from './model.ts'
 
 interface Proxy { id: string, version?: string, connected: boolean, ackedVersion?: string, lastNack?: string, healthy?: boolean, identity?: string, attestation?: string, certNotAfter?: string }
@@ -36,6 +38,8 @@ function Identity ({ proxies }: { proxies: Proxy[] }) {
 
 export function ServicePanel ({ name, onClose, fixture }: { name: string, onClose: () => void, fixture?: unknown }) {
   const polled = usePoll<any>(fixture === undefined ? `/services/${encodeURIComponent(name)}` : null, 2000, [name])
+  const [range, setRange] = useState<typeof RANGES[number]>('5m')
+  const callers = usePoll<{ rows: GoldenRow[] }>(`/metrics/golden?by=source&service=${encodeURIComponent(name)}`, 2000, [name])
   const data = fixture ?? polled.data
   const error = fixture === undefined ? polled.error : null
   return (
@@ -45,10 +49,10 @@ export function ServicePanel ({ name, onClose, fixture }: { name: string, onClos
       {data !== null && data !== undefined && (
         <>
           <Identity proxies={data.proxies} />
-          <h3>Metrics over time (inbound)</h3>
-          <Sparkline label='requests/s' values={data.history.map((p: any) => p.rps)} />
-          <Sparkline label='success %' color='#16a34a' values={data.history.map((p: any) => p.successRate === null ? null : p.successRate * 100)} />
-          <Sparkline label='p99 ms' color='#d97706' values={data.history.map((p: any) => p.p99Ms)} />
+          <div className='panel-charts-head'><h3>Metrics over time (inbound)</h3><RangePicker range={range} onRange={setRange} /></div>
+          <GoldenCharts by='service' rowKey={name} range={range} />
+          <h3>By source</h3>
+          <GoldenTable by='source' rows={callers.data?.rows ?? []} selected={null} onSelect={() => {}} />
           <h3>Routes ({data.routes.length})</h3>
           <ul>{data.routes.map((r: any) => <li key={`${r.kind}/${r.metadata.name}`}><code>{r.kind}/{r.metadata.name}</code> — {r.spec.rules.map((rule: any) => rule.backendRefs.map((b: any) => `${b.name}:${b.weight}`).join(', ')).join(' | ')}</li>)}</ul>
           <h3>Policies ({data.policies.length})</h3>
