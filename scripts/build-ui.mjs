@@ -3,12 +3,14 @@
 // The UI imports the same zod schemas as the CLI (src/config) for inline validation; the file loader's
 // `node:fs/promises` is replaced by a stub in the browser bundle.
 import { build } from 'esbuild'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, 'ui', 'dist')
+// Start clean: code splitting names chunks by content hash, old ones would pile up.
+rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 const nodeStub = {
   name: 'node-stub',
@@ -31,11 +33,16 @@ await build({
   minify: process.env.UI_DEV !== '1',
   sourcemap: true,
   jsx: 'automatic',
-  outfile: join(out, 'app.js'),
+  // Pages other than the first load on demand (React.lazy in main.tsx): chunks/ beside app.js.
+  splitting: true,
+  outdir: out,
+  entryNames: 'app',
+  chunkNames: 'chunks/[name]-[hash]',
   define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [nodeStub],
   logLevel: 'warning'
 })
 copyFileSync(join(root, 'ui', 'index.html'), join(out, 'index.html'))
 copyFileSync(join(root, 'ui', 'styles.css'), join(out, 'styles.css'))
+copyFileSync(join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), join(out, 'uplot.css'))
 console.log('ui: built ui/dist')

@@ -65,6 +65,7 @@ export class MetricsCollector {
   #intervalMs: number
   #historyLength: number
   #listeners = new Set<() => void>()
+  #sampleListeners = new Set<(results: ReadonlyArray<{ target: ScrapeTarget, samples: Sample[] }>, at: number) => void>()
 
   constructor (opts: { targets: () => ScrapeTarget[], intervalMs?: number, historyLength?: number }) {
     this.#targets = opts.targets
@@ -83,6 +84,12 @@ export class MetricsCollector {
   stop (): void {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
+  }
+
+  /** Every scrape's parsed samples per target (the golden tables build on them), after the edges are updated. */
+  onSamples (fn: (results: ReadonlyArray<{ target: ScrapeTarget, samples: Sample[] }>, at: number) => void): () => void {
+    this.#sampleListeners.add(fn)
+    return () => this.#sampleListeners.delete(fn)
   }
 
   onUpdate (fn: () => void): () => void {
@@ -134,6 +141,10 @@ export class MetricsCollector {
     this.#prevAt = now
     this.lastScrapeAt = now
     this.lastErrors = errors
+    if (this.#sampleListeners.size > 0) {
+      const ok = results.filter(r => r !== null)
+      for (const fn of this.#sampleListeners) fn(ok, now)
+    }
     for (const fn of this.#listeners) fn()
   }
 

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { MeshError } from '../errors.ts'
 import { registerConfigRoutes } from './api/config.ts'
 import { registerLearnRoutes } from './api/learn.ts'
+import { registerMetricsRoutes } from './api/metrics.ts'
 import { benchmarkRoutes } from './api/benchmarks.ts'
 import { registerObservabilityRoutes } from './api/observability.ts'
 import { EventHub } from './events.ts'
@@ -25,6 +26,8 @@ export interface ManagementOptions {
   dataDir?: string
   /** Serve the benchmark API (stores results in `<dataDir>/bench.db`). Default true. */
   benchmarks?: boolean
+  /** A Prometheus that scrapes the proxies (e.g. http://127.0.0.1:9090): the charts query it; without one they use the server's own scrapes. */
+  prometheusUrl?: string
   /** Extra route plug-ins (benchmarks, …), registered under the same server. */
   plugins?: Array<(app: FastifyInstance, ctx: ManagementContext) => void | Promise<void>>
   /**
@@ -116,6 +119,7 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
   await registerConfigRoutes(app, ctx)
   await registerObservabilityRoutes(app, ctx)
   await registerLearnRoutes(app, ctx)
+  await registerMetricsRoutes(app, ctx, opts.prometheusUrl)
   if (opts.benchmarks !== false) benchmarkRoutes(app, ctx)
   for (const plugin of opts.plugins ?? []) await plugin(app, ctx)
 

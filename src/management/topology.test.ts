@@ -100,3 +100,22 @@ test('topology: without a grpc_status label the config decides (a GRPCRoute send
   await mixed.scrapeOnce()
   assert.equal(buildTopology(MESH, [], mixed).edges.find(e => e.destination === 'stars')?.protocol, 'mixed')
 })
+
+test('topology: nodes carry their namespace; calls to mesh services are mTLS unless the MeshConfig disables it', async () => {
+  const c = collector()
+  metrics = { '/reviews': reviewsText({ ok: 10, unavailable: 0, notFound: 0, http: 10, http5xx: 0 }) }
+  await c.scrapeOnce()
+  await new Promise(resolve => setTimeout(resolve, 20))
+  metrics = { '/reviews': reviewsText({ ok: 20, unavailable: 0, notFound: 0, http: 20, http5xx: 0 }) }
+  await c.scrapeOnce()
+  const t = buildTopology(MESH, [], c)
+  assert.equal(t.mtlsMode, 'STRICT')
+  assert.equal(t.nodes.find(n => n.id === 'stars')?.namespace, 'default')
+  // stars has Workloads (sidecars): mTLS; ratings is not in this config (no sidecar known): plain
+  assert.equal(t.edges.find(e => e.destination === 'stars')?.mtls, true)
+  assert.equal(t.edges.find(e => e.destination === 'ratings')?.mtls, false)
+  const off = [...parseResources('apiVersion: meshwork.dev/v1alpha1\nkind: MeshConfig\nmetadata: { name: mesh }\nspec: { mtls: { mode: DISABLE } }\n', 'mesh.yaml').map(l => l.resource), ...MESH]
+  const t2 = buildTopology(off, [], c)
+  assert.equal(t2.mtlsMode, 'DISABLE')
+  assert.equal(t2.edges.find(e => e.destination === 'stars')?.mtls, false)
+})

@@ -5,6 +5,8 @@ import type { EdgeProtocol, EdgeStats, Golden, MetricsCollector } from './metric
 export interface TopologyNode extends Partial<Golden> {
   id: string
   kind: 'service' | 'gateway'
+  /** From the Workload (or Gateway) resources; "default" when the config names none. */
+  namespace: string
   versions: string[]
   instances: number
   healthy: number
@@ -12,13 +14,19 @@ export interface TopologyNode extends Partial<Golden> {
   versionRps?: Record<string, number>
 }
 
-/** An edge with what it carries: `grpc` shows as "gRPC" in the UI. */
-export interface TopologyEdge extends EdgeStats { protocol: EdgeProtocol }
+/**
+ * An edge with what it carries (`grpc` shows as "gRPC" in the UI) and whether the two proxies speak mutual TLS: a
+ * call to a mesh service's sidecars is mTLS unless the MeshConfig's `mtls.mode` is DISABLE (as the control plane
+ * compiles the peer clusters, src/controlplane/registry.ts); a call to anything else (egress, external) is not.
+ */
+export interface TopologyEdge extends EdgeStats { protocol: EdgeProtocol, mtls: boolean }
 
 export interface Topology {
   nodes: TopologyNode[]
   edges: TopologyEdge[]
   updatedAt: number
+  /** The MeshConfig's mTLS mode (STRICT when the config has no MeshConfig). */
+  mtlsMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'
 }
 
 /**
@@ -47,15 +55,21 @@ export function buildTopology (resources: readonly Resource[], proxies: readonly
   const nodes = new Map<string, TopologyNode>()
   const node = (id: string, kind: TopologyNode['kind']): TopologyNode => {
     let n = nodes.get(id)
-    if (n === undefined) nodes.set(id, n = { id, kind, versions: [], instances: 0, healthy: 0 })
+    if (n === undefined) nodes.set(id, n = { id, kind, namespace: 'default', versions: [], instances: 0, healthy: 0 })
     return n
   }
+  let mtlsMode: Topology['mtlsMode'] = 'STRICT'
+  const meshServices = new Set<string>()
   for (const r of resources) {
     if (r.kind === 'Workload') {
       const n = node(r.spec.service, 'service')
+      n.namespace = r.metadata.namespace ?? 'default'
+      meshServices.add(r.spec.service)
       if (!n.versions.includes(r.spec.version)) n.versions.push(r.spec.version)
     } else if (r.kind === 'Gateway') {
-      node(r.spec.gatewayClassName === 'meshwork-egress' ? 'egress' : 'ingress', 'gateway')
+      node(r.spec.gatewayClassName === 'meshwork-egress' ? 'egress' : 'ingress', 'gateway').namespace = r.metadata.namespace ?? 'default'
+    } else if (r.kind === 'MeshConfig') {
+      mtlsMode = r.spec.mtls.mode
     }
   }
   for (const p of proxies) {
@@ -70,7 +84,7 @@ export function buildTopology (resources: readonly Resource[], proxies: readonly
   const edges: TopologyEdge[] = []
   for (const e of metrics.edges.values()) {
     if (e.rps === 0 && e.successRate === null) continue
-    edges.push({ ...e, protocol: e.protocol ?? (grpc.has(e.destination) ? 'grpc' : 'http') })
+    edges.push({ ...e, protocol: e.protocol ?? (grpc.has(e.destination) ? 'grpc' : 'http'), mtls: mtlsMode !== 'DISABLE' && meshServices.has(e.destination) })
   }
   for (const e of edges) {
     node(e.source, e.source === 'ingress' || e.source === 'egress' ? 'gateway' : 'service')
@@ -79,5 +93,5 @@ export function buildTopology (resources: readonly Resource[], proxies: readonly
   for (const [svc, g] of metrics.services) Object.assign(node(svc, 'service'), g)
   for (const [svc, m] of metrics.versions) node(svc, 'service').versionRps = Object.fromEntries([...m].sort())
   for (const n of nodes.values()) n.versions.sort()
-  return { nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges, updatedAt: metrics.lastScrapeAt }
+  return { nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges, updatedAt: metrics.lastScrapeAt, mtlsMode }
 }
