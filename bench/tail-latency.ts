@@ -25,10 +25,14 @@
  *      BENCH_THREADS (generator threads, default the generator's: 2), BENCH_JSON=<file> (every run as JSON),
  *      BENCH_COMPARE=<main.js> (A/B: a second Meshwork pair from another build, e.g. `git archive <commit> src` compiled
  *      with bench/compile-cli.ts's esbuild command under test-artifacts/, measured as `meshwork-mtls-b` interleaved with
- *      the others, with its own app process).
+ *      the others, with its own app process), BENCH_COMPARE_V8_FLAGS / BENCH_COMPARE_PROXY_ARGS (A/B of settings instead of
+ *      builds: B runs this build through a wrapper entry that sets these V8 flags with v8.setFlagsFromString and appends
+ *      these `meshwork proxy` arguments, e.g. BENCH_COMPARE_V8_FLAGS=--optimize-for-size BENCH_COMPARE_PROXY_ARGS='--heap-trim-mb 0').
+ * RSS is VmRSS after each run (as bench/proxy-overhead.ts), the max over rounds; VmHWM (peak, start-up and priming
+ * included) is in the JSON.
  */
 import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { captureEnvironment } from '../src/bench/environment.ts'
 import { measureScenario } from '../src/bench/measure.ts'
 import { formatPauses, type MetricSamples, parsePrometheus, pausesBetween, type ProxyPauses } from '../src/bench/pause-stats.ts'
@@ -46,6 +50,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 1)
 const THREADS = process.env.BENCH_THREADS !== undefined ? Number(process.env.BENCH_THREADS) : undefined
 const COMPARE = process.env.BENCH_COMPARE ? resolve(process.env.BENCH_COMPARE) : null
+const COMPARE_V8_FLAGS = process.env.BENCH_COMPARE_V8_FLAGS ?? ''
+const COMPARE_PROXY_ARGS = (process.env.BENCH_COMPARE_PROXY_ARGS ?? '').split(' ').filter(Boolean)
 const RSS_LIMIT_MB = 60
 
 interface Run {
@@ -60,8 +66,10 @@ interface Run {
   errors: number
   /** CPU µs per request, mean of the scenario's sidecars (NaN without proxies). */
   cpuUsPerReqPerSidecar: number
-  /** Max RSS of the scenario's sidecars, MB. */
+  /** Largest VmRSS of the scenario's sidecars after the run, MB. */
   rssMb: number
+  /** Largest VmHWM (peak RSS since start) of the scenario's sidecars, MB. */
+  peakRssMb: number
   /** The generator's threads (this process), cores over the run. */
   generatorCores: number
   pauses: Array<{ proxy: string, pauses: ProxyPauses }>
@@ -103,7 +111,8 @@ async function measure (s: RunningScenario, rate: number, round: number, env: Re
     p999: r.meshwork.p999,
     errors: r.meshwork.error_ratio,
     cpuUsPerReqPerSidecar: proxies.length > 0 ? proxies.reduce((a, p) => a + p.cpuUsPerRequest, 0) / proxies.length : Number.NaN,
-    rssMb: proxies.length > 0 ? Math.max(...proxies.map(p => p.peakRssBytes)) / 1048576 : Number.NaN,
+    rssMb: proxies.length > 0 ? Math.max(...proxies.map(p => p.rssBytes)) / 1048576 : Number.NaN,
+    peakRssMb: proxies.length > 0 ? Math.max(...proxies.map(p => p.peakRssBytes)) / 1048576 : Number.NaN,
     generatorCores: (cpu.user + cpu.system) / 1e6 / wall,
     pauses
   }
@@ -123,8 +132,9 @@ async function main (): Promise<number> {
     const a = await startTopology({ scenarios: ['no-mesh', 'meshwork-mtls', 'nginx-mtls'] })
     topos.push(a)
     scenarios.push(...a.scenarios)
-    if (COMPARE !== null) {
-      process.env.MESHWORK_CLI_JS = COMPARE
+    const wrapper = COMPARE_V8_FLAGS !== '' || COMPARE_PROXY_ARGS.length > 0 ? compareWrapper(COMPARE ?? cli) : null
+    if (COMPARE !== null || wrapper !== null) {
+      process.env.MESHWORK_CLI_JS = wrapper ?? COMPARE!
       const b = await startTopology({ scenarios: ['meshwork-mtls'] })
       topos.push(b)
       for (const s of b.scenarios) scenarios.push({ ...s, name: 'meshwork-mtls-b' as RunningScenario['name'] })
@@ -149,6 +159,19 @@ async function main (): Promise<number> {
   } finally {
     for (const t of topos) await t.stop()
   }
+}
+
+/** B's entry: sets the V8 flags, appends the proxy arguments, then runs `main`. Written next to it. */
+function compareWrapper (main: string): string {
+  const file = join(dirname(main), 'tail-compare-main.js')
+  writeFileSync(file, [
+    "import { setFlagsFromString } from 'node:v8'",
+    ...(COMPARE_V8_FLAGS !== '' ? [`setFlagsFromString(${JSON.stringify(COMPARE_V8_FLAGS)})`] : []),
+    `process.argv.push(...${JSON.stringify(COMPARE_PROXY_ARGS)})`,
+    `await import(${JSON.stringify('./' + main.split('/').at(-1))})`
+  ].join('\n') + '\n')
+  console.log(`  B = ${main} with V8 flags "${COMPARE_V8_FLAGS}" and proxy arguments "${COMPARE_PROXY_ARGS.join(' ')}"`)
+  return file
 }
 
 function report (runs: Run[], names: string[]): number {

@@ -17,6 +17,8 @@ export function table (head: string[], rows: string[][]): string {
 const f = (x: number, d = 2): string => Number.isFinite(x) ? x.toFixed(d) : '-'
 const fx = (x: number): string => Number.isFinite(x) ? `${x.toFixed(2)}x` : '-'
 const mb = (b: number): string => Number.isFinite(b) ? `${(b / 1048576).toFixed(1)}` : '-'
+/** Latency added over no-mesh, ms, signed (`+0.214`). */
+const added = (x: number): string => Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(3)}` : '-'
 const int = (x: number): string => Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-'
 
 /** One progress line: `[#####.....]  45%  measure  12,345 req  9,876 rps  0 err`. */
@@ -46,13 +48,13 @@ export function formatResult (r: PerformanceTestResult): string {
 /** The suite table: medians and ratios to no-mesh, then proxy CPU and memory. */
 export function formatSuite (s: ScenarioSummary[], repeat: number): string {
   const main = table(
-    ['scenario', 'runs', 'rps', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'rps/base', 'p50/base', 'p99/base', '+p50 ms', '+p99 ms'],
-    s.map(x => [x.scenario, `${x.runs}/${repeat}`, int(x.qps), f(x.p50, 3), f(x.p90, 3), f(x.p99, 3), f(x.p999, 3), fx(x.qpsRatio), fx(x.p50Ratio), fx(x.p99Ratio), f(x.p50AddedMs, 3), f(x.p99AddedMs, 3)])
+    ['scenario', 'runs', 'rps', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'rps/base', 'p50/base', 'p99/base', '+p50 ms', '+p90 ms', '+p99 ms'],
+    s.map(x => [x.scenario, `${x.runs}/${repeat}`, int(x.qps), f(x.p50, 3), f(x.p90, 3), f(x.p99, 3), f(x.p999, 3), fx(x.qpsRatio), fx(x.p50Ratio), fx(x.p99Ratio), added(x.p50AddedMs), added(x.p90AddedMs), added(x.p99AddedMs)])
   )
   const prow: string[][] = []
   for (const x of s) for (const p of x.proxies) prow.push([x.scenario, p.name, f(p.cpuCores), f(p.cpuUsPerRequest, 1), mb(p.rssBytes), mb(p.peakRssBytes)])
   const proxies = prow.length > 0 ? '\n\n' + table(['scenario', 'proxy', 'cpu cores', 'cpu µs/req', 'rss MB', 'peak rss MB'], prow) : ''
-  return `medians of ${repeat} interleaved rounds; ratios to no-mesh\n${main}${proxies}`
+  return `medians of ${repeat} interleaved rounds; ratios to no-mesh; +p50/+p90/+p99: latency added over no-mesh (scenario median − no-mesh median)\n${main}${proxies}`
 }
 
 /** The talk's table: rows = scenario, columns = connections; p50, ratio to lowest concurrency, ratio to no mesh. */

@@ -28,6 +28,8 @@ test('suite summary takes medians over repeats and ratios to the no-mesh medians
   assert.ok(Math.abs(nginx.qpsRatio - 450 / 1100) < 1e-9)
   assert.ok(Math.abs(nginx.p50Ratio - 2.5 / 1.1) < 1e-9)
   assert.ok(Math.abs(nginx.p99AddedMs - 3.4) < 1e-9)
+  assert.ok(Math.abs(nginx.p90AddedMs - 1.4) < 1e-9) // fake p90 = p50
+  assert.equal(base.p90AddedMs, 0)
   assert.equal(nginx.proxies[0].cpuUsPerRequest, 20)
 })
 

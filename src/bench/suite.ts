@@ -57,8 +57,9 @@ export interface ScenarioSummary {
   p50Ratio: number
   p90Ratio: number
   p99Ratio: number
-  /** Latency added over the baseline, ms (median p50 and p99 differences). */
+  /** Latency added over the baseline, ms (median p50, p90 and p99 differences). */
   p50AddedMs: number
+  p90AddedMs: number
   p99AddedMs: number
   proxies: ProxySummary[]
 }
@@ -146,6 +147,7 @@ export function summarizeSuite (results: PerformanceTestResult[], order: string[
       p90Ratio: ratio(p90, b90),
       p99Ratio: ratio(p99, b99),
       p50AddedMs: p50 - b50,
+      p90AddedMs: p90 - b90,
       p99AddedMs: p99 - b99,
       proxies: proxyNames.map(pn => {
         const us = rs.map(r => r.meshwork.proxies.find(p => p.name === pn)).filter(p => p !== undefined)

@@ -36,6 +36,10 @@ export interface ScenarioView {
   ratioP50: number | null
   ratioP99: number | null
   ratioRps: number | null
+  /** Latency added over no-mesh, ms (scenario median − no-mesh median); null without a no-mesh baseline. */
+  addedP50Ms: number | null
+  addedP90Ms: number | null
+  addedP99Ms: number | null
   errors: number
   percentiles: Array<{ percentile: number, ms: number }>
   histogram: Array<{ fromMs: number, toMs: number, count: number }>
@@ -237,6 +241,9 @@ export function scenarioViews (results: PerformanceTestResult[], order: string[]
       ratioP50: finite(s.p50Ratio),
       ratioP99: finite(s.p99Ratio),
       ratioRps: finite(s.qpsRatio),
+      addedP50Ms: finite(s.p50AddedMs),
+      addedP90Ms: finite(s.p90AddedMs),
+      addedP99Ms: finite(s.p99AddedMs),
       errors,
       percentiles,
       histogram: bins,

@@ -47,6 +47,11 @@ test('start a run from the form, watch its progress, read the overhead table, pl
   const table = await page.getByTestId('overhead-table').textContent() ?? ''
   assert.match(table, /no-mesh/)
   assert.match(table, /nginx-mtls/)
+  // added latency over no-mesh per scenario (issue 18): the baseline adds nothing, nginx adds something
+  assert.match(table, /\+p50.*\+p90.*\+p99/)
+  const added = await page.getByTestId('added-p50').allTextContents()
+  assert.equal(added[0], '+0.00')
+  assert.match(added[1], /^[+-]\d+\.\d\d$/)
   assert.ok(await page.getByTestId('percentile-plot').count() >= 1)
   assert.ok(await page.getByTestId('histogram').count() >= 2)
   await screenshot(page, 'bench-result')

@@ -9,6 +9,8 @@ interface ScenarioResult {
   rps: number
   p50Ms: number | null, p90Ms: number | null, p99Ms: number | null, p999Ms: number | null, maxMs: number | null
   ratioP50: number | null, ratioP99: number | null, ratioRps: number | null
+  /** Latency added over no-mesh, ms (null without a no-mesh baseline in the run). */
+  addedP50Ms?: number | null, addedP90Ms?: number | null, addedP99Ms?: number | null
   errors: number
   percentiles: Array<{ percentile: number, ms: number }>
   histogram: Array<{ fromMs: number, toMs: number, count: number }>
@@ -117,14 +119,20 @@ function RunView ({ id, live }: { id: string, live?: { percent: number, message:
   )
 }
 
+/** Added latency in ms, signed: `+0.21`; `–` when unknown. */
+function addedMs (ms: number | null | undefined): string {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? '–' : `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`
+}
+
 function OverheadTable ({ results }: { results: ScenarioResult[] }) {
   return (
     <table data-testid='overhead-table'>
-      <thead><tr><th>scenario</th><th>req/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>p50 ×</th><th>p99 ×</th><th>errors</th><th>proxy CPU µs/req</th><th>proxy RSS MB</th></tr></thead>
+      <thead><tr><th>scenario</th><th>req/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>p50 ×</th><th>p99 ×</th><th title='latency added over no-mesh, ms'>+p50</th><th>+p90</th><th>+p99</th><th>errors</th><th>proxy CPU µs/req</th><th>proxy RSS MB</th></tr></thead>
       <tbody>{results.map(r => (
         <tr key={r.scenario}>
           <td>{r.scenario}</td><td>{fmt(r.rps, 0)}</td><td>{fmt(r.p50Ms, 2)}</td><td>{fmt(r.p90Ms, 2)}</td><td>{fmt(r.p99Ms, 2)}</td><td>{fmt(r.p999Ms, 2)}</td><td>{fmt(r.maxMs, 2)}</td>
-          <td>{fmt(r.ratioP50, 2, '×')}</td><td>{fmt(r.ratioP99, 2, '×')}</td><td>{r.errors}</td>
+          <td>{fmt(r.ratioP50, 2, '×')}</td><td>{fmt(r.ratioP99, 2, '×')}</td>
+          <td data-testid='added-p50'>{addedMs(r.addedP50Ms)}</td><td>{addedMs(r.addedP90Ms)}</td><td>{addedMs(r.addedP99Ms)}</td><td>{r.errors}</td>
           <td>{r.proxies.map(p => `${p.name}: ${fmt(p.cpuUsPerRequest, 1)}`).join(', ')}</td>
           <td>{r.proxies.map(p => `${p.name}: ${fmt(p.rssMb, 0)}`).join(', ')}</td>
         </tr>
