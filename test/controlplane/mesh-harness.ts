@@ -16,13 +16,13 @@ export interface MeshNode {
 }
 
 /** A real sidecar (Proxy + config client) for `service`/`version`, with its own app when `withApp`. */
-export async function startSidecar (url: string, id: string, service: string, version: string, withApp: boolean): Promise<MeshNode> {
+export async function startSidecar (url: string, id: string, service: string, version: string, withApp: boolean, namespace?: string): Promise<MeshNode> {
   const app = withApp ? await startApp(id) : null
   const proxy = new Proxy({ listeners: { outbound: LOOP, inbound: LOOP, admin: LOOP }, log: () => {} })
   await proxy.start()
   const inbound = proxy.addresses.inbound!.port
   const client = startConfigClient(proxy, {
-    url, id, service, version,
+    url, id, service, version, namespace,
     inbound: { host: '127.0.0.1', port: inbound },
     app: app ? { host: '127.0.0.1', port: app.port } : undefined,
     probeIntervalMs: 200,
