@@ -152,3 +152,15 @@ export class KubeconfigMissingError extends MeshError { override code = 'MESH_ER
 export class KubernetesUnreachableError extends MeshError { override code = 'MESH_ERR_KUBE_UNREACHABLE'; override status = 503 }
 export class KubernetesRejectedError extends MeshError { override code = 'MESH_ERR_KUBE_REJECTED'; override status = 422 }
 export class AdmissionReviewInvalidError extends MeshError { override code = 'MESH_ERR_ADMISSION_REVIEW_INVALID'; override status = 400 }
+
+// --- control-plane authentication and workload attestation (docs/control-plane.md#attestation) ---
+/** A proxy opened a stream or asked for a certificate without any attestation (no join token, no client certificate, no Kubernetes token). */
+export class AttestationRequiredError extends MeshError { override code = 'MESH_ERR_ATTESTATION_REQUIRED'; override status = 401 }
+/** The join token / service-account token is unknown, forged, expired or was already used. */
+export class AttestationInvalidError extends MeshError { override code = 'MESH_ERR_ATTESTATION_INVALID'; override status = 401 }
+/** The attestation is valid but for another workload than the one the proxy claims to be. */
+export class AttestationMismatchError extends MeshError { override code = 'MESH_ERR_ATTESTATION_MISMATCH'; override status = 403 }
+/** An operator call (apply, get, delete, token create, rotate-root) without the operator credential. */
+export class OperatorUnauthenticatedError extends MeshError { override code = 'MESH_ERR_OPERATOR_UNAUTHENTICATED'; override status = 401 }
+/** The TokenReview call to the Kubernetes API server failed (unreachable, refused, not a TokenReview). */
+export class TokenReviewUnavailableError extends MeshError { override code = 'MESH_ERR_TOKEN_REVIEW_UNAVAILABLE'; override status = 503 }
