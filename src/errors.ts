@@ -164,3 +164,11 @@ export class AttestationMismatchError extends MeshError { override code = 'MESH_
 export class OperatorUnauthenticatedError extends MeshError { override code = 'MESH_ERR_OPERATOR_UNAUTHENTICATED'; override status = 401 }
 /** The TokenReview call to the Kubernetes API server failed (unreachable, refused, not a TokenReview). */
 export class TokenReviewUnavailableError extends MeshError { override code = 'MESH_ERR_TOKEN_REVIEW_UNAVAILABLE'; override status = 503 }
+// Management API access (src/management/security/): who may call the UI's server.
+export class ApiUnauthenticatedError extends MeshError { override code = 'MESH_ERR_API_UNAUTHENTICATED'; override status = 401 }
+export class ApiTokenInvalidError extends MeshError { override code = 'MESH_ERR_API_TOKEN_INVALID'; override status = 401 }
+export class ApiHostRefusedError extends MeshError { override code = 'MESH_ERR_API_HOST_REFUSED'; override status = 403 }
+export class ApiOriginRefusedError extends MeshError { override code = 'MESH_ERR_API_ORIGIN_REFUSED'; override status = 403 }
+export class ApiCsrfError extends MeshError { override code = 'MESH_ERR_API_CSRF'; override status = 403 }
+export class PathInvalidError extends MeshError { override code = 'MESH_ERR_PATH_INVALID'; override status = 400 }
+export class ApiContentTypeError extends MeshError { override code = 'MESH_ERR_API_CONTENT_TYPE'; override status = 415 }
