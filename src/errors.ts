@@ -153,6 +153,17 @@ export class KubernetesUnreachableError extends MeshError { override code = 'MES
 export class KubernetesRejectedError extends MeshError { override code = 'MESH_ERR_KUBE_REJECTED'; override status = 422 }
 export class AdmissionReviewInvalidError extends MeshError { override code = 'MESH_ERR_ADMISSION_REVIEW_INVALID'; override status = 400 }
 
+// --- control-plane authentication and workload attestation (docs/control-plane.md#attestation) ---
+/** A proxy opened a stream or asked for a certificate without any attestation (no join token, no client certificate, no Kubernetes token). */
+export class AttestationRequiredError extends MeshError { override code = 'MESH_ERR_ATTESTATION_REQUIRED'; override status = 401 }
+/** The join token / service-account token is unknown, forged, expired or was already used. */
+export class AttestationInvalidError extends MeshError { override code = 'MESH_ERR_ATTESTATION_INVALID'; override status = 401 }
+/** The attestation is valid but for another workload than the one the proxy claims to be. */
+export class AttestationMismatchError extends MeshError { override code = 'MESH_ERR_ATTESTATION_MISMATCH'; override status = 403 }
+/** An operator call (apply, get, delete, token create, rotate-root) without the operator credential. */
+export class OperatorUnauthenticatedError extends MeshError { override code = 'MESH_ERR_OPERATOR_UNAUTHENTICATED'; override status = 401 }
+/** The TokenReview call to the Kubernetes API server failed (unreachable, refused, not a TokenReview). */
+export class TokenReviewUnavailableError extends MeshError { override code = 'MESH_ERR_TOKEN_REVIEW_UNAVAILABLE'; override status = 503 }
 // Management API access (src/management/security/): who may call the UI's server.
 export class ApiUnauthenticatedError extends MeshError { override code = 'MESH_ERR_API_UNAUTHENTICATED'; override status = 401 }
 export class ApiTokenInvalidError extends MeshError { override code = 'MESH_ERR_API_TOKEN_INVALID'; override status = 401 }

@@ -72,3 +72,19 @@ export interface IssuedCertificate {
   /** Root generation of the issuing CA (changes with each root rotation). */
   issuer: number
 }
+
+/** `POST /v1/tokens` (operators; `meshwork token create`): a one-time join token for a proxy started by hand. */
+export const JoinTokenRequest = z.object({
+  role: z.enum(['sidecar', 'ingress', 'egress']).default('sidecar'),
+  namespace: Name.default('default'),
+  service: Name.optional(),
+  version: Name.optional(),
+  gateway: Name.optional(),
+  /** The proxy id (`meshwork proxy --id`) the token is for; unset = any id of that service. */
+  instance: z.string().min(1).max(253).optional(),
+  ttlSeconds: z.number().int().min(1).max(86_400).default(300)
+}).strict().superRefine((t, ctx) => {
+  if (t.role === 'sidecar' && t.service === undefined) ctx.addIssue({ code: 'custom', path: ['service'], message: 'a sidecar token must name its service' })
+  if (t.role !== 'sidecar' && t.gateway === undefined) ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'a gateway token must name its Gateway' })
+})
+export type JoinTokenRequest = z.infer<typeof JoinTokenRequest>
