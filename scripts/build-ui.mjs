@@ -3,12 +3,13 @@
 // The UI imports the same zod schemas as the CLI (src/config) for inline validation; the file loader's
 // `node:fs/promises` is replaced by a stub in the browser bundle.
 import { build } from 'esbuild'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, 'ui', 'dist')
+rmSync(join(out, 'chunks'), { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 const nodeStub = {
   name: 'node-stub',
@@ -31,7 +32,11 @@ await build({
   minify: process.env.UI_DEV !== '1',
   sourcemap: true,
   jsx: 'automatic',
-  outfile: join(out, 'app.js'),
+  // The entry is app.js; code loaded on demand (the Config page's CodeMirror editor) goes to chunks/.
+  outdir: out,
+  splitting: true,
+  entryNames: 'app',
+  chunkNames: 'chunks/[name]-[hash]',
   define: { 'process.env.NODE_ENV': '"production"' },
   plugins: [nodeStub],
   logLevel: 'warning'
