@@ -18,6 +18,13 @@ Options:
                            (re-read on every scrape; \`meshwork up\` writes it)
   --data-dir <dir>         data directory (benchmark store) (default .meshwork)
   --ui-dir <dir>           built UI folder (default ui/dist of the installation)
+  --allowed-host <name>    also accept this name in the Host header (repeatable; 127.0.0.1, localhost
+                           and [::1] always are); other names are refused (DNS rebinding)
+
+Access: a random token is made at every start ($MESHWORK_UI_TOKEN sets it instead) and printed in the
+UI URL (http://127.0.0.1:8088/?token=…). Opening that URL sets an HttpOnly SameSite=Strict session
+cookie; scripts send \`Authorization: Bearer <token>\`. Requests from other origins, under other Host
+names, or state-changing calls without a JSON body and the session's x-meshwork-csrf header are refused.
 `
 
 export async function run (argv: string[]): Promise<number> {
@@ -29,7 +36,8 @@ export async function run (argv: string[]): Promise<number> {
       'control-plane': { type: 'string', default: process.env.MESHWORK_CONTROL_PLANE ?? 'http://127.0.0.1:15010' },
       targets: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MESHWORK_DATA_DIR ?? '.meshwork' },
-      'ui-dir': { type: 'string' }
+      'ui-dir': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true }
     },
     strict: true
   })
@@ -44,12 +52,14 @@ export async function run (argv: string[]): Promise<number> {
     backend: new ControlPlaneBackend(values['control-plane']!),
     scrapeTargets,
     dataDir: values['data-dir'],
+    token: process.env.MESHWORK_UI_TOKEN === undefined || process.env.MESHWORK_UI_TOKEN === '' ? undefined : process.env.MESHWORK_UI_TOKEN,
+    allowedHosts: values['allowed-host'],
     uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
   }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
     throw new PortInUseError(`management server port ${values.port} on ${values.host} is in use (EADDRINUSE); choose another with --port <port> (--port 0 = any free port)`, { cause: err })
   })
-  process.stdout.write(`meshwork server: UI and API on ${server.url}\n`)
+  process.stdout.write(`meshwork server: UI and API on ${server.url}\nmeshwork server: open ${server.openUrl} (the token logs the browser in; keep it private)\n`)
   await new Promise<void>(resolve => {
     const stop = (): void => { resolve() }
     process.once('SIGINT', stop)
