@@ -8,6 +8,7 @@ import { startControlPlane } from '../../src/controlplane/index.ts'
 import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
 import { startManagementServer } from '../../src/management/server.ts'
 import { launchBrowser, screenshot } from './browser.ts'
+import { editorText } from './yaml-editor.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -45,7 +46,7 @@ test('the UI keeps working while the control plane restarts and shows the connec
   assert.match(await page.getByTestId('connection').textContent() ?? '', /unreachable/)
   await screenshot(page, 'control-plane-down')
   // The UI still answers: the editor still has the last config, other pages still render.
-  assert.match(await page.getByTestId('yaml-editor').inputValue(), /kind: Workload/)
+  assert.match(await editorText(page), /kind: Workload/)
 
   cp = await startControlPlane({ files, host: '127.0.0.1', port, dataDir: join(dir, 'cp') })
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'connected', undefined, { timeout: 15_000 })

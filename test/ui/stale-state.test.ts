@@ -14,6 +14,7 @@ import { type ManagementServer, startManagementServer } from '../../src/manageme
 import { meshworkCommand } from '../../src/runtime/meshwork-command.ts'
 import { cleanEnv } from '../cli/cli.ts'
 import { launchBrowser, login, screenshot } from './browser.ts'
+import { editorText, setEditorText } from './yaml-editor.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'mw-ui-stale-'))
@@ -45,11 +46,11 @@ async function openConfig (): Promise<void> {
 test('an empty editor is not valid and cannot be reviewed (it would delete every resource)', async () => {
   await openConfig()
   assert.equal(await page.getByTestId('validity').textContent(), 'valid')
-  await page.getByTestId('yaml-editor').fill('')
+  await setEditorText(page, '')
   await page.waitForFunction(() => document.querySelector('[data-testid=validity]')?.textContent !== 'valid')
   assert.match(await page.getByTestId('validity').textContent() ?? '', /empty/)
   assert.equal(await page.getByTestId('review').isDisabled(), true)
-  await page.getByTestId('yaml-editor').fill('# only a comment\n---\n')
+  await setEditorText(page, '# only a comment\n---\n')
   assert.match(await page.getByTestId('validity').textContent() ?? '', /empty/)
   assert.equal(await page.getByTestId('review').isDisabled(), true)
   await screenshot(page, 'stale-empty-editor')
@@ -57,22 +58,26 @@ test('an empty editor is not valid and cannot be reviewed (it would delete every
 
 test('a YAML syntax error is shown at its own line and column, and that line is marked in the gutter', async () => {
   await openConfig()
-  const editor = page.getByTestId('yaml-editor')
-  const text = await editor.inputValue()
+  const text = await editorText(page)
   const lines = text.split('\n')
   // a flow map opened well inside the config and never closed: reported where it was opened
   const at = lines.lastIndexOf('  name: reviews-v3')
   assert.ok(at > 100, `a line deep in the config (${at + 1})`)
   lines[at] = '  name: { reviews-v3'
-  await editor.fill(lines.join('\n'))
+  await setEditorText(page, lines.join('\n'))
   await page.getByTestId('problems').waitFor()
   const problems = await page.getByTestId('problems').textContent() ?? ''
   const m = /line (\d+):(\d+): <document> — YAML syntax/.exec(problems)
   assert.ok(m !== null, problems)
   const line = Number(m[1])
   assert.deepEqual([line, Number(m[2])], [at + 1, 9], `reported at ${line}:${m[2]}, the { is at ${at + 1}:9`)
-  const marked = await page.evaluate(() => [...document.querySelectorAll('.editor .gutter .bad-line')].map(e => Number(e.textContent?.trim())))
+  // the problem links to its line: the editor scrolls there, the line number is marked and the caret is on it
+  await page.getByTestId('problems').getByRole('button').first().click()
+  await page.waitForFunction(() => document.querySelector('.editor .cm-lineNumbers .bad-line') !== null)
+  const marked = await page.evaluate(() => [...document.querySelectorAll('.editor .cm-lineNumbers .bad-line')].map(e => Number(e.textContent?.trim())))
   assert.deepEqual(marked, [line])
+  assert.equal(Number(await page.locator('.editor .cm-lineNumbers .cm-activeLineGutter').textContent()), line)
+  assert.ok(await page.locator('.editor .cm-lintRange-error').count() > 0, 'the error is underlined in the text')
   await screenshot(page, 'stale-yaml-syntax-line')
 })
 

@@ -4,7 +4,7 @@ import { ConfigInvalidError, type ConfigProblem } from '../../../src/errors.ts'
 import { api, type ApiError } from '../api.ts'
 import { type Change, DiffDialog } from '../config/DiffDialog.tsx'
 import { Forms } from '../config/Forms.tsx'
-import { YamlEditor } from '../config/YamlEditor.tsx'
+import { type EditorTarget, YamlEditor } from '../config/YamlEditor.tsx'
 
 type Validation = { state: 'valid', count: number } | { state: 'empty' } | { state: 'invalid', problems: ConfigProblem[] }
 
@@ -20,6 +20,7 @@ function validateLocally (text: string): Validation {
   }
 }
 
+const NO_PROBLEMS: ConfigProblem[] = []
 const at = (p: ConfigProblem): string => `${p.line ?? '?'}${p.column !== undefined ? `:${p.column}` : ''}`
 
 export function ConfigPage () {
@@ -28,6 +29,7 @@ export function ConfigPage () {
   const [changes, setChanges] = useState<Change[] | null>(null)
   const [result, setResult] = useState<{ ok: boolean, message: string, problems?: ConfigProblem[] } | null>(null)
   const [busy, setBusy] = useState(false)
+  const [target, setTarget] = useState<EditorTarget | null>(null)
 
   const reload = (): void => {
     setLoad(l => (l === 'loaded' ? l : 'loading'))
@@ -39,8 +41,7 @@ export function ConfigPage () {
   useEffect(reload, [])
 
   const validation = useMemo(() => validateLocally(text), [text])
-  const problems = validation.state === 'invalid' ? validation.problems : []
-  const badLines = new Set(problems.map(p => p.line).filter((l): l is number => l !== undefined))
+  const problems = validation.state === 'invalid' ? validation.problems : NO_PROBLEMS
   const canReview = load === 'loaded' && validation.state === 'valid' && !busy
 
   const review = async (): Promise<void> => {
@@ -85,10 +86,15 @@ export function ConfigPage () {
           <button type='button' className='primary' disabled={!canReview} onClick={() => { void review() }} data-testid='review'>Review &amp; apply…</button>
           <span className={validity.cls} data-testid='validity' data-state={load === 'loaded' ? validation.state : load}>{validity.text}</span>
         </div>
-        <YamlEditor value={text} onChange={setText} badLines={badLines} />
+        <YamlEditor value={text} onChange={setText} problems={problems} target={target} />
         {problems.length > 0 && (
           <ul className='problems' data-testid='problems'>
-            {problems.map((p, i) => <li key={i}>line {at(p)}{p.resource ? ` (${p.resource})` : ''}: <code>{p.path || '<document>'}</code> — {p.reason}</li>)}
+            {problems.map((p, i) => (
+              <li key={i}>
+                {p.line !== undefined ? <button type='button' className='link' onClick={() => setTarget({ line: p.line!, column: p.column })} title='show in the editor'>line {at(p)}</button> : `line ${at(p)}`}
+                {p.resource ? ` (${p.resource})` : ''}: <code>{p.path || '<document>'}</code> — {p.reason}
+              </li>
+            ))}
           </ul>
         )}
         {result !== null && (
