@@ -152,3 +152,12 @@ export class KubeconfigMissingError extends MeshError { override code = 'MESH_ER
 export class KubernetesUnreachableError extends MeshError { override code = 'MESH_ERR_KUBE_UNREACHABLE'; override status = 503 }
 export class KubernetesRejectedError extends MeshError { override code = 'MESH_ERR_KUBE_REJECTED'; override status = 422 }
 export class AdmissionReviewInvalidError extends MeshError { override code = 'MESH_ERR_ADMISSION_REVIEW_INVALID'; override status = 400 }
+
+// Management API access (src/management/security/): who may call the UI's server.
+export class ApiUnauthenticatedError extends MeshError { override code = 'MESH_ERR_API_UNAUTHENTICATED'; override status = 401 }
+export class ApiTokenInvalidError extends MeshError { override code = 'MESH_ERR_API_TOKEN_INVALID'; override status = 401 }
+export class ApiHostRefusedError extends MeshError { override code = 'MESH_ERR_API_HOST_REFUSED'; override status = 403 }
+export class ApiOriginRefusedError extends MeshError { override code = 'MESH_ERR_API_ORIGIN_REFUSED'; override status = 403 }
+export class ApiCsrfError extends MeshError { override code = 'MESH_ERR_API_CSRF'; override status = 403 }
+export class PathInvalidError extends MeshError { override code = 'MESH_ERR_PATH_INVALID'; override status = 400 }
+export class ApiContentTypeError extends MeshError { override code = 'MESH_ERR_API_CONTENT_TYPE'; override status = 415 }

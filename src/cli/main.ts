@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<CommandMod
   install: { summary: 'render Kubernetes manifests for the control and management planes', load: () => import('./commands/install.ts') },
   xds: { summary: 'render an Envoy or proxyless gRPC bootstrap for the control plane\'s xDS server', load: () => import('./commands/xds.ts') },
   inject: { summary: 'add the Meshwork sidecar to Kubernetes Deployments', load: () => import('./commands/inject.ts') },
+  conformance: { summary: 'run the Gateway API conformance tests against a local mesh and write a ConformanceReport', load: () => import('./commands/conformance.ts') },
   netns: { summary: 'pod networking: render or load a pod\'s capture rules, list and clean pod networks', load: () => import('./commands/netns.ts') }
 }
 

@@ -14,6 +14,24 @@ export const CertificateRef = z.object({
 }).strict()
 
 /**
+ * Which routes may attach to a listener (Gateway API `AllowedRoutes`): by the route's namespace (`Same`, the
+ * default: the Gateway's own; `All`; `Selector`: namespaces whose labels match) and by kind (default: the kinds
+ * of the listener's protocol, HTTPRoute and GRPCRoute). Applied by the control plane
+ * (controlplane/gateway-attachment.ts).
+ */
+export const AllowedRoutes = z.object({
+  namespaces: z.object({
+    from: z.enum(['Same', 'All', 'Selector']).default('Same'),
+    selector: z.object({
+      matchLabels: z.record(z.string(), z.string()).optional(),
+      matchExpressions: z.array(z.object({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }).strict()).optional()
+    }).strict().optional()
+  }).strict().optional(),
+  kinds: z.array(z.object({ group: z.string().optional(), kind: z.string().min(1) }).strict()).max(8).optional()
+}).strict()
+export type AllowedRoutes = z.infer<typeof AllowedRoutes>
+
+/**
  * One listener of a Gateway. `protocol: HTTPS` terminates TLS (`tls.mode: Terminate`, the only mode served) with the
  * certificate of `tls.certificateRefs` and offers ALPN `h2` and `http/1.1`, so gRPC clients reach the gateway over h2
  * with TLS; `protocol: HTTP` serves HTTP/1.1 and h2c (prior knowledge) in cleartext.
@@ -23,6 +41,7 @@ export const GatewayListener = z.object({
   port: z.number().int().min(1).max(65535),
   protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
   hostname: z.string().optional(),
+  allowedRoutes: AllowedRoutes.optional(),
   tls: z.object({
     mode: z.enum(['Terminate', 'Passthrough']).default('Terminate'),
     certificateRefs: z.array(CertificateRef).max(8).optional()

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Duration, HttpMethod, Metadata, Name } from './common.ts'
+import { Duration, HttpMethod, Metadata, Name, RefName } from './common.ts'
 import { ruleCheck } from './rule-check.ts'
 
 /** An HTTP header name (RFC 9110 token), as the Gateway API's `HTTPHeaderName`. */
@@ -41,7 +41,8 @@ export type HeaderModifier = z.infer<typeof HeaderModifier>
 export const BackendRef = z.object({
   kind: z.enum(['Service']).default('Service'),
   /** A service (`reviews`) or a version subset (`reviews-v2`). */
-  name: Name,
+  name: RefName,
+  /** Namespace of the service; default: the route's own. Another namespace needs a ReferenceGrant there. */
   namespace: Name.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   weight: z.number().int().min(0).max(1_000_000).default(1)
@@ -60,7 +61,9 @@ export const RequestMirrorFilter = z.object({
   requestMirror: z.object({
     backendRef: BackendRef.omit({ weight: true }),
     /** Share of requests mirrored (Gateway API `percent`). */
-    percent: z.number().int().min(0).max(100).default(100)
+    percent: z.number().int().min(0).max(100).default(100),
+    /** Share of requests mirrored as a fraction (Gateway API `fraction`); when set it decides instead of `percent`. */
+    fraction: z.object({ numerator: z.number().int().min(0), denominator: z.number().int().min(1).default(100) }).strict().optional()
   }).strict()
 }).strict()
 
@@ -120,7 +123,7 @@ export const ParentRef = z.object({
   group: z.string().optional(),
   /** `Service` (GAMMA: the route applies to calls to that service) or `Gateway`. */
   kind: z.enum(['Service', 'Gateway']).default('Service'),
-  name: Name,
+  name: RefName,
   namespace: Name.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   sectionName: z.string().optional()

@@ -22,7 +22,23 @@ export const MeshConfigSpec = z.object({
   certificates: z.object({
     /** Lifetime of workload certificates. */
     ttl: Duration.default('1h')
-  }).strict().default({ ttl: '1h' })
+  }).strict().default({ ttl: '1h' }),
+  /**
+   * How request paths are normalized before routing and authorization (the normalized path is also sent
+   * upstream): Istio's MeshConfig `pathNormalization.normalization` (src/dataplane/path/). The default is
+   * the strictest, DECODE_AND_MERGE_SLASHES (%2F and %5C decoded to `/`): no advisory vector reaches a
+   * denied path however the app reads it; MERGE_SLASHES keeps %2F for apps that need it in a segment.
+   */
+  pathNormalization: z.object({
+    normalization: z.enum(['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES']).default('DECODE_AND_MERGE_SLASHES')
+  }).strict().default({ normalization: 'DECODE_AND_MERGE_SLASHES' }),
+  telemetry: z.object({
+    /**
+     * Request/response headers whose values `/tap`, the access log and spans show as "[redacted]", besides
+     * authorization, proxy-authorization, cookie and set-cookie, which always are.
+     */
+    redactHeaders: z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')).max(64).default([])
+  }).strict().default({ redactHeaders: [] })
 }).strict()
 export type MeshConfigSpec = z.infer<typeof MeshConfigSpec>
 

@@ -7,6 +7,7 @@ import { GRPCRoute } from './grpc-route.ts'
 import { HTTPRoute } from './http-route.ts'
 import { MeshConfig } from './mesh-config.ts'
 import { RateLimitPolicy } from './rate-limit-policy.ts'
+import { ReferenceGrant } from './reference-grant.ts'
 import { Workload } from './workload.ts'
 
 /** One schema per kind; the CLI, the control plane, the API and the UI editor all use this table. */
@@ -19,13 +20,14 @@ export const SCHEMAS = {
   MeshConfig,
   AuthorizationPolicy,
   FaultInjection,
-  RateLimitPolicy
+  RateLimitPolicy,
+  ReferenceGrant
 } as const
 export type Kind = keyof typeof SCHEMAS
 export const KINDS = Object.keys(SCHEMAS) as Kind[]
 
 export const Resource = z.discriminatedUnion('kind', [
-  Workload, HTTPRoute, GRPCRoute, Gateway, DestinationPolicy, MeshConfig, AuthorizationPolicy, FaultInjection, RateLimitPolicy
+  Workload, HTTPRoute, GRPCRoute, Gateway, DestinationPolicy, MeshConfig, AuthorizationPolicy, FaultInjection, RateLimitPolicy, ReferenceGrant
 ])
 export type Resource = z.infer<typeof Resource>
 export type ResourceOf<K extends Kind> = Extract<Resource, { kind: K }>

@@ -5,6 +5,7 @@
  */
 import { SnapshotRejectedError } from '../errors.ts'
 import { formatPath } from './path.ts'
+import { subsetName } from './service-names.ts'
 import type { ProxySnapshot } from './snapshot.ts'
 
 /** Throws SnapshotRejectedError naming the first 5 backendRefs (of HTTPRoutes and GRPCRoutes) to unknown services. */
@@ -12,8 +13,8 @@ export function checkConsistency (snap: ProxySnapshot, source: string): void {
   const known = new Set<string>()
   for (const s of snap.services) {
     known.add(s.name)
-    for (const e of s.endpoints) if (e.version) known.add(`${s.name}-${e.version}`)
-    if (s.versions) for (const v of s.versions) known.add(`${s.name}-${v}`)
+    for (const e of s.endpoints) if (e.version) known.add(subsetName(s.name, e.version))
+    if (s.versions) for (const v of s.versions) known.add(subsetName(s.name, v))
   }
   const missing: string[] = []
   snap.routes.forEach((r, ri) => r.spec.rules.forEach((rule, i) => rule.backendRefs.forEach((b, bi) => {

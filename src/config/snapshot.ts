@@ -35,7 +35,10 @@ export const Endpoint = z.object({
 export type Endpoint = z.infer<typeof Endpoint>
 
 export const ServiceEntry = z.object({
+  /** `details` in the proxy's own namespace, `details.team-a` in another (config/service-names.ts). */
   name: z.string().min(1),
+  /** Namespace the service lives in (default: the proxy's). */
+  namespace: z.string().optional(),
   /** Port the service is addressed on (`reviews:9080`). */
   port: z.number().int().min(1).max(65535),
   endpoints: z.array(Endpoint),

@@ -54,18 +54,18 @@ export function checkCompiles (view: MeshView, registry: Registry): ConfigProble
   const hellos = [...registry.proxies.values()].map(r => r.hello)
   for (const svc of view.services.values()) {
     for (const v of svc.versions.keys()) {
-      hellos.push(ProxyHello.parse({ id: `probe-${svc.name}-${v}`, role: 'sidecar', service: svc.name, version: v, namespace: svc.namespace, app: { port: 1 } }))
+      hellos.push(ProxyHello.parse({ id: `probe-${svc.namespace}-${svc.name}-${v}`, role: 'sidecar', service: svc.name, version: v, namespace: svc.namespace, app: { port: 1 } }))
     }
   }
   for (const g of view.gateways) {
     const role = g.spec.gatewayClassName === 'meshwork-egress' ? 'egress' : 'ingress'
-    hellos.push(ProxyHello.parse({ id: `probe-${g.metadata.name}`, role, namespace: g.metadata.namespace, gateway: { name: g.metadata.name } }))
+    hellos.push(ProxyHello.parse({ id: `probe-${g.metadata.namespace}-${g.metadata.name}`, role, namespace: g.metadata.namespace, gateway: { name: g.metadata.name } }))
   }
   const problems: ConfigProblem[] = []
   const seen = new Set<string>()
   for (const hello of hellos) {
     try {
-      checkSnapshot(compileSnapshot({ view, endpoints: s => registry.endpoints(s), trustDomain: registry.trustDomain, version: 'check' }, hello), `<snapshot for ${hello.id}>`)
+      checkSnapshot(compileSnapshot({ view, endpoints: (ns, s) => registry.endpoints(ns, s), trustDomain: registry.trustDomain, version: 'check' }, hello), `<snapshot for ${hello.id}>`)
     } catch (err) {
       if (!(err instanceof SnapshotRejectedError)) throw err
       if (seen.has(err.message)) continue

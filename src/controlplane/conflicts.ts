@@ -47,33 +47,48 @@ export function findConflicts (loaded: readonly LoadedResource[]): ConfigProblem
   for (const l of loaded) {
     const r = l.resource
     if (r.kind !== 'Workload') continue
-    const p = workloadPorts.get(r.spec.service)
+    const sk = `${r.metadata.namespace}/${r.spec.service}`
+    const p = workloadPorts.get(sk)
     if (p && p.port !== r.spec.port) at(l, 'spec.port', `service "${r.spec.service}" is on port ${p.port} in ${p.l.file}:${p.l.line}, here ${r.spec.port}`)
-    else if (!p) workloadPorts.set(r.spec.service, { port: r.spec.port, l })
-    const vk = `${r.spec.service}-${r.spec.version}`
+    else if (!p) workloadPorts.set(sk, { port: r.spec.port, l })
+    const vk = `${sk}-${r.spec.version}`
     const v = workloadVersions.get(vk)
     if (v && v !== l) at(l, 'spec.version', `version "${r.spec.version}" of service "${r.spec.service}" is also declared by ${v.resource.metadata.name} (${v.file}:${v.line})`)
     else workloadVersions.set(vk, l)
   }
 
-  const gatewayNames = new Set(view.gateways.map(g => g.metadata.name))
-  const known = (n: string): boolean => resolveServiceName(view, n) !== undefined
+  const gatewayNames = new Set(view.gateways.map(g => `${g.metadata.namespace}/${g.metadata.name}`))
+  const known = (n: string, ns: string): boolean => resolveServiceName(view, n, ns) !== undefined
+  // `details.team-a` is how a snapshot names a service of another namespace; a mesh file writes `namespace: team-a`.
+  const dotted = (l: LoadedResource, path: string, ref: { name: string, namespace?: string }): boolean => {
+    if (!ref.name.includes('.')) return false
+    const [name, ns] = ref.name.split('.')
+    at(l, path, `"${ref.name}" is not a service name: write name: ${name} and namespace: ${ns}`)
+    return true
+  }
+  const unknown = (n: string, ns: string, own: string): string => `unknown service "${n}"${ns === own ? '' : ` in namespace "${ns}"`} (no Workload declares it)`
   for (const l of loaded) {
     const r = l.resource
     if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue
+    const rns = r.metadata.namespace
     r.spec.parentRefs.forEach((p, i) => {
-      if (p.kind === 'Gateway' && !gatewayNames.has(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown Gateway "${p.name}"`)
-      if (p.kind === 'Service' && !known(p.name)) at(l, `spec.parentRefs[${i}].name`, `unknown service "${p.name}"`)
+      const pns = p.namespace ?? rns
+      if (p.kind === 'Gateway' && !gatewayNames.has(`${pns}/${p.name}`)) at(l, `spec.parentRefs[${i}].name`, `unknown Gateway "${p.name}"${pns === rns ? '' : ` in namespace "${pns}"`}`)
+      if (p.kind === 'Service' && !dotted(l, `spec.parentRefs[${i}].name`, p) && !known(p.name, pns)) at(l, `spec.parentRefs[${i}].name`, unknown(p.name, pns, rns))
     })
     ;(r.spec.rules as (HTTPRoute | GRPCRoute)['spec']['rules']).forEach((rule, ri) => {
       rule.backendRefs.forEach((b, bi) => {
-        if (!known(b.name)) at(l, `spec.rules[${ri}].backendRefs[${bi}].name`, `unknown service "${b.name}" (no Workload declares it)`)
+        const bns = b.namespace ?? rns
+        if (!dotted(l, `spec.rules[${ri}].backendRefs[${bi}].name`, b) && !known(b.name, bns)) at(l, `spec.rules[${ri}].backendRefs[${bi}].name`, unknown(b.name, bns, rns))
       })
       if (rule.backendRefs.length > 0 && rule.backendRefs.reduce((s, b) => s + b.weight, 0) === 0) {
         at(l, `spec.rules[${ri}].backendRefs`, 'backendRef weights sum to 0: the rule can send traffic nowhere')
       }
       rule.filters?.forEach((f, fi) => {
-        if (f.type === 'RequestMirror' && !known(f.requestMirror.backendRef.name)) at(l, `spec.rules[${ri}].filters[${fi}].requestMirror.backendRef.name`, `unknown service "${f.requestMirror.backendRef.name}"`)
+        if (f.type !== 'RequestMirror') return
+        const m = f.requestMirror.backendRef
+        const path = `spec.rules[${ri}].filters[${fi}].requestMirror.backendRef.name`
+        if (!dotted(l, path, m) && !known(m.name, m.namespace ?? rns)) at(l, path, unknown(m.name, m.namespace ?? rns, rns))
       })
     })
   }
@@ -84,11 +99,13 @@ export function findConflicts (loaded: readonly LoadedResource[]): ConfigProblem
     const r = l.resource
     if (r.kind !== 'DestinationPolicy' && r.kind !== 'AuthorizationPolicy' && r.kind !== 'FaultInjection' && r.kind !== 'RateLimitPolicy') continue
     const target = r.spec.targetRef.name
-    if (!known(target)) at(l, 'spec.targetRef.name', `unknown service "${target}" (no Workload declares it)`)
+    const tns = r.spec.targetRef.namespace ?? r.metadata.namespace
+    if (dotted(l, 'spec.targetRef.name', r.spec.targetRef)) continue
+    if (!known(target, tns)) at(l, 'spec.targetRef.name', unknown(target, tns, r.metadata.namespace))
     if (r.kind === 'DestinationPolicy') {
-      const prev = destTargets.get(target)
+      const prev = destTargets.get(`${tns}/${target}`)
       if (prev) at(l, 'spec.targetRef', `"${target}" already has DestinationPolicy/${prev.resource.metadata.name} (${prev.file}:${prev.line})`)
-      else destTargets.set(target, l)
+      else destTargets.set(`${tns}/${target}`, l)
     }
   }
   return problems
@@ -120,7 +137,12 @@ export function findRouteConflicts (loaded: readonly LoadedResource[]): ConfigPr
   }
   const problems = [...routerConflicts(routes).map(onLoser), ...findGrpcRouteConflicts(grpcRoutes).map(onLoser)]
   const view = buildMeshView(loaded)
-  for (const c of findKindConflicts(routes, grpcRoutes, name => view.services.get(resolveServiceName(view, name)?.service ?? name)?.port)) {
+  // The port of a Service parent: the service of that name (first namespace declaring it; ports agree per service).
+  const portOf = (name: string): number | undefined => {
+    for (const s of view.services.values()) { const hit = resolveServiceName(view, name, s.namespace); if (hit !== undefined) return hit.info.port }
+    return undefined
+  }
+  for (const c of findKindConflicts(routes, grpcRoutes, portOf)) {
     const l = byName.get(`${c.ignored.kind}/${c.ignored.namespace}/${c.ignored.name}`)!
     problems.push({ file: l.file, line: l.line, path: `spec.parentRefs[${c.parentRefIndex}]`, resource: `${c.ignored.kind}/${c.ignored.name}`, reason: c.reason })
   }

@@ -94,7 +94,7 @@ export class ControlPlane extends EventEmitter {
     this.streams = new StreamServer(this.registry, {
       maxQueue: parts.opts.maxQueue,
       pingMs: parts.opts.pingMs,
-      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: s => this.endpointsAt(version, s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
+      compile: (rec, version) => compileSnapshot({ view: this.registry.view, endpoints: (ns, s) => this.endpointsAt(version, ns, s), trustDomain: this.registry.trustDomain, version, tracingEndpoint: parts.opts.tracingEndpoint }, rec.hello),
       helloFor: (rec, streamId) => ({ type: 'hello', streamId, proxyId: rec.id, identity: rec.identity, trustBundlePem: this.ca.trustBundlePem, trustVersion: this.ca.trustVersion, issuer: this.ca.issuingGeneration })
     })
     this.server = createServer((req, res) => { handleRequest(this, req, res) })
@@ -121,13 +121,14 @@ export class ControlPlane extends EventEmitter {
   // service's endpoints once per generation instead of once per proxy (O(services × proxies) per push).
   private endpointCache: { generation: number, byService: Map<string, ReturnType<Registry['endpoints']>> } = { generation: -1, byService: new Map() }
 
-  private endpointsAt (version: string, service: string): ReturnType<Registry['endpoints']> {
+  private endpointsAt (version: string, namespace: string, service: string): ReturnType<Registry['endpoints']> {
     const generation = this.registry.generation
     // Only cache when compiling the current generation (its endpoints are what the registry holds now).
-    if (version !== String(generation)) return this.registry.endpoints(service)
+    if (version !== String(generation)) return this.registry.endpoints(namespace, service)
     if (this.endpointCache.generation !== generation) this.endpointCache = { generation, byService: new Map() }
-    let eps = this.endpointCache.byService.get(service)
-    if (eps === undefined) { eps = this.registry.endpoints(service); this.endpointCache.byService.set(service, eps) }
+    const key = `${namespace}/${service}`
+    let eps = this.endpointCache.byService.get(key)
+    if (eps === undefined) { eps = this.registry.endpoints(namespace, service); this.endpointCache.byService.set(key, eps) }
     return eps
   }
 

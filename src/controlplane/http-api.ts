@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BadRequestError, MeshError, NoRouteError, UnknownWorkloadError } from '../errors.ts'
 import type { ControlPlane } from './control-plane.ts'
 import { syncStatus } from './control-plane.ts'
+import { serviceIn } from './mesh-view.ts'
 import { AckMessage, CertificateRequest, HealthMessage, ProxyHello } from './protocol.ts'
 import { listProxies, listRoutes, listServices, listWorkloads } from './views.ts'
 
@@ -117,11 +118,11 @@ async function route (cp: ControlPlane, req: IncomingMessage, res: ServerRespons
 /** The CA signs only for workloads the mesh declares: a sidecar's service, a gateway's Gateway. */
 function checkRegistered (cp: ControlPlane, hello: ProxyHello): void {
   const view = cp.registry.view
-  if (hello.role === 'sidecar' && !view.services.has(hello.service ?? '')) {
-    throw new UnknownWorkloadError(`no Workload declares service "${hello.service}"; the CA issues identities only to registered workloads`)
+  if (hello.role === 'sidecar' && serviceIn(view, hello.namespace, hello.service ?? '') === undefined) {
+    throw new UnknownWorkloadError(`no Workload declares service "${hello.service}" in namespace "${hello.namespace}"; the CA issues identities only to registered workloads`)
   }
-  if (hello.role !== 'sidecar' && hello.gateway && !view.gateways.some(g => g.metadata.name === hello.gateway!.name)) {
-    throw new UnknownWorkloadError(`no Gateway named "${hello.gateway.name}"`)
+  if (hello.role !== 'sidecar' && hello.gateway && !view.gateways.some(g => g.metadata.name === hello.gateway!.name && g.metadata.namespace === hello.namespace)) {
+    throw new UnknownWorkloadError(`no Gateway named "${hello.gateway.name}" in namespace "${hello.namespace}"`)
   }
 }
 

@@ -1,6 +1,7 @@
 import { DEFAULT_MESH_CONFIG, type MeshConfigSpec } from '../config/mesh-config.ts'
 import type { LoadedResource } from '../config/load.ts'
 import type { ResourceOf } from '../config/resource.ts'
+import { serviceKey } from '../config/service-names.ts'
 
 /** What one Workload version of a service declares. */
 export interface VersionInfo {
@@ -28,6 +29,7 @@ export interface ServiceInfo {
 export interface MeshView {
   resources: readonly LoadedResource[]
   meshConfig: MeshConfigSpec
+  /** Keyed `namespace/name` (config/service-names.ts `serviceKey`): two namespaces may each have a `details`. */
   services: ReadonlyMap<string, ServiceInfo>
   workloads: ResourceOf<'Workload'>[]
   routes: ResourceOf<'HTTPRoute'>[]
@@ -37,6 +39,7 @@ export interface MeshView {
   authorizationPolicies: ResourceOf<'AuthorizationPolicy'>[]
   faultInjections: ResourceOf<'FaultInjection'>[]
   rateLimitPolicies: ResourceOf<'RateLimitPolicy'>[]
+  referenceGrants: ResourceOf<'ReferenceGrant'>[]
 }
 
 /** @example const view = buildMeshView(await loadResourceFiles(['mesh.yaml'])) */
@@ -52,7 +55,8 @@ export function buildMeshView (resources: readonly LoadedResource[]): MeshView {
     destinationPolicies: [],
     authorizationPolicies: [],
     faultInjections: [],
-    rateLimitPolicies: []
+    rateLimitPolicies: [],
+    referenceGrants: []
   }
   const services = view.services as Map<string, ServiceInfo>
   for (const { resource: r } of resources) {
@@ -60,10 +64,11 @@ export function buildMeshView (resources: readonly LoadedResource[]): MeshView {
       case 'MeshConfig': view.meshConfig = r.spec; break
       case 'Workload': {
         view.workloads.push(r)
-        let svc = services.get(r.spec.service)
+        const key = serviceKey(r.metadata.namespace, r.spec.service)
+        let svc = services.get(key)
         if (svc === undefined) {
           svc = { name: r.spec.service, namespace: r.metadata.namespace, port: r.spec.port, versions: new Map() }
-          services.set(svc.name, svc)
+          services.set(key, svc)
         }
         svc.versions.set(r.spec.version, {
           version: r.spec.version,
@@ -82,21 +87,37 @@ export function buildMeshView (resources: readonly LoadedResource[]): MeshView {
       case 'AuthorizationPolicy': view.authorizationPolicies.push(r); break
       case 'FaultInjection': view.faultInjections.push(r); break
       case 'RateLimitPolicy': view.rateLimitPolicies.push(r); break
+      case 'ReferenceGrant': view.referenceGrants.push(r); break
     }
   }
   return view
 }
 
-/** `reviews-v2` → `{ service: 'reviews', version: 'v2' }` when the mesh declares that version; else the name itself. */
-export function resolveServiceName (view: MeshView, name: string): { service: string, version?: string } | undefined {
-  if (view.services.has(name)) return { service: name }
+/** The service `name` of `namespace`, if a Workload declares it. */
+export function serviceIn (view: MeshView, namespace: string, name: string): ServiceInfo | undefined {
+  return view.services.get(serviceKey(namespace, name))
+}
+
+/**
+ * A reference name in a namespace: `reviews-v2` → `{ service: 'reviews', version: 'v2', info }` when the mesh
+ * declares that version there, `reviews` → the service; else undefined.
+ */
+export function resolveServiceName (view: MeshView, name: string, namespace = 'default'): { service: string, version?: string, info: ServiceInfo } | undefined {
+  const own = serviceIn(view, namespace, name)
+  if (own !== undefined) return { service: name, info: own }
   for (const svc of view.services.values()) {
-    if (name.startsWith(`${svc.name}-`)) {
-      const version = name.slice(svc.name.length + 1)
-      if (svc.versions.has(version)) return { service: svc.name, version }
-    }
+    if (svc.namespace !== namespace || !name.startsWith(`${svc.name}-`)) continue
+    const version = name.slice(svc.name.length + 1)
+    if (svc.versions.has(version)) return { service: svc.name, version, info: svc }
   }
   return undefined
+}
+
+/** Services of one namespace, or of all (`undefined`). */
+export function servicesOf (view: MeshView, namespace?: string): ServiceInfo[] {
+  const out: ServiceInfo[] = []
+  for (const s of view.services.values()) if (namespace === undefined || s.namespace === namespace) out.push(s)
+  return out
 }
 
 /** `spiffe://<trust-domain>/ns/<ns>/sa/<sa>` */

@@ -145,13 +145,13 @@ export class Registry extends EventEmitter {
     if (rec.hello.role === 'sidecar' && rec.hello.inbound) this.bump(`health ${rec.id}`)
   }
 
-  /** Endpoints of a service: its sidecars that are connected, in their disconnect grace, or restored. */
-  endpoints (service: string): Endpoint[] {
+  /** Endpoints of a service of a namespace: its sidecars that are connected, in their disconnect grace, or restored. */
+  endpoints (namespace: string, service: string): Endpoint[] {
     const tls = this.view.meshConfig.mtls.mode !== 'DISABLE'
     const out: Endpoint[] = []
     for (const r of this.proxies.values()) {
       const h = r.hello
-      if (h.role !== 'sidecar' || h.service !== service || h.inbound === undefined) continue
+      if (h.role !== 'sidecar' || h.service !== service || h.namespace !== namespace || h.inbound === undefined) continue
       // A peer sidecar's inbound listener takes HTTP/1.1 and h2: a call keeps the protocol it arrived with (sidecar: true).
       out.push({ id: r.id, address: h.inbound.host, port: h.inbound.port, version: h.version, identity: r.identity, tls, protocol: 'http1', sidecar: true, healthy: r.healthy })
     }

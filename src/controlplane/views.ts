@@ -18,7 +18,7 @@ export function listServices (cp: ControlPlane): ServiceListing[] {
     namespace: s.namespace,
     port: s.port,
     versions: [...s.versions.keys()],
-    endpoints: cp.registry.endpoints(s.name).map(e => ({ id: e.id, address: e.address, port: e.port, version: e.version, healthy: e.healthy }))
+    endpoints: cp.registry.endpoints(s.namespace, s.name).map(e => ({ id: e.id, address: e.address, port: e.port, version: e.version, healthy: e.healthy }))
   }))
 }
 

@@ -8,6 +8,8 @@ import { registerMetricsRoutes } from './api/metrics.ts'
 import { benchmarkRoutes } from './api/benchmarks.ts'
 import { registerObservabilityRoutes } from './api/observability.ts'
 import { EventHub } from './events.ts'
+import { installRequestGuard } from './security/request-guard.ts'
+import { SessionStore } from './security/session-store.ts'
 import type { MeshBackend } from './mesh-backend.ts'
 import { MetricsCollector, type ScrapeTarget } from './metrics-collector.ts'
 import { TraceStore } from './trace-store.ts'
@@ -28,6 +30,13 @@ export interface ManagementOptions {
   prometheusUrl?: string
   /** Extra route plug-ins (benchmarks, …), registered under the same server. */
   plugins?: Array<(app: FastifyInstance, ctx: ManagementContext) => void | Promise<void>>
+  /**
+   * The launch token printed in the UI URL (`?token=`), exchanged for a session cookie; scripts send it
+   * as `Authorization: Bearer`. Default: random at every start (`meshwork server` reads $MESHWORK_UI_TOKEN).
+   */
+  token?: string
+  /** Host names accepted in the Host header besides 127.0.0.1, localhost and [::1] (DNS-rebinding guard). */
+  allowedHosts?: string[]
 }
 
 export interface ManagementContext {
@@ -40,7 +49,14 @@ export interface ManagementContext {
 }
 
 export interface ManagementServer {
+  /** Base URL, e.g. http://127.0.0.1:8088 (every request under it needs a session or the token). */
   url: string
+  /** The URL to open in a browser: `url` + `/?token=…` (logs the browser in, then drops the token). */
+  openUrl: string
+  /** The launch token (for `Authorization: Bearer` from scripts and tests). */
+  token: string
+  /** Requests refused by the access checks so far, by MESH_ERR code. */
+  refusals (): Record<string, number>
   app: FastifyInstance
   ctx: ManagementContext
   close (): Promise<void>
@@ -60,6 +76,11 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
   const metrics = new MetricsCollector({ targets: opts.scrapeTargets, intervalMs: opts.scrapeIntervalMs ?? 2000 })
   const traces = new TraceStore()
   const ctx: ManagementContext = { backend: opts.backend, events, metrics, traces, scrapeTargets: opts.scrapeTargets, dataDir: opts.dataDir ?? '.meshwork' }
+  const sessions = new SessionStore({ token: opts.token })
+  let listenPort = 0
+  const host = opts.host ?? '127.0.0.1'
+  const extraHosts = [...(opts.allowedHosts ?? []), ...(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(host) ? [] : [host.includes(':') ? `[${host}]` : host])]
+  const refusals = installRequestGuard(app, { store: sessions, port: () => listenPort, allowedHosts: extraHosts })
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof MeshError) {
@@ -82,6 +103,8 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
       controlPlane: { url: opts.backend.url, ...cp },
       scrape: { targets: opts.scrapeTargets().length, lastScrapeAt: metrics.lastScrapeAt, intervalMs: opts.scrapeIntervalMs ?? 2000, errors: metrics.lastErrors },
       traces: { received: traces.received },
+      // requests the access checks refused (no session, foreign Host/Origin, CSRF…), by MESH_ERR code
+      access: { refused: Object.fromEntries(refusals), sessions: sessions.size },
       // where bench.db lives: the UI prints `meshwork bench show <id> --data-dir <this>`
       dataDir: resolve(ctx.dataDir),
       time: Date.now()
@@ -119,9 +142,14 @@ export async function startManagementServer (opts: ManagementOptions): Promise<M
   metrics.onUpdate(() => events.publish('metrics', { t: metrics.lastScrapeAt }))
   metrics.start()
 
-  const address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 })
+  const address = await app.listen({ host, port: opts.port ?? 0 })
+  listenPort = (app.server.address() as import('node:net').AddressInfo).port
+  const url = address.replace('[::1]', '127.0.0.1')
   return {
-    url: address.replace('[::1]', '127.0.0.1'),
+    url,
+    openUrl: `${url}/?token=${sessions.token}`,
+    token: sessions.token,
+    refusals: () => Object.fromEntries(refusals),
     app,
     ctx,
     async close () {

@@ -34,7 +34,8 @@ export interface LocalMeshOptions {
    * Hook for the management plane (`meshwork server`): started last, stopped first. When absent (or it
    * returns null) no UI URL is printed.
    */
-  management?: (ctx: ManagementHookContext) => Promise<{ url: string, close (): Promise<void> } | null>
+  /** `openUrl`: the URL with the UI's launch token, printed in the summary (the base `url` goes to the context file). */
+  management?: (ctx: ManagementHookContext) => Promise<{ url: string, openUrl?: string, close (): Promise<void> } | null>
   /** Copy every process's output, prefixed with its name, to this stream (the terminal). */
   echo?: NodeJS.WritableStream | null
   /** How long each process may take to become ready. Default 60 s (a loaded 2-core machine is slow). */
@@ -108,6 +109,8 @@ export class LocalMesh {
   ingressUrl: string | null = null
   egressUrl: string | null = null
   uiUrl: string | null = null
+  /** The UI URL with its launch token (`?token=`), what the summary prints. */
+  uiOpenUrl: string | null = null
   #management: { close (): Promise<void> } | null = null
   #stopping: Promise<void> | null = null
   readonly #controlLog: LogSink
@@ -167,7 +170,7 @@ export class LocalMesh {
       dataDir: this.dataDir,
       network: this.network.describe(),
       ingressUrl: this.ingressUrl,
-      uiUrl: this.uiUrl,
+      uiUrl: this.uiOpenUrl ?? this.uiUrl,
       controlPlaneUrl: this.controlPlaneUrl,
       egressUrl: this.egressUrl,
       egressRoutes: resources.filter(l => l.resource.kind === 'HTTPRoute' && l.resource.spec.parentRefs.some(p => p.kind === 'Gateway' && egress.has(p.name))).length,
@@ -266,6 +269,7 @@ export async function startLocalMesh (opts: LocalMeshOptions = {}): Promise<Loca
       if (m !== null) {
         mesh.setManagement(m)
         mesh.uiUrl = m.url
+        mesh.uiOpenUrl = m.openUrl ?? m.url
       }
     }
   } catch (err) {

@@ -4,7 +4,7 @@ import type { ResourceOf } from '../config/resource.ts'
 
 /** One replica of a Workload: an app process and its sidecar. */
 export interface PlannedInstance {
-  /** `reviews-v2-0`; the sidecar is `reviews-v2-0-sidecar`. */
+  /** `reviews-v2-0` (`reviews-v2-0.team-a` outside the default namespace); the sidecar is `reviews-v2-0-sidecar`. */
   id: string
   service: string
   version: string
@@ -56,7 +56,7 @@ export function planMesh (resources: readonly LoadedResource[], nodePath = proce
     if (r.kind === 'Workload') instances.push(...planWorkload(r, loaded.file, nodePath, workloads++))
     if (r.kind === 'Gateway') {
       gateways.push({
-        id: r.metadata.name,
+        id: r.metadata.namespace === 'default' ? r.metadata.name : `${r.metadata.name}.${r.metadata.namespace}`,
         name: r.metadata.name,
         namespace: r.metadata.namespace,
         role: r.spec.gatewayClassName === 'meshwork-egress' ? 'egress' : 'ingress',
@@ -75,7 +75,8 @@ function planWorkload (w: ResourceOf<'Workload'>, file: string, nodePath: string
   const out: PlannedInstance[] = []
   for (let i = 0; i < w.spec.replicas; i++) {
     out.push({
-      id: `${w.spec.service}-${w.spec.version}-${i}`,
+      // Unique across namespaces: `details-v1-0`, `details-v1-0.team-a` (the default namespace keeps the short id).
+      id: `${w.spec.service}-${w.spec.version}-${i}${w.metadata.namespace === 'default' ? '' : `.${w.metadata.namespace}`}`,
       service: w.spec.service,
       version: w.spec.version,
       namespace: w.metadata.namespace,

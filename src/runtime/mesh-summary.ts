@@ -39,7 +39,7 @@ export function formatMeshSummary (m: MeshSummaryInput): string {
   const rows: Array<[string, string, string]> = []
   if (m.network !== undefined) rows.push(['network:', m.network.split(':')[0], m.network.slice(m.network.indexOf(':') + 1).trim()])
   if (m.ingressUrl !== null) rows.push(['ingress:', `${m.ingressUrl}/productpage`, 'the app through the ingress gateway: open it in a browser, or curl it'])
-  if (m.uiUrl !== null) rows.push(['UI:', m.uiUrl, 'playground: live topology, config editor with diff and apply, traces, tap, benchmarks'])
+  if (m.uiUrl !== null) rows.push(['UI:', m.uiUrl, 'playground: live topology, config editor with diff and apply, traces, tap, benchmarks (the token logs the browser in: keep it private)'])
   rows.push(['control plane:', m.controlPlaneUrl, m.contextFile !== undefined
     ? `API of meshwork get/apply; get, apply and bench find this mesh through ${m.contextFile}`
     : 'API of meshwork get/apply (pass it with --control-plane)'])

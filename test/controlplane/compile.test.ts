@@ -16,7 +16,7 @@ async function setup () {
   const hello = (h: unknown) => ProxyHello.parse(h)
   registry.connect(hello({ id: 'backend-v1-0', service: 'backend', version: 'v1', inbound: { port: 15001 }, app: { port: 9001 } }), 's1')
   registry.connect(hello({ id: 'backend-v2-0', service: 'backend', version: 'v2', inbound: { port: 15002 }, app: { port: 9002 } }), 's2')
-  const compile = (h: unknown) => compileSnapshot({ view, endpoints: s => registry.endpoints(s), trustDomain: 'test.local', version: '1' }, hello(h))
+  const compile = (h: unknown) => compileSnapshot({ view, endpoints: (ns, s) => registry.endpoints(ns, s), trustDomain: 'test.local', version: '1' }, hello(h))
   return { view, registry, compile }
 }
 
@@ -61,7 +61,7 @@ test('a version with no instance up is still a known backend name (503 at runtim
   const { view } = await setup()
   const registry = new Registry({ trustDomain: 'test.local' })
   registry.view = view
-  const snap = compileSnapshot({ view, endpoints: s => registry.endpoints(s), trustDomain: 'test.local', version: '1' }, ProxyHello.parse({ id: 'x', service: 'frontend' }))
+  const snap = compileSnapshot({ view, endpoints: (ns, s) => registry.endpoints(ns, s), trustDomain: 'test.local', version: '1' }, ProxyHello.parse({ id: 'x', service: 'frontend' }))
   assert.doesNotThrow(() => checkSnapshot(snap))
 })
 
@@ -70,14 +70,14 @@ test('endpoints follow proxy health and leave after the disconnect grace', async
   const registry = new Registry({ trustDomain: 'test.local', disconnectGraceMs: 50 })
   registry.view = view
   const rec = registry.connect(ProxyHello.parse({ id: 'b', service: 'backend', version: 'v1', inbound: { port: 15001 }, app: { port: 9001 } }), 's1')
-  assert.equal(registry.endpoints('backend')[0].healthy, false, 'unhealthy until the sidecar reports its app')
+  assert.equal(registry.endpoints('default', 'backend')[0].healthy, false, 'unhealthy until the sidecar reports its app')
   const gen = registry.generation
   registry.setHealth(rec, true)
-  assert.equal(registry.endpoints('backend')[0].healthy, true)
+  assert.equal(registry.endpoints('default', 'backend')[0].healthy, true)
   assert.equal(registry.generation, gen + 1)
   registry.disconnect('s1')
-  assert.equal(registry.endpoints('backend').length, 1, 'kept during the grace period')
+  assert.equal(registry.endpoints('default', 'backend').length, 1, 'kept during the grace period')
   await new Promise(resolve => setTimeout(resolve, 200))
-  assert.equal(registry.endpoints('backend').length, 0)
+  assert.equal(registry.endpoints('default', 'backend').length, 0)
   registry.close()
 })

@@ -62,7 +62,7 @@ function compileFor (text: string, hello: unknown) {
   const view = buildMeshView(parseResources(text, 'mesh.yaml'))
   const registry = new Registry({ trustDomain: 'cluster.local' })
   registry.view = view
-  return checkSnapshot(compileSnapshot({ view, endpoints: s => registry.endpoints(s), trustDomain: 'cluster.local', version: '1' }, ProxyHello.parse(hello)))
+  return checkSnapshot(compileSnapshot({ view, endpoints: (ns, s) => registry.endpoints(ns, s), trustDomain: 'cluster.local', version: '1' }, ProxyHello.parse(hello)))
 }
 
 test('sidecars get the Service GRPCRoutes, a gateway its own and their backends', () => {

@@ -39,11 +39,13 @@ test('meshwork up prints the URLs, serves Bookinfo and the UI, and Ctrl-C leaves
   await waitUntil(() => up.out().includes('Press Ctrl-C') || up.child.exitCode !== null, 'meshwork up to be up', 120_000)
   assert.equal(up.child.exitCode, null, up.err())
   const ingress = /ingress:\s+(http:\/\/127\.0\.0\.1:\d+)\/productpage/.exec(up.out())?.[1]
-  const ui = /UI:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.out())?.[1]
+  const uiLine = /UI:\s+(http:\/\/127\.0\.0\.1:\d+)\/\?token=([\w-]+)/.exec(up.out())
+  const ui = uiLine?.[1]
   const control = /control plane:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.out())?.[1]
   assert.ok(ingress && ui && control, up.out())
   assert.equal((await get(`${control}/v1/status`)).status, 200)
-  assert.equal((await get(`${ui}/api/v1/status`)).status, 200)
+  assert.equal((await get(`${ui}/api/v1/status`)).status, 401, 'the UI API needs the printed token')
+  assert.equal((await get(`${ui}/api/v1/status`, { authorization: `Bearer ${uiLine![2]}` })).status, 200)
   const page = await get(`${ingress}/productpage`)
   assert.equal(page.status, 200, page.body)
   assert.match(page.body, /reviews-version: v[123]/)

@@ -51,7 +51,7 @@ test('meshwork up records its URLs, get/apply/bench find them, the summary expla
 
   // What each URL is for.
   const ingress = /^ingress:\s+(http:\/\/127\.0\.0\.1:\d+)\/productpage\s+the app through the ingress gateway/m.exec(out)?.[1]
-  const ui = /^UI:\s+(http:\/\/127\.0\.0\.1:\d+)\s+playground: live topology, config editor/m.exec(out)?.[1]
+  const ui = /^UI:\s+(http:\/\/127\.0\.0\.1:\d+)\/\?token=[\w-]{40,}\s+playground: live topology, config editor/m.exec(out)?.[1]
   const control = /^control plane:\s+(http:\/\/127\.0\.0\.1:\d+)\s+API of meshwork get\/apply; get, apply and bench find this mesh through (\S+)/m.exec(out)
   const egress = /^egress:\s+(http:\/\/127\.0\.0\.1:\d+)\s+gateway for calls leaving the mesh: HTTPRoutes attached to Gateway "egress" \(none yet\)/m.exec(out)?.[1]
   assert.ok(ingress && ui && control && egress, out)

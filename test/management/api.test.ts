@@ -24,7 +24,8 @@ after(async () => {
 })
 
 async function call (path: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const res = await fetch(`${server.url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const auth = { authorization: `Bearer ${server.token}` }
+  const res = await fetch(`${server.url}${path}`, body === undefined ? { headers: auth } : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   return { status: res.status, json: await res.json() }
 }
 
@@ -114,9 +115,9 @@ test('stores OTLP spans and lists them as traces', async () => {
 test('keeps answering with the control plane down and reports it unreachable', async () => {
   const down = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend('http://127.0.0.1:9', { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000 })
   try {
-    const s = await fetch(`${down.url}/api/v1/status`).then(r => r.json()) as any
+    const s = await fetch(`${down.url}/api/v1/status`, { headers: { authorization: `Bearer ${down.token}` } }).then(r => r.json()) as any
     assert.equal(s.controlPlane.connected, false)
-    const a = await fetch(`${down.url}/api/v1/config/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ yaml: SPLIT }) })
+    const a = await fetch(`${down.url}/api/v1/config/apply`, { method: 'POST', headers: { authorization: `Bearer ${down.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ yaml: SPLIT }) })
     assert.equal(a.status, 503)
     assert.equal((await a.json() as any).code, 'MESH_ERR_CONTROL_PLANE_UNAVAILABLE')
   } finally {
@@ -166,7 +167,7 @@ test('benchmarks: scenarios listed, bad bodies refused with a stable code, a run
   assert.ok(r.p50Ms > 0 && r.p99Ms >= r.p50Ms)
   assert.equal(r.percentiles.length, 13)
   assert.ok(r.histogram.reduce((a: number, b: any) => a + b.count, 0) > 10)
-  const smp = await fetch(`${server.url}/api/v1/benchmarks/${id}/export`).then(x => x.json()) as any[]
+  const smp = await fetch(`${server.url}/api/v1/benchmarks/${id}/export`, { headers: { authorization: `Bearer ${server.token}` } }).then(x => x.json()) as any[]
   assert.equal(smp.length, 1)
   assert.equal(typeof smp[0].actual_qps, 'number')
   assert.ok(smp[0].config && smp[0].env && smp[0].mesh_config)
@@ -197,7 +198,7 @@ test('benchmarks: results POSTed by an in-cluster Job (SMP or fortio JSON) are i
   const runs = (await call('/api/v1/benchmarks')).json.runs
   const done = runs.find((r: any) => r.status === 'done')
   assert.ok(done, 'needs the earlier benchmark run')
-  const smp = await fetch(`${server.url}/api/v1/benchmarks/${done.id}/export`).then(x => x.json()) as any[]
+  const smp = await fetch(`${server.url}/api/v1/benchmarks/${done.id}/export`, { headers: { authorization: `Bearer ${server.token}` } }).then(x => x.json()) as any[]
   const imp = await call('/api/v1/benchmarks/import', smp[0])
   assert.equal(imp.status, 201, JSON.stringify(imp.json))
   const view = (await call(`/api/v1/benchmarks/${imp.json.id}`)).json

@@ -101,7 +101,7 @@ test('fuzzed API bodies: always a 4xx with a stable code, never a 5xx, and the l
     fc.string({ maxLength: 200 })
   )
   await fc.assert(fc.asyncProperty(bodies, fc.constantFrom('/api/v1/config/validate', '/api/v1/config/diff', '/api/v1/config/apply'), async (body, path) => {
-    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body })
     const json = await res.json() as { code?: string, ok?: boolean }
     assert.ok(res.status < 500, `${path} answered ${res.status} ${JSON.stringify(json)} to ${body}`)
     if (res.status >= 400 || json.ok === false) assert.match(json.code ?? '', /^MESH_ERR_[A-Z_]+$/)

@@ -34,7 +34,7 @@ const runIds = (): Promise<string[]> => page.evaluate(() => [...document.querySe
 const statusOf = (id: string): Promise<string> => page.getByTestId(`run-status-${id}`).textContent().then(t => t ?? '')
 
 test('a "benchmark busy" error goes away once the run that caused it has ended', async () => {
-  const res = await fetch(`${playground.url}/api/v1/benchmarks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenarios: ['no-mesh'], rate: 100, durationMs: 60_000, connections: 2, repeats: 1 }) })
+  const res = await fetch(`${playground.url}/api/v1/benchmarks`, { method: 'POST', headers: { authorization: `Bearer ${playground.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ scenarios: ['no-mesh'], rate: 100, durationMs: 60_000, connections: 2, repeats: 1 }) })
   assert.equal(res.status, 202)
   cancelledId = (await res.json() as { id: string }).id
   await openBenchmarks()
@@ -42,7 +42,7 @@ test('a "benchmark busy" error goes away once the run that caused it has ended',
   await page.getByTestId('bench-error').waitFor()
   assert.match(await page.getByTestId('bench-error').textContent() ?? '', /^MESH_ERR_BENCH_BUSY: /)
   await screenshot(page, 'bench-busy')
-  assert.equal((await fetch(`${playground.url}/api/v1/benchmarks/${cancelledId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 200)
+  assert.equal((await fetch(`${playground.url}/api/v1/benchmarks/${cancelledId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${playground.token}`, 'content-type': 'application/json' }, body: '{}' })).status, 200)
   await page.waitForFunction(id => document.querySelector(`[data-testid=run-status-${id}]`)?.textContent?.startsWith('cancelled'), cancelledId, { timeout: 60_000 })
   await page.getByTestId('bench-error').waitFor({ state: 'detached', timeout: 10_000 })
 })

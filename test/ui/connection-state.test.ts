@@ -36,7 +36,7 @@ test('the UI keeps working while the control plane restarts and shows the connec
     rmSync(dir, { recursive: true, force: true })
   })
   const page = await browser.newPage({ viewport: { width: 1300, height: 700 } })
-  await page.goto(`${server.url}/#/config`)
+  await page.goto(`${server.openUrl}#/config`)
   const state = page.getByTestId('cp-state')
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'connected', undefined, { timeout: 15_000 })
 

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core'
 import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
 import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
 import { type LocalMesh, startLocalMesh } from '../../src/runtime/local-mesh.ts'
-import { launchBrowser, screenshot } from './browser.ts'
+import { launchBrowser, login, screenshot } from './browser.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'mw-ui-mesh-'))
@@ -55,6 +55,7 @@ before(async () => {
   traffic = setInterval(() => { if (sent < 20_000) hit(url) }, 50)
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
+  await login(page, server!.openUrl)
 })
 
 after(async () => {
@@ -66,7 +67,7 @@ after(async () => {
 })
 
 async function versionRps (service: string): Promise<Record<string, number>> {
-  const t = await fetch(`${server!.url}/api/v1/topology`).then(r => r.json()) as { nodes: Array<{ id: string, versionRps?: Record<string, number> }> }
+  const t = await fetch(`${server!.url}/api/v1/topology`, { headers: { authorization: `Bearer ${server!.token}` } }).then(r => r.json()) as { nodes: Array<{ id: string, versionRps?: Record<string, number> }> }
   return t.nodes.find(n => n.id === service)?.versionRps ?? {}
 }
 
@@ -119,7 +120,7 @@ test('topology: the gRPC edge (reviews v3 → stars) says gRPC, HTTP edges do no
   assert.match(await page.locator('[data-edge="reviews->stars"] .edge-label').textContent() ?? '', /^[\d.]+ rps$/)
   assert.equal(await page.locator('[data-edge="reviews->ratings"]').getAttribute('data-protocol'), 'http')
   assert.equal(await page.locator('[data-edge="reviews->ratings"] .edge-protocol').textContent(), 'HTTP')
-  const t = await fetch(`${server!.url}/api/v1/topology`).then(r => r.json()) as { edges: Array<{ source: string, destination: string, protocol: string, successRate: number | null }> }
+  const t = await fetch(`${server!.url}/api/v1/topology`, { headers: { authorization: `Bearer ${server!.token}` } }).then(r => r.json()) as { edges: Array<{ source: string, destination: string, protocol: string, successRate: number | null }> }
   const edge = t.edges.find(e => e.source === 'reviews' && e.destination === 'stars')!
   assert.equal(edge.protocol, 'grpc')
   assert.equal(edge.successRate, 1)

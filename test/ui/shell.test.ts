@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
-import { screenshot, startPlayground } from './browser.ts'
+import { login, screenshot, startPlayground } from './browser.ts'
 
 let pg: Awaited<ReturnType<typeof startPlayground>>
 before(async () => { pg = await startPlayground({ width: 1440, height: 900 }) })
@@ -40,6 +40,7 @@ test('keyboard: skip link first, then the page links; Enter opens a page and mar
 test('themes: the system preference picks dark or light; the toggle forces one and is remembered', async () => {
   const context = await pg.page.context().browser()!.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' })
   const page = await context.newPage()
+  await login(page, pg.openUrl)
   await page.goto(`${pg.url}/#/topology`)
   await page.getByTestId('topology').waitFor()
   assert.equal(await bodyBg(page), 'rgb(11, 17, 32)')
@@ -58,6 +59,7 @@ test('themes: the system preference picks dark or light; the toggle forces one a
   await context.close()
   const light = await pg.page.context().browser()!.newContext({ viewport: { width: 1920, height: 1080 }, colorScheme: 'light' })
   const lp = await light.newPage()
+  await login(lp, pg.openUrl)
   await lp.goto(`${pg.url}/#/topology`)
   await lp.getByTestId('topology').waitFor()
   assert.equal(await bodyBg(lp), 'rgb(248, 250, 252)')
@@ -68,6 +70,7 @@ test('themes: the system preference picks dark or light; the toggle forces one a
 test('little layout shift while the topology and the on-demand pages load (cumulative layout shift < 0.1, Web Vitals "good")', async () => {
   const context = await pg.page.context().browser()!.newContext({ viewport: { width: 1440, height: 900 } })
   const page = await context.newPage()
+  await login(page, pg.openUrl)
   await page.addInitScript(() => {
     (window as unknown as { cls: number }).cls = 0
     new PerformanceObserver(list => {

@@ -13,7 +13,7 @@ import { ControlPlaneBackend } from '../../src/management/control-plane-backend.
 import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
 import { meshworkCommand } from '../../src/runtime/meshwork-command.ts'
 import { cleanEnv } from '../cli/cli.ts'
-import { launchBrowser, screenshot } from './browser.ts'
+import { launchBrowser, login, screenshot } from './browser.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'mw-ui-stale-'))
@@ -27,6 +27,7 @@ before(async () => {
   server = await startManagementServer({ dataDir: join(dir, 'mgmt'), backend: new ControlPlaneBackend(cp.url, { timeoutMs: 500 }), scrapeTargets: () => [], scrapeIntervalMs: 60_000, uiDir: join(ROOT, 'ui', 'dist') })
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  await login(page, server.openUrl)
 })
 after(async () => {
   await browser?.close()
@@ -111,12 +112,12 @@ test('a management server that hangs (SIGSTOP) is reported disconnected too, and
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`meshwork server did not start: ${out}`)), 60_000)
     child.stdout!.on('data', () => {
-      const m = /UI and API on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      const m = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out)
       if (m !== null) { clearTimeout(timer); resolve(m[1]) }
     })
   })
   await page.goto('about:blank')
-  await page.goto(`${url}/#/topology`)
+  await page.goto(`${url}#/topology`)
   await page.waitForFunction(() => document.querySelector('[data-testid=server-state]')?.getAttribute('data-state') === 'live', undefined, { timeout: 15_000 })
   child.kill('SIGSTOP')
   const stopped = Date.now()

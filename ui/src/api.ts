@@ -4,13 +4,35 @@ export class ApiError extends Error {
   constructor (readonly status: number, readonly code: string, message: string, readonly body: any) { super(message) }
 }
 
+// The session's CSRF token (the server refuses state-changing calls without it): read once from
+// GET /api/v1/session, which only this origin can read, and read again if the server says it is stale.
+let csrfToken: Promise<string> | null = null
+
+function sessionCsrf (): Promise<string> {
+  csrfToken ??= fetch('/api/v1/session', { credentials: 'same-origin' })
+    .then(r => (r.ok ? r.json() : Promise.reject(new Error(`session: HTTP ${r.status}`))))
+    .then((s: { csrfToken: string | null }) => s.csrfToken ?? '')
+  csrfToken.catch(() => { csrfToken = null })
+  return csrfToken
+}
+
+async function send (path: string, method: string, init: { body?: unknown, signal?: AbortSignal } | undefined): Promise<Response> {
+  const changing = method !== 'GET' && method !== 'HEAD'
+  // State-changing calls always carry a JSON body (the server refuses any other content type).
+  const body = init?.body !== undefined ? JSON.stringify(init.body) : changing ? '{}' : undefined
+  const headers: Record<string, string> = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (changing) headers['x-meshwork-csrf'] = await sessionCsrf()
+  return await fetch(`/api/v1${path}`, { method, headers, body, signal: init?.signal, credentials: 'same-origin' })
+}
+
 export async function api<T = any> (path: string, init?: { method?: string, body?: unknown, signal?: AbortSignal }): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, {
-    method: init?.method ?? (init?.body !== undefined ? 'POST' : 'GET'),
-    headers: init?.body !== undefined ? { 'content-type': 'application/json' } : undefined,
-    body: init?.body !== undefined ? JSON.stringify(init.body) : undefined,
-    signal: init?.signal
-  })
+  const method = init?.method ?? (init?.body !== undefined ? 'POST' : 'GET')
+  let res = await send(path, method, init)
+  if (res.status === 403 && res.headers.get('x-meshwork-error') === 'MESH_ERR_API_CSRF') {
+    csrfToken = null
+    res = await send(path, method, init)
+  }
   const text = await res.text()
   let body: any = null
   try { body = text === '' ? null : JSON.parse(text) } catch { body = { message: text } }

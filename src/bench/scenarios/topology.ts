@@ -25,8 +25,11 @@ export interface RunningScenario {
   /** Extra request headers (the Host the client sidecar routes by). */
   headers: Record<string, string>
   mesh: SmpMesh
-  /** Proxy processes whose CPU and memory are reported (pid = root of the process tree). */
-  proxies: Array<{ name: string, pid: number }>
+  /**
+   * Proxy processes whose CPU and memory are reported (pid = root of the process tree); `metricsUrl`: the
+   * proxy's Prometheus endpoint (Meshwork's admin /metrics: pause histograms for bench/tail-latency.ts).
+   */
+  proxies: Array<{ name: string, pid: number, metricsUrl?: string }>
 }
 
 export interface Topology {
@@ -179,7 +182,10 @@ async function startMeshwork (c: Ctx, mtls: boolean, tracing: boolean): Promise<
     url: `http://${HOST}:${outbound}/`,
     headers: { host: APP_SERVICE },
     mesh: { type: 'meshwork', version: '0.1.0', config: { mtls: { mode: mtls ? 'STRICT' : 'DISABLE' }, tracing: { enabled: tracing, sampling: tracing ? 100 : 0 }, accessLog: { enabled: false }, hops: 2 } },
-    proxies: [{ name: 'client-sidecar', pid: client.pid }, { name: 'server-sidecar', pid: server.pid }]
+    proxies: [
+      { name: 'client-sidecar', pid: client.pid, metricsUrl: `http://${HOST}:${adminC}/metrics` },
+      { name: 'server-sidecar', pid: server.pid, metricsUrl: `http://${HOST}:${adminS}/metrics` }
+    ]
   }
 }
 

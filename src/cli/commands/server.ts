@@ -21,6 +21,13 @@ Options:
   --prometheus <url>       a Prometheus scraping the proxies (e.g. http://127.0.0.1:9090): the UI's metric charts
                            query it with PromQL (default $MESHWORK_PROMETHEUS); without it they show the server's
                            own scrapes since it started
+  --allowed-host <name>    also accept this name in the Host header (repeatable; 127.0.0.1, localhost
+                           and [::1] always are); other names are refused (DNS rebinding)
+
+Access: a random token is made at every start ($MESHWORK_UI_TOKEN sets it instead) and printed in the
+UI URL (http://127.0.0.1:8088/?token=…). Opening that URL sets an HttpOnly SameSite=Strict session
+cookie; scripts send \`Authorization: Bearer <token>\`. Requests from other origins, under other Host
+names, or state-changing calls without a JSON body and the session's x-meshwork-csrf header are refused.
 `
 
 export async function run (argv: string[]): Promise<number> {
@@ -33,7 +40,8 @@ export async function run (argv: string[]): Promise<number> {
       targets: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MESHWORK_DATA_DIR ?? '.meshwork' },
       'ui-dir': { type: 'string' },
-      prometheus: { type: 'string' }
+      prometheus: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true }
     },
     strict: true
   })
@@ -49,12 +57,14 @@ export async function run (argv: string[]): Promise<number> {
     scrapeTargets,
     dataDir: values['data-dir'],
     prometheusUrl: values.prometheus ?? process.env.MESHWORK_PROMETHEUS,
+    token: process.env.MESHWORK_UI_TOKEN === undefined || process.env.MESHWORK_UI_TOKEN === '' ? undefined : process.env.MESHWORK_UI_TOKEN,
+    allowedHosts: values['allowed-host'],
     uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
   }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
     throw new PortInUseError(`management server port ${values.port} on ${values.host} is in use (EADDRINUSE); choose another with --port <port> (--port 0 = any free port)`, { cause: err })
   })
-  process.stdout.write(`meshwork server: UI and API on ${server.url}\n`)
+  process.stdout.write(`meshwork server: UI and API on ${server.url}\nmeshwork server: open ${server.openUrl} (the token logs the browser in; keep it private)\n`)
   await new Promise<void>(resolve => {
     const stop = (): void => { resolve() }
     process.once('SIGINT', stop)

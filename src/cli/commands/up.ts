@@ -47,7 +47,7 @@ function port (value: string | undefined, flag: string, fallback: number): numbe
  * The management plane hook: the API + UI server in this process, talking to the control plane over
  * its HTTP API and scraping every proxy's metrics.
  */
-async function startManagement (ctx: ManagementHookContext): Promise<{ url: string, close (): Promise<void> } | null> {
+async function startManagement (ctx: ManagementHookContext): Promise<{ url: string, openUrl: string, close (): Promise<void> } | null> {
   const { startManagementServer } = await import('../../management/server.ts')
   const { ControlPlaneBackend } = await import('../../management/control-plane-backend.ts')
   const uiDir = join(packageRoot(), 'ui', 'dist')
@@ -59,7 +59,7 @@ async function startManagement (ctx: ManagementHookContext): Promise<{ url: stri
     uiDir: existsSync(uiDir) ? uiDir : undefined,
     dataDir: ctx.dataDir
   })
-  return { url: server.url, close: () => server.close() }
+  return { url: server.url, openUrl: server.openUrl, close: () => server.close() }
 }
 
 export async function run (argv: string[]): Promise<number> {

@@ -160,6 +160,66 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "value": {"ttl":"1h"}
                 },
                 "optin": "defaulted"
+              },
+              {
+                "key": "pathNormalization",
+                "node": {
+                  "type": "default",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "normalization",
+                        "node": {
+                          "type": "default",
+                          "inner": {"type":"enum","values":["NONE","BASE","MERGE_SLASHES","DECODE_AND_MERGE_SLASHES"]},
+                          "value": "DECODE_AND_MERGE_SLASHES"
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  },
+                  "value": {"normalization":"DECODE_AND_MERGE_SLASHES"}
+                },
+                "optin": "defaulted"
+              },
+              {
+                "key": "telemetry",
+                "node": {
+                  "type": "default",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "redactHeaders",
+                        "node": {
+                          "type": "default",
+                          "inner": {
+                            "type": "array",
+                            "element": {
+                              "type": "string",
+                              "checks": [
+                                {
+                                  "check": "regex",
+                                  "source": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+                                  "flags": "",
+                                  "message": "must be an HTTP header name"
+                                }
+                              ]
+                            },
+                            "checks": [{"check":"max_length","maximum":64}]
+                          },
+                          "value": []
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  },
+                  "value": {"redactHeaders":[]}
+                },
+                "optin": "defaulted"
               }
             ],
             "unknownKeys": "strict"
@@ -170,7 +230,9 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
             "tracing": {"enabled":true,"sampling":100},
             "accessLog": {"enabled":false,"path":"stdout"},
             "defaultTimeout": "15s",
-            "certificates": {"ttl":"1h"}
+            "certificates": {"ttl":"1h"},
+            "pathNormalization": {"normalization":"DECODE_AND_MERGE_SLASHES"},
+            "telemetry": {"redactHeaders":[]}
           }
         },
         "optin": "defaulted"
@@ -185,6 +247,12 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
               "type": "object",
               "shape": [
                 {"key":"name","node":{"ref":"string"}},
+                {
+                  "key": "namespace",
+                  "node": {"type":"optional","inner":{"type":"string"}},
+                  "optin": "optional",
+                  "optout": "optional"
+                },
                 {"key":"port","node":{"ref":"number"}},
                 {
                   "key": "endpoints",
@@ -698,6 +766,125 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                               {
                                 "key": "hostname",
                                 "node": {"type":"optional","inner":{"type":"string"}},
+                                "optin": "optional",
+                                "optout": "optional"
+                              },
+                              {
+                                "key": "allowedRoutes",
+                                "node": {
+                                  "type": "optional",
+                                  "inner": {
+                                    "type": "object",
+                                    "shape": [
+                                      {
+                                        "key": "namespaces",
+                                        "node": {
+                                          "type": "optional",
+                                          "inner": {
+                                            "type": "object",
+                                            "shape": [
+                                              {
+                                                "key": "from",
+                                                "node": {
+                                                  "type": "default",
+                                                  "inner": {"type":"enum","values":["Same","All","Selector"]},
+                                                  "value": "Same"
+                                                },
+                                                "optin": "defaulted"
+                                              },
+                                              {
+                                                "key": "selector",
+                                                "node": {
+                                                  "type": "optional",
+                                                  "inner": {
+                                                    "type": "object",
+                                                    "shape": [
+                                                      {
+                                                        "key": "matchLabels",
+                                                        "node": {"ref":"optional2"},
+                                                        "optin": "optional",
+                                                        "optout": "optional"
+                                                      },
+                                                      {
+                                                        "key": "matchExpressions",
+                                                        "node": {
+                                                          "type": "optional",
+                                                          "inner": {
+                                                            "type": "array",
+                                                            "element": {
+                                                              "type": "object",
+                                                              "shape": [
+                                                                {"key":"key","node":{"type":"string"}},
+                                                                {
+                                                                  "key": "operator",
+                                                                  "node": {
+                                                                    "type": "enum",
+                                                                    "values": ["In","NotIn","Exists","DoesNotExist"]
+                                                                  }
+                                                                },
+                                                                {
+                                                                  "key": "values",
+                                                                  "node": {
+                                                                    "type": "optional",
+                                                                    "inner": {
+                                                                      "type": "array",
+                                                                      "element": {"type":"string"}
+                                                                    }
+                                                                  },
+                                                                  "optin": "optional",
+                                                                  "optout": "optional"
+                                                                }
+                                                              ],
+                                                              "unknownKeys": "strict"
+                                                            }
+                                                          }
+                                                        },
+                                                        "optin": "optional",
+                                                        "optout": "optional"
+                                                      }
+                                                    ],
+                                                    "unknownKeys": "strict"
+                                                  }
+                                                },
+                                                "optin": "optional",
+                                                "optout": "optional"
+                                              }
+                                            ],
+                                            "unknownKeys": "strict"
+                                          }
+                                        },
+                                        "optin": "optional",
+                                        "optout": "optional"
+                                      },
+                                      {
+                                        "key": "kinds",
+                                        "node": {
+                                          "type": "optional",
+                                          "inner": {
+                                            "type": "array",
+                                            "element": {
+                                              "type": "object",
+                                              "shape": [
+                                                {
+                                                  "key": "group",
+                                                  "node": {"type":"optional","inner":{"type":"string"}},
+                                                  "optin": "optional",
+                                                  "optout": "optional"
+                                                },
+                                                {"key":"kind","node":{"ref":"string"}}
+                                              ],
+                                              "unknownKeys": "strict"
+                                            },
+                                            "checks": [{"check":"max_length","maximum":8}]
+                                          }
+                                        },
+                                        "optin": "optional",
+                                        "optout": "optional"
+                                      }
+                                    ],
+                                    "unknownKeys": "strict"
+                                  }
+                                },
                                 "optin": "optional",
                                 "optout": "optional"
                               },
@@ -1342,6 +1529,18 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       ],
       "unknownKeys": "strict"
     },
+    "RefName": {
+      "type": "string",
+      "checks": [
+        {
+          "check": "regex",
+          "source": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+          "flags": "",
+          "message": "must be a DNS-1123 label: lower case letters, digits and \"-\", starting and ending with a letter or digit"
+        },
+        {"check":"max_length","maximum":127}
+      ]
+    },
     "optional3": {"type":"optional","inner":{"ref":"Name"}},
     "optional4": {"type":"optional","inner":{"ref":"number"}},
     "array": {
@@ -1360,7 +1559,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
             "node": {"type":"default","inner":{"type":"enum","values":["Service","Gateway"]},"value":"Service"},
             "optin": "defaulted"
           },
-          {"key":"name","node":{"ref":"Name"}},
+          {"key":"name","node":{"ref":"RefName"}},
           {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
           {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
           {
@@ -1542,7 +1741,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                   "type": "object",
                   "shape": [
                     {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-                    {"key":"name","node":{"ref":"Name"}},
+                    {"key":"name","node":{"ref":"RefName"}},
                     {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
                     {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"}
                   ],
@@ -1553,6 +1752,39 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
                 "key": "percent",
                 "node": {"type":"default","inner":{"ref":"number2"},"value":100},
                 "optin": "defaulted"
+              },
+              {
+                "key": "fraction",
+                "node": {
+                  "type": "optional",
+                  "inner": {
+                    "type": "object",
+                    "shape": [
+                      {
+                        "key": "numerator",
+                        "node": {
+                          "type": "number",
+                          "checks": [{"check":"safeint"},{"check":"greater_than","value":0,"inclusive":true}]
+                        }
+                      },
+                      {
+                        "key": "denominator",
+                        "node": {
+                          "type": "default",
+                          "inner": {
+                            "type": "number",
+                            "checks": [{"check":"safeint"},{"check":"greater_than","value":1,"inclusive":true}]
+                          },
+                          "value": 100
+                        },
+                        "optin": "defaulted"
+                      }
+                    ],
+                    "unknownKeys": "strict"
+                  }
+                },
+                "optin": "optional",
+                "optout": "optional"
               }
             ],
             "unknownKeys": "strict"
@@ -1596,7 +1828,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
           "type": "object",
           "shape": [
             {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-            {"key":"name","node":{"ref":"Name"}},
+            {"key":"name","node":{"ref":"RefName"}},
             {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"},
             {"key":"port","node":{"ref":"optional4"},"optin":"optional","optout":"optional"},
             {
@@ -1706,7 +1938,7 @@ export const SNAPSHOT_SCHEMA: SchemaIR = {
       "type": "object",
       "shape": [
         {"key":"kind","node":{"ref":"default7"},"optin":"defaulted"},
-        {"key":"name","node":{"ref":"Name"}},
+        {"key":"name","node":{"ref":"RefName"}},
         {"key":"namespace","node":{"ref":"optional3"},"optin":"optional","optout":"optional"}
       ],
       "unknownKeys": "strict"

@@ -59,7 +59,9 @@ interface Entry { match: RouteMatch, compiled: CompiledMatch, rule: RouteRule, r
 
 /** Every host form the sidecar's outbound listener accepts for this cluster (see router/authority.ts). */
 export function domainsOf (t: RouteTarget): string[] {
-  const hosts = [t.name, `${t.name}.${t.namespace}`, `${t.name}.${t.namespace}.svc`, `${t.name}.${t.namespace}.svc.cluster.local`]
+  // `details.team-a`: a service of another namespace than the client's is already qualified (config/service-names.ts).
+  const full = t.name.includes('.') ? t.name : `${t.name}.${t.namespace}`
+  const hosts = [...(full === t.name ? [] : [t.name]), full, `${full}.svc`, `${full}.svc.cluster.local`]
   const ports = t.port === 80 ? [80] : [t.port, 80]
   return [...hosts, ...hosts.flatMap(h => ports.map(p => `${h}:${p}`))]
 }

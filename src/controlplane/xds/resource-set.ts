@@ -19,7 +19,8 @@ import type { Endpoint } from '../../config/snapshot.ts'
 import { AuthorityResolver } from '../../dataplane/router/authority.ts'
 import type { Cluster } from '../../dataplane/router/clusters.ts'
 import { compileSnapshot } from '../compile.ts'
-import { type MeshView, spiffeId } from '../mesh-view.ts'
+import { type MeshView, serviceIn, spiffeId } from '../mesh-view.ts'
+import { subsetName } from '../../config/service-names.ts'
 import type { ProxyHello } from '../protocol.ts'
 import type { Registry } from '../registry.ts'
 import { encodeCluster } from './encode-cluster.ts'
@@ -31,7 +32,17 @@ import type { XdsNode } from './xds-node.ts'
 
 export interface XdsResource { name: string, version: string, any: AnyMessage }
 
-interface ClusterInfo { name: string, service: string, version: string | null, port: number, namespace: string }
+interface ClusterInfo {
+  /** `reviews`, `reviews-v2`, `details.team-a`: the snapshot's names (config/service-names.ts). */
+  name: string
+  /** The whole-service cluster (`reviews`, `details.team-a`). */
+  service: string
+  /** The service's own name in its namespace (`details`). */
+  serviceName: string
+  version: string | null
+  port: number
+  namespace: string
+}
 
 /** LDS, RDS, CDS of one profile at one mesh view. */
 export class ConfigResources {
@@ -50,10 +61,14 @@ export class ConfigResources {
     const names = new Set<string>()
     for (const s of snap.services ?? []) { names.add(s.name) }
     for (const s of snap.services ?? []) {
-      const ns = view.services.get(s.name)?.namespace ?? 'default'
-      clusters.push({ name: s.name, service: s.name, version: null, port: s.port, namespace: ns })
+      const ns = s.namespace ?? node.namespace
+      const serviceName = s.namespace === undefined ? s.name : s.name.slice(0, s.name.indexOf('.'))
+      clusters.push({ name: s.name, service: s.name, serviceName, version: null, port: s.port, namespace: ns })
       // A real service named like another's subset (`reviews-v2` declared as a service) wins over the subset.
-      for (const v of s.versions ?? []) if (!names.has(`${s.name}-${v}`)) clusters.push({ name: `${s.name}-${v}`, service: s.name, version: v, port: s.port, namespace: ns })
+      for (const v of s.versions ?? []) {
+        const sub = subsetName(s.name, v)
+        if (!names.has(sub)) clusters.push({ name: sub, service: s.name, serviceName, version: v, port: s.port, namespace: ns })
+      }
     }
     this.clusters = clusters
     const serviceOf = new Map(clusters.map(c => [c.name, c.service]))
@@ -68,7 +83,7 @@ export class ConfigResources {
     const lds = new Map<string, XdsResource>()
     const vhosts: Record<string, unknown>[] = []
     for (const c of clusters) {
-      const svc = view.services.get(c.service)
+      const svc = serviceIn(view, c.namespace, c.serviceName)
       const versions = svc ? [...svc.versions.values()].filter(v => c.version === null || v.version === c.version) : []
       const policy = policies.find(p => p.spec.targetRef.name === c.name) ?? policies.find(p => p.spec.targetRef.name === c.service)
       const identities = [...new Set(versions.map(v => spiffeId(trustDomain, c.namespace, v.serviceAccount)))]
@@ -115,11 +130,11 @@ export class ConfigResources {
 }
 
 /** EDS of one profile at one generation. */
-export function buildEndpointResources (config: ConfigResources, registry: Registry, node: XdsNode, endpointsOf: (service: string) => Endpoint[]): Map<string, XdsResource> {
+export function buildEndpointResources (config: ConfigResources, registry: Registry, node: XdsNode, endpointsOf: (namespace: string, service: string) => Endpoint[]): Map<string, XdsResource> {
   const out = new Map<string, XdsResource>()
   for (const c of config.clusters) {
     const eps: XdsEndpoint[] = []
-    for (const e of endpointsOf(c.service)) {
+    for (const e of endpointsOf(c.namespace, c.serviceName)) {
       if (c.version !== null && e.version !== c.version) continue
       if (node.endpoints === 'app') {
         const app = registry.proxies.get(e.id)?.hello.app

@@ -97,7 +97,7 @@ function allResources (meta: Record<string, string>): { node: XdsNode, byType: M
   const config = new ConfigResources(view, node, 'cluster.local')
   const byType = new Map<XdsTypeUrl, XdsResource[]>()
   for (const [t, m] of config.byType) byType.set(t, [...m.values()])
-  byType.set(TYPE_URL.endpoint, [...buildEndpointResources(config, registry, node, s => registry.endpoints(s)).values()])
+  byType.set(TYPE_URL.endpoint, [...buildEndpointResources(config, registry, node, (ns, s) => registry.endpoints(ns, s)).values()])
   if (node.kind === 'grpc') byType.get(TYPE_URL.listener)!.push(config.listener('reviews.default.svc.cluster.local:9080')!)
   return { node, byType }
 }

@@ -156,7 +156,7 @@ export class XdsServer extends EventEmitter implements StreamHost {
       this.profiles.set(key, p)
     }
     if (p.endpointsGeneration !== this.registry.generation) {
-      p.endpoints = buildEndpointResources(p.config, this.registry, node, s => this.endpointsOf(s))
+      p.endpoints = buildEndpointResources(p.config, this.registry, node, (ns, s) => this.endpointsOf(ns, s))
       p.endpointsGeneration = this.registry.generation
       const config = p.config
       const lds = config.byType.get(TYPE_URL.listener)!
@@ -174,11 +174,12 @@ export class XdsServer extends EventEmitter implements StreamHost {
   }
 
   // Perf: endpoints of a service are listed once per generation for every profile (the registry scans its proxies).
-  private endpointsOf (service: string): Endpoint[] {
+  private endpointsOf (namespace: string, service: string): Endpoint[] {
     const g = this.registry.generation
     if (this.endpointCache.generation !== g) this.endpointCache = { generation: g, byService: new Map() }
-    let eps = this.endpointCache.byService.get(service)
-    if (eps === undefined) { eps = this.registry.endpoints(service); this.endpointCache.byService.set(service, eps) }
+    const key = `${namespace}/${service}`
+    let eps = this.endpointCache.byService.get(key)
+    if (eps === undefined) { eps = this.registry.endpoints(namespace, service); this.endpointCache.byService.set(key, eps) }
     return eps
   }
 

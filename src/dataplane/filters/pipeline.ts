@@ -9,8 +9,9 @@
  * time, skip empty filters). Errors become `x-meshwork-error` responses via `Exchange.reject`.
  */
 import {
-  FaultAbortError, ForbiddenError, NoRouteError, NotReadyError, PeerIdentityError, RateLimitedError
+  FaultAbortError, ForbiddenError, NoRouteError, NotReadyError, PathInvalidError, PeerIdentityError, RateLimitedError
 } from '../../errors.ts'
+import { normalizeTarget } from '../path/normalize.ts'
 import { getHeader, type RequestHead } from '../http1/head-parser.ts'
 import { serializeSimple } from '../http1/serialize.ts'
 import type { BodySink, Downstream, RequestHandler } from '../listeners/downstream-connection.ts'
@@ -53,6 +54,17 @@ function originTarget (req: RequestHead): string {
   return t.slice(slash)
 }
 
+/**
+ * The origin-form target, normalized per the MeshConfig (src/dataplane/path/) before routing and
+ * authorization; the same string is sent upstream. Null when the request was refused (fragment, NUL…).
+ */
+function normalizedTarget (ex: Exchange, t: ProxyTables, req: RequestHead): string | null {
+  const n = normalizeTarget(originTarget(req), t.pathNormalization)
+  if (typeof n === 'string') return n
+  ex.reject(new PathInvalidError(`${n.reject}: refused before routing and authorization`))
+  return null
+}
+
 export function outboundHandler (ctx: PipelineContext): RequestHandler {
   return (ds, req) => routed(ctx, ds, req, 'outbound')
 }
@@ -68,7 +80,8 @@ function routed (ctx: PipelineContext, ds: Downstream, req: RequestHead, kind: '
   if (t === null) { ex.reject(new NotReadyError('the proxy has no configuration yet')); return ex }
   const table = kind === 'outbound' ? t.outbound : t.gateway
   if (table === null) { ex.reject(new NoRouteError('this gateway has no routes')); return ex }
-  const target = originTarget(req)
+  const target = normalizedTarget(ex, t, req)
+  if (target === null) return ex
   const { path, query } = splitTarget(target)
   const rr: RouteRequest = { method: req.method, authority: req.authority, path, query, headers: req.headers, scheme: 'http' }
   let m: RouteResult | null
@@ -141,7 +154,8 @@ export function inboundHandler (ctx: PipelineContext): RequestHandler {
       ex.reject(new PeerIdentityError('mTLS is STRICT: the caller presented no valid mesh certificate'))
       return ex
     }
-    const target = originTarget(req)
+    const target = normalizedTarget(ex, t, req)
+    if (target === null) return ex
     if (t.authorize !== null) {
       const d = t.authorize({ identity: ds.peerIdentity, path: target, method: req.method })
       if (!d.allowed) {

@@ -11,6 +11,7 @@ import { parseDuration } from '../../config/duration.ts'
 import type { DestinationPolicy } from '../../config/destination-policy.ts'
 import type { Endpoint, ProxySnapshot } from '../../config/snapshot.ts'
 import { type Authorizer, compileAuthorization } from '../authz/authorizer.ts'
+import type { PathNormalization } from '../path/normalize.ts'
 import { type CompiledFault, compileFault } from '../resilience/fault.ts'
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { HealthChecker, type HealthProbe } from '../resilience/health-check.ts'
@@ -45,6 +46,8 @@ export interface ProxyTables {
   readonly faults: InboundFault[] | null
   readonly defaultTimeoutMs: number
   readonly mtlsMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'
+  /** How request paths are normalized before routing and authorization (src/dataplane/path/). */
+  readonly pathNormalization: PathNormalization
   /** Active health checks of clusters whose DestinationPolicy asks for one (started by the proxy on swap). */
   readonly healthCheckers: HealthChecker[]
   /** Circuit breakers and retry budgets by {@link limitsKey} (carried to the next tables). */
@@ -160,6 +163,7 @@ export function compileTables (snapshot: ProxySnapshot, registry: PoolRegistry, 
     faults,
     defaultTimeoutMs: parseDuration(snapshot.mesh.defaultTimeout),
     mtlsMode: snapshot.mesh.mtls.mode,
+    pathNormalization: snapshot.mesh.pathNormalization.normalization,
     healthCheckers,
     limits
   })

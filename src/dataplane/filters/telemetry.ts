@@ -16,7 +16,9 @@ import { AccessLog } from '../telemetry/access-log.ts'
 import { createGoldenMetrics, type Direction, type GoldenMetrics, type RouteMetrics } from '../telemetry/golden.ts'
 import { Registry } from '../telemetry/metrics.ts'
 import { nowMs, SpanExporter } from '../telemetry/otlp-exporter.ts'
+import { registerPauseMetrics } from '../telemetry/pause-metrics.ts'
 import { registerProcessMetrics } from '../telemetry/process-metrics.ts'
+import { headerForTelemetry, headersForTelemetry, redactionSet } from '../telemetry/redact.ts'
 import { createTapHandler, TapHub } from '../telemetry/tap.ts'
 import { extractTraceContext, formatTraceparent, type Sampler, samplerFor, type SpanContext, startSpan } from '../telemetry/trace-context.ts'
 import type { Exchange, ExchangeObserver } from './exchange.ts'
@@ -37,11 +39,16 @@ export class ProxyTelemetry implements ExchangeObserver {
   private accessLogPath: string | null = null
   private exporterKey = ''
   private node = ''
+  /** Header names whose values telemetry shows as `[redacted]` (redact.ts + MeshConfig telemetry.redactHeaders). */
+  private redact: ReadonlySet<string> = redactionSet()
+  private redactKey = ''
   private readonly stopProcessMetrics: () => void
 
   constructor () {
     this.golden = createGoldenMetrics(this.registry)
-    this.stopProcessMetrics = registerProcessMetrics(this.registry)
+    const stopProcess = registerProcessMetrics(this.registry)
+    const stopPauses = registerPauseMetrics(this.registry)
+    this.stopProcessMetrics = () => { stopProcess(); stopPauses() }
     this.tapHandler = createTapHandler(this.tap)
   }
 
@@ -50,6 +57,8 @@ export class ProxyTelemetry implements ExchangeObserver {
     const snap = t.snapshot
     this.node = snap.node.service ?? snap.node.id
     this.golden.configApplied(t.version)
+    const extra = snap.mesh.telemetry.redactHeaders
+    if (extra.join(',') !== this.redactKey) { this.redact = redactionSet(extra); this.redactKey = extra.join(',') }
     const tr = snap.mesh.tracing
     if (!tr.enabled) {
       this.tracing = null
@@ -134,7 +143,9 @@ export class ProxyTelemetry implements ExchangeObserver {
         trace_id: span?.traceId,
         error_code: ex.errorCode ?? undefined,
         grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
-        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
+        protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1',
+        // only built when someone taps; credentials redacted
+        request_headers: headersForTelemetry(ex.req.headers, this.redact)
       })
     }
   }
@@ -173,7 +184,8 @@ export class ProxyTelemetry implements ExchangeObserver {
       'meshwork.upstream': ex.upstream || undefined,
       'meshwork.retries': ex.retries,
       'meshwork.error_code': ex.errorCode ?? undefined,
-      'network.protocol.version': ex.ds.h2 ? '2' : '1.1'
+      'network.protocol.version': ex.ds.h2 ? '2' : '1.1',
+      'user_agent.original': headerForTelemetry(ex.req.headers, 'user-agent', this.redact)
     }
     let name = `${ex.req.method} ${ex.service || ex.req.authority}`
     let failed = ex.status >= 500 || ex.errorCode !== null
@@ -216,7 +228,9 @@ export class ProxyTelemetry implements ExchangeObserver {
       trace_id: span?.traceId,
       error_code: ex.errorCode ?? undefined,
       grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : undefined,
-      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1'
+      protocol: ex.ds.h2 ? 'HTTP/2' : 'HTTP/1.1',
+      user_agent: headerForTelemetry(ex.req.headers, 'user-agent', this.redact),
+      request_id: headerForTelemetry(ex.req.headers, 'x-request-id', this.redact)
     })
   }
 }

@@ -59,14 +59,15 @@ export function serializeResponseHead (status: number, headers: readonly string[
   return Buffer.from(s, 'latin1')
 }
 
-/** A complete error response made by the proxy. */
-export function serializeError (err: MeshError, close: boolean, extraHeaders = ''): Buffer {
+/** A complete error response made by the proxy; `headOnly` (a HEAD request): the same head, no content. */
+export function serializeError (err: MeshError, close: boolean, extraHeaders = '', headOnly = false): Buffer {
   const body = err.code + ': ' + oneLine(err.message) + '\n'
   const head = 'HTTP/1.1 ' + err.status + ' ' + (STATUS_CODES[err.status] ?? 'Error') + '\r\n' +
     'content-type: text/plain; charset=utf-8\r\n' +
     'x-meshwork-error: ' + err.code + '\r\n' +
     'content-length: ' + Buffer.byteLength(body) + '\r\n' +
     (close ? 'connection: close\r\n' : '') + extraHeaders + '\r\n'
+  if (headOnly) return Buffer.from(head, 'latin1')
   return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')])
 }
 

@@ -123,6 +123,8 @@ export class DownstreamConnection implements Downstream {
   holdsLastWrite = false
   private readonly encrypted: boolean
   private state = S_HEAD
+  /** The request in flight is HEAD: a response to it carries no content (RFC 9110 §9.3.2), errors included. */
+  private headRequest = false
   private pending: Buffer | null = null
   private readonly framer = new BodyFramer()
   private sink: BodySink = DISCARD_SINK
@@ -206,7 +208,7 @@ export class DownstreamConnection implements Downstream {
       return
     }
     const close = this.closeAfterResponse || this.state === S_BODY
-    this.socket.write(grpc ? serializeGrpcError(err, close) : serializeError(err, close))
+    this.socket.write(grpc ? serializeGrpcError(err, close) : serializeError(err, close, '', this.headRequest))
     this.endResponse()
   }
 
@@ -298,6 +300,7 @@ export class DownstreamConnection implements Downstream {
         this.lastActive = now()
         this.framer.reset(req.chunked ? MODE_CHUNKED : req.contentLength > 0 ? MODE_LENGTH : MODE_NONE, req.contentLength)
         this.closeAfterResponse = !req.keepAlive
+        this.headRequest = req.method === 'HEAD'
         this.responseStarted = false
         this.responseDone = false
         this.state = this.framer.done ? S_WAIT : S_BODY

@@ -57,19 +57,24 @@ export class AuthorityResolver {
     if (host.endsWith('.')) host = host.slice(0, -1)
     const name = this.#stripNamespace(host)
     if (name === null) return null
+    // `details.team-a` (another namespace) is a cluster name of its own (config/service-names.ts).
     const cluster = this.#clusters.get(name)
     if (cluster === undefined) return null
     if (port !== -1 && port !== cluster.port && port !== 80) return null
     return cluster
   }
 
-  /** `reviews.<ns>.svc.cluster.local` → `reviews`; a name without dots is returned as is. */
+  /**
+   * `reviews.<own ns>.svc.cluster.local` → `reviews`; `reviews.<other ns>[.svc[.cluster.local]]` → `reviews.<other ns>`
+   * (how a snapshot names a service of another namespace); a name without dots is returned as is.
+   */
   #stripNamespace (host: string): string | null {
     const dot = host.indexOf('.')
     if (dot === -1) return host
     let rest = host.slice(dot + 1)
     if (rest.endsWith(SVC_CLUSTER_LOCAL)) rest = rest.slice(0, -SVC_CLUSTER_LOCAL.length)
     else if (rest.endsWith(SVC)) rest = rest.slice(0, -SVC.length)
-    return rest === this.#namespace ? host.slice(0, dot) : null
+    if (rest === this.#namespace) return host.slice(0, dot)
+    return rest.length > 0 && rest.indexOf('.') === -1 ? `${host.slice(0, dot)}.${rest}` : null
   }
 }

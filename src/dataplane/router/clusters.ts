@@ -1,3 +1,4 @@
+import { subsetName } from '../../config/service-names.ts'
 import type { Endpoint, ProxySnapshot } from '../../config/snapshot.ts'
 
 /**
@@ -16,7 +17,8 @@ export interface Cluster {
 }
 
 /**
- * Build every cluster of a snapshot: one per service and one per `<service>-<version>` subset.
+ * Build every cluster of a snapshot: one per service and one per `<service>-<version>` subset (`details-v1.team-a`
+ * for a service of another namespace, config/service-names.ts).
  * A real service whose name equals another service's subset name (`reviews-v2` declared as a service)
  * wins over the subset. Endpoints keep their `healthy` flag; balancers skip unhealthy ones.
  *
@@ -37,7 +39,7 @@ export function buildClusters (snapshot: Pick<ProxySnapshot, 'services'>): Map<s
       list.push(e)
     }
     for (const [version, endpoints] of byVersion) {
-      const name = `${s.name}-${version}`
+      const name = subsetName(s.name, version)
       if (clusters.has(name)) continue
       clusters.set(name, { name, service: s.name, version, port: s.port, endpoints })
     }

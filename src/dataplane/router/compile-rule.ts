@@ -92,9 +92,12 @@ export function compileRule (rule: RouteRule, index: number, clusters: Map<strin
     switch (f.type) {
       case 'RequestHeaderModifier': reqMods.push(f.requestHeaderModifier); break
       case 'ResponseHeaderModifier': resMods.push(f.responseHeaderModifier); break
-      case 'RequestMirror':
-        if (f.requestMirror.percent > 0) mirrors.push(Object.freeze({ cluster: f.requestMirror.backendRef.name, percent: f.requestMirror.percent }))
+      case 'RequestMirror': {
+        const fr = f.requestMirror.fraction
+        const percent = fr === undefined ? f.requestMirror.percent : Math.min(100, fr.numerator / fr.denominator * 100)
+        if (percent > 0) mirrors.push(Object.freeze({ cluster: f.requestMirror.backendRef.name, percent }))
         break
+      }
       case 'RequestRedirect': redirect = compileRedirect(f.requestRedirect, prefixes); break
       case 'URLRewrite': rewrite = compileRewrite(f.urlRewrite, prefixes); break
     }

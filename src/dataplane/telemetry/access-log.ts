@@ -27,6 +27,9 @@ export interface AccessLogEntry {
   grpc_status?: number
   /** Protocol the request arrived with: `HTTP/1.1` or `HTTP/2`. */
   protocol?: string
+  /** `user-agent` and `x-request-id` of the request (redacted when MeshConfig telemetry.redactHeaders names them). */
+  user_agent?: string
+  request_id?: string
 }
 
 export interface AccessLogOptions {
@@ -112,6 +115,8 @@ export class AccessLog {
     if (e.error_code !== undefined) s += `,"error_code":${JSON.stringify(e.error_code)}`
     if (e.grpc_status !== undefined) s += `,"grpc_status":${e.grpc_status | 0}`
     if (e.protocol !== undefined) s += `,"protocol":${JSON.stringify(e.protocol)}`
+    if (e.user_agent !== undefined) s += `,"user_agent":${JSON.stringify(e.user_agent)}`
+    if (e.request_id !== undefined) s += `,"request_id":${JSON.stringify(e.request_id)}`
     return s + '}\n'
   }
 

@@ -5,6 +5,7 @@ export { createGoldenMetrics, REQUEST_DURATION_BUCKETS, RouteMetrics } from './g
 export { Counter, CounterChild, DEFAULT_BUCKETS, Gauge, GaugeChild, Histogram, HistogramChild, PROMETHEUS_CONTENT_TYPE, Registry } from './metrics.ts'
 export type { SpanData, SpanExporterOptions, SpanKind, SpanStatusCode } from './otlp-exporter.ts'
 export { nowMs, SpanExporter } from './otlp-exporter.ts'
+export { fillFromHdr, gcKindName, PAUSE_BUCKETS, registerPauseMetrics } from './pause-metrics.ts'
 export { registerProcessMetrics } from './process-metrics.ts'
 export type { TapEvent, TapFilter, TapSink } from './tap.ts'
 export { createTapHandler, TapHub, TapSubscription } from './tap.ts'

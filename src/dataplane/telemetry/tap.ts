@@ -22,6 +22,8 @@ export interface TapEvent {
   grpc_status?: number
   /** `HTTP/1.1` or `HTTP/2`: how the request arrived. */
   protocol?: string
+  /** Request headers as forwarded; credentials show as `[redacted]` (redact.ts, MeshConfig telemetry.redactHeaders). */
+  request_headers?: Record<string, string>
 }
 
 export interface TapFilter {

@@ -1,0 +1,1 @@
+export { needsNormalization, normalizeTarget, PATH_NORMALIZATIONS, type PathNormalization, type PathRejection, removeDotSegments } from './normalize.ts'
