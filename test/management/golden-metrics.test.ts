@@ -67,7 +67,7 @@ test('golden tables per service, workload, route and source: rps, success, p50/p
   // No control plane behind it: the metrics API does not need one.
   const server = await startManagementServer({ backend: new ControlPlaneBackend('http://127.0.0.1:9'), scrapeTargets: targets, scrapeIntervalMs: 500, dataDir: join(dir, 'a'), benchmarks: false })
   t.after(() => server.close())
-  const get = async (path: string) => await fetch(`${server.url}/api/v1${path}`).then(async r => ({ status: r.status, body: await r.json() as any }))
+  const get = async (path: string) => await fetch(`${server.url}/api/v1${path}`, { headers: { authorization: `Bearer ${server.token}` } }).then(async r => ({ status: r.status, body: await r.json() as any }))
   const svc = await until('a service row with traffic', async () => {
     const r = (await get('/metrics/golden?by=service')).body.rows.find((x: any) => x.key === 'reviews')
     return r !== undefined && r.rps > 0 ? r : null
@@ -104,7 +104,7 @@ test('with a Prometheus configured, a row over time comes from PromQL (rate, suc
   t.after(() => server.close())
   for (const [by, key] of [['service', 'reviews'], ['workload', 'reviews-v1-0'], ['route', 'reviews/reviews-default'], ['source', 'productpage->reviews']]) {
     const s = await until(`${by} series from Prometheus`, async () => {
-      const body = await fetch(`${server.url}/api/v1/metrics/series?by=${by}&key=${encodeURIComponent(key)}&range=5m`).then(r => r.json()) as any
+      const body = await fetch(`${server.url}/api/v1/metrics/series?by=${by}&key=${encodeURIComponent(key)}&range=5m`, { headers: { authorization: `Bearer ${server.token}` } }).then(r => r.json()) as any
       const last = body.points.at(-1)
       // rate() over a 10 s window is an underestimate until the series is older than the window
       const live = body.points.filter((p: any) => p.rps > 0).length

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
 import { type ManagementServer, startManagementServer } from '../../src/management/server.ts'
-import { launchBrowser, screenshot } from './browser.ts'
+import { launchBrowser, login, screenshot } from './browser.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const started = Date.now()
@@ -61,6 +61,7 @@ const col = async (page: import('playwright-core').Page, id: string) => await pa
 
 test('services table: live rows with success, RPS and p50/p95/p99; sorted by clicks and by keyboard', async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  await login(page, server.openUrl)
   await page.goto(`${server.url}/#/metrics`)
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=golden-table] tbody tr[data-key]').length === 3 && [...document.querySelectorAll('[data-testid=golden-table] td[data-col=rps]')].every(td => Number(td.textContent) > 0), undefined, { timeout: 15_000 })
   assert.deepEqual(await col(page, 'service'), ['details', 'ratings', 'reviews'])
@@ -88,6 +89,7 @@ test('services table: live rows with success, RPS and p50/p95/p99; sorted by cli
 
 test('workload, route and by-source tabs list their rows', async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  await login(page, server.openUrl)
   await page.goto(`${server.url}/#/metrics`)
   await page.locator('[data-tab=workload]').click()
   await page.waitForFunction(() => document.querySelector('[data-testid=golden-table]')?.getAttribute('data-by') === 'workload' && document.querySelectorAll('[data-testid=golden-table] tr[data-key]').length === 3)
@@ -105,6 +107,7 @@ test('workload, route and by-source tabs list their rows', async () => {
 for (const [w, h] of [[1440, 900], [1920, 1080]]) {
   test(`charts of a service at ${w}x${h}: request rate, success and latency with units; time range picker; light and dark`, async () => {
     const page = await browser.newPage({ viewport: { width: w, height: h } })
+  await login(page, server.openUrl)
     await page.goto(`${server.url}/#/metrics`)
     await page.locator('[data-key=reviews] button.link').click()
     const charts = page.getByTestId('golden-charts')

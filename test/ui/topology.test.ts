@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { type Browser, chromium } from 'playwright-core'
-import { screenshot, startPlayground } from './browser.ts'
+import { login, screenshot, startPlayground } from './browser.ts'
 import { graphBoxes, layoutProblems } from './geometry.ts'
 
 let pg: Awaited<ReturnType<typeof startPlayground>>
@@ -23,6 +23,7 @@ async function open (viewport: { width: number, height: number }, query = '', op
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', e => errors.push(e.message))
+  await login(page, pg.openUrl)
   await page.goto(`${pg.url}/${query}#/topology`)
   await page.getByTestId('topology').waitFor()
   // one frame for the fit-to-view after the canvas is measured

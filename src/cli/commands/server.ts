@@ -18,11 +18,11 @@ Options:
                            (re-read on every scrape; \`meshwork up\` writes it)
   --data-dir <dir>         data directory (benchmark store) (default .meshwork)
   --ui-dir <dir>           built UI folder (default ui/dist of the installation)
-  --allowed-host <name>    also accept this name in the Host header (repeatable; 127.0.0.1, localhost
-                           and [::1] always are); other names are refused (DNS rebinding)
   --prometheus <url>       a Prometheus scraping the proxies (e.g. http://127.0.0.1:9090): the UI's metric charts
                            query it with PromQL (default $MESHWORK_PROMETHEUS); without it they show the server's
                            own scrapes since it started
+  --allowed-host <name>    also accept this name in the Host header (repeatable; 127.0.0.1, localhost
+                           and [::1] always are); other names are refused (DNS rebinding)
 
 Access: a random token is made at every start ($MESHWORK_UI_TOKEN sets it instead) and printed in the
 UI URL (http://127.0.0.1:8088/?token=…). Opening that URL sets an HttpOnly SameSite=Strict session
@@ -40,8 +40,8 @@ export async function run (argv: string[]): Promise<number> {
       targets: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MESHWORK_DATA_DIR ?? '.meshwork' },
       'ui-dir': { type: 'string' },
-      'allowed-host': { type: 'string', multiple: true },
-      prometheus: { type: 'string' }
+      prometheus: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true }
     },
     strict: true
   })
@@ -56,9 +56,9 @@ export async function run (argv: string[]): Promise<number> {
     backend: new ControlPlaneBackend(values['control-plane']!),
     scrapeTargets,
     dataDir: values['data-dir'],
+    prometheusUrl: values.prometheus ?? process.env.MESHWORK_PROMETHEUS,
     token: process.env.MESHWORK_UI_TOKEN === undefined || process.env.MESHWORK_UI_TOKEN === '' ? undefined : process.env.MESHWORK_UI_TOKEN,
     allowedHosts: values['allowed-host'],
-    prometheusUrl: values.prometheus ?? process.env.MESHWORK_PROMETHEUS,
     uiDir: values['ui-dir'] ?? new URL('../../../ui/dist', import.meta.url).pathname
   }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
