@@ -41,6 +41,8 @@ test('the UI keeps working while the control plane restarts and shows the connec
   const state = page.getByTestId('cp-state')
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'connected', undefined, { timeout: 15_000 })
 
+  // the Config page loads its editor on demand: wait until it shows the running config before the control plane goes
+  for (let i = 0; i < 150 && !/kind: Workload/.test(await editorText(page)); i++) await new Promise(resolve => setTimeout(resolve, 100))
   await cp.close()
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'disconnected', undefined, { timeout: 15_000 })
   assert.match(await page.getByTestId('connection').textContent() ?? '', /unreachable/)
