@@ -1,20 +1,9 @@
 import { useState } from 'react'
+import type { GoldenBy, GoldenRow } from '../../../src/management/golden-tables.ts'
 import { fmtMs, fmtNum, fmtPct, health } from '../topology/model.ts'
 
-export interface GoldenRow {
-  key: string
-  service: string
-  workload?: string
-  version?: string
-  route?: string
-  source?: string
-  rps: number
-  successRate: number | null
-  p50Ms: number | null
-  p95Ms: number | null
-  p99Ms: number | null
-}
-export type GoldenBy = 'service' | 'workload' | 'route' | 'source'
+// The API's row type is src/management/golden-tables.ts's: one definition for server and UI.
+export type { GoldenBy, GoldenRow }
 
 interface Column { id: string, title: string, numeric: boolean, get: (r: GoldenRow) => string | number | null, show: (r: GoldenRow) => string }
 
