@@ -8,7 +8,7 @@ import { startControlPlane } from '../../src/controlplane/index.ts'
 import { ControlPlaneBackend } from '../../src/management/control-plane-backend.ts'
 import { startManagementServer } from '../../src/management/server.ts'
 import { launchBrowser, screenshot } from './browser.ts'
-import { editorText } from './yaml-editor.ts'
+import { editorText, waitForEditorText } from './yaml-editor.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -42,7 +42,7 @@ test('the UI keeps working while the control plane restarts and shows the connec
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'connected', undefined, { timeout: 15_000 })
 
   // the Config page loads its editor on demand: wait until it shows the running config before the control plane goes
-  for (let i = 0; i < 150 && !/kind: Workload/.test(await editorText(page)); i++) await new Promise(resolve => setTimeout(resolve, 100))
+  await waitForEditorText(page, 'kind: Workload')
   await cp.close()
   await page.waitForFunction(() => document.querySelector('[data-testid=cp-state]')?.getAttribute('data-state') === 'disconnected', undefined, { timeout: 15_000 })
   assert.match(await page.getByTestId('connection').textContent() ?? '', /unreachable/)
